@@ -1,0 +1,31 @@
+/**
+ * Errors and exit codes. A {@link UserError} is a known problem with the user's input (exit 1,
+ * one line on stderr that says what happened and what to do); anything else is a bug (exit 2).
+ */
+export class UserError extends Error {
+  override readonly name = 'UserError';
+  /** Optional extra lines for people (e.g. a code frame), printed after the one-line message. */
+  readonly details: string | undefined;
+  constructor(message: string, options?: { details?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.details = options?.details;
+  }
+}
+
+export const EXIT_OK = 0;
+export const EXIT_USER = 1;
+export const EXIT_INTERNAL = 2;
+
+/** Maps any thrown value to an exit code and the text to print on stderr. */
+export function describeError(err: unknown): { code: number; text: string } {
+  if (err instanceof UserError) {
+    const first = `edgstr: ${err.message.split('\n')[0]}`;
+    return { code: EXIT_USER, text: err.details ? `${first}\n${err.details}` : first };
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  const stack = process.env.EDGSTR_DEBUG ? `\n${e.stack ?? ''}` : '';
+  return {
+    code: EXIT_INTERNAL,
+    text: `edgstr: internal error: ${e.message.split('\n')[0]} (set EDGSTR_DEBUG=1 for the stack; please report it)${stack}`,
+  };
+}
