@@ -1,0 +1,83 @@
+/**
+ * The contract between `src/generate` (which writes projects that call it) and `src/runtime`
+ * (which is copied into those projects). Generated code imports only what this file declares,
+ * from `./edgstr/index.js` inside the generated project. Owned by the runtime; change it only
+ * together with the generate templates.
+ *
+ * `src/runtime/` must never import a pipeline stage (record/analyze/review/generate/verify/model).
+ */
+import type { Server } from 'node:http';
+
+/** Which side a replica is on. */
+export type Role = 'cloud' | 'edge';
+
+/** One SQLite database file and the tables of it that are replicated. */
+export interface ReplicatedDatabase {
+  /** Absolute path of the SQLite file the app uses (the runtime opens its own connection to it). */
+  file: string;
+  /** Table names (as in the app's SQL) to replicate. */
+  tables: string[];
+}
+
+/** Replica configuration, built by the generated project from its config file + environment. */
+export interface ReplicaConfig {
+  role: Role;
+  /** This replica's name (edge: EDGSTR_NODE_ID or hostname; cloud: "cloud"). */
+  nodeId: string;
+  /** Shared secret; peers present it as socket.io `auth: { token, nodeId }`. */
+  secret: string;
+  /** Where the CRDT documents persist (incrementally: a restart loses nothing acknowledged). */
+  dataDir: string;
+  /** Edge only: the cloud origin to sync with (socket.io path /edgstr-sync). */
+  cloudUrl?: string;
+  /**
+   * Disjoint primary-key range of this replica (0 for the cloud, 1..N for edges): rows inserted
+   * here get generated keys that no other replica can generate.
+   */
+  rangeIndex: number;
+  tables: ReplicatedDatabase[];
+  /** Replicated files: app-relative paths (a directory ends in "/") under `root`. */
+  files: { root: string; paths: string[] };
+  /** Names of replicated globals, as registered with {@link registerGlobal}. */
+  globals: string[];
+}
+
+/** GET /__edgstr/health answers this JSON (DESIGN.md §3). */
+export interface Health {
+  nodeId: string;
+  role: Role;
+  peers: string[];
+  lastSyncAt: string | null;
+  pendingChanges: number;
+}
+
+/**
+ * A locally served request's changes. The edge serializes locally served requests: `begin()`
+ * before dispatching to the app, then `commit()` when the app answered with success, or
+ * `rollback()` (undo every table/file/global change made since begin) before forwarding to the cloud.
+ */
+export interface LocalTx {
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+export interface Replica {
+  readonly config: ReplicaConfig;
+  /** Cloud: serve the sync hub on the app's own HTTP server (socket.io path /edgstr-sync). */
+  attachHub(server: Server): void;
+  begin(): Promise<LocalTx>;
+  /** Capture the changes made so far (tables, files, globals) and send them to the peers. */
+  flush(): Promise<void>;
+  health(): Health;
+  close(): Promise<void>;
+}
+
+/**
+ * Registers a replicated global so the runtime can read it after a request and set it when a
+ * remote change arrives. Generated app code calls this once per replicated binding, e.g.
+ *   registerGlobal('viewCount', () => viewCount, (v) => { viewCount = v; });
+ * and for a field of a long-lived object (`Class#field`):
+ *   registerGlobal('BookService#searchCache', () => this.searchCache, (v) => { this.searchCache = v; });
+ * Numbers are merged as counters (a change is an increment), Maps and plain objects per key.
+ */
+export type RegisterGlobal = (name: string, get: () => unknown, set: (value: unknown) => void) => void;
