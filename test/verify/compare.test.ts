@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { IdMap, compareResponses, leaves, parseBody, volatilePaths } from '../../src/verify/compare.js';
+
+describe('verify/compare', () => {
+  it('lists leaves with stable paths', () => {
+    expect(leaves({ b: [1, { c: 'x' }], a: {} })).toEqual([
+      { path: '$.a', value: {} },
+      { path: '$.b[0]', value: 1 },
+      { path: '$.b[1].c', value: 'x' },
+    ]);
+  });
+
+  it('parses JSON bodies and keeps text as text', () => {
+    expect(parseBody('{"a":1}', 'application/json')).toEqual({ a: 1 });
+    expect(parseBody('hello', 'text/plain')).toBe('hello');
+    expect(parseBody('{broken', 'application/json')).toBe('{broken');
+  });
+
+  it('finds volatile paths from repeated runs', () => {
+    const v = volatilePaths([
+      { at: '2026-01-01T00:00:00Z', n: 1 },
+      { at: '2026-01-01T00:00:05Z', n: 1 },
+    ]);
+    expect([...v]).toEqual(['$.at']);
+  });
+
+  it('masks volatile paths and fails on real differences', () => {
+    const v = new Set(['$.at']);
+    const ok = compareResponses({ status: 200, body: { at: 1, name: 'a' } }, { status: 200, body: { at: 2, name: 'a' } }, v, new IdMap());
+    expect(ok.ok).toBe(true);
+    expect(ok.masked).toBe(1);
+    const bad = compareResponses({ status: 200, body: { name: 'a' } }, { status: 200, body: { name: 'b' } }, v, new IdMap());
+    expect(bad.ok).toBe(false);
+    expect(bad.differences).toEqual([{ path: '$.name', expected: 'a', actual: 'b' }]);
+    const status = compareResponses({ status: 200, body: 'x' }, { status: 404, body: 'x' }, v, new IdMap());
+    expect(status.ok).toBe(false);
+  });
+
+  it('accepts consistently renamed ids and rewrites later requests', () => {
+    const ids = new IdMap();
+    const get = compareResponses({ status: 200, body: { id: 7 } }, { status: 200, body: { id: 1099511627783 } }, new Set(), ids);
+    expect(get.ok).toBe(false); // a read does not teach renamings
+    const created = compareResponses({ status: 201, body: { id: 7 } }, { status: 201, body: { id: 1099511627783 } }, new Set(), ids, true);
+    expect(created.ok).toBe(true);
+    expect(ids.rewritePath('/donuts/7?ref=7&x=8')).toBe('/donuts/1099511627783?ref=1099511627783&x=8');
+    expect(ids.rewriteJson({ donutId: 7, name: '7 up' })).toEqual({ donutId: 1099511627783, name: '7 up' });
+    // an inconsistent renaming is a difference
+    const clash = compareResponses({ status: 200, body: { id: 7 } }, { status: 200, body: { id: 8 } }, new Set(), ids, true);
+    expect(clash.ok).toBe(false);
+  });
+
+  it('does not treat free text as ids', () => {
+    const r = compareResponses({ status: 200, body: { name: 'Glazed' } }, { status: 200, body: { name: 'Sprinkled' } }, new Set(), new IdMap());
+    expect(r.ok).toBe(false);
+  });
+});
