@@ -1,0 +1,107 @@
+/**
+ * Starting generated projects (cloud, edges) as child processes for verify and bench: `npm start`
+ * in a project dir with the environment of DESIGN.md §3, waiting for its health endpoint, and
+ * stopping the whole process group. Failures keep the tail of the process's output for the message.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { UserError } from '../cli/errors.js';
+
+export interface Started {
+  readonly name: string;
+  readonly port: number;
+  readonly url: string;
+  /** The last lines the process printed (stdout and stderr). */
+  tail(): string;
+  stop(): Promise<void>;
+  /** Kills it at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+}
+
+/** A free TCP port on loopback, chosen by the OS. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const TAIL_LINES = 30;
+
+/** Starts `npm start` in `dir` and waits until GET <url><healthPath> answers. */
+export async function startProject(opts: {
+  name: string;
+  dir: string;
+  port: number;
+  env: Record<string, string>;
+  healthPath?: string;
+  timeoutMs?: number;
+}): Promise<Started> {
+  const lines: string[] = [];
+  const keep = (chunk: Buffer): void => {
+    for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(l);
+    if (lines.length > TAIL_LINES) lines.splice(0, lines.length - TAIL_LINES);
+  };
+  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
+    cwd: opts.dir,
+    env: { ...process.env, ...opts.env, PORT: String(opts.port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited: number | null = null;
+  const exitedP = new Promise<void>((resolve) => child.once('exit', (code) => ((exited = code ?? -1), resolve())));
+  const url = `http://127.0.0.1:${opts.port}`;
+  const tail = (): string => lines.join('\n');
+  const signal = (sig: NodeJS.Signals): void => {
+    if (child.pid !== undefined && exited === null) {
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  const started: Started = {
+    name: opts.name,
+    port: opts.port,
+    url,
+    tail,
+    async stop() {
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), 5000);
+      await exitedP;
+      clearTimeout(timer);
+    },
+    async kill() {
+      signal('SIGKILL');
+      await exitedP;
+    },
+  };
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  const health = `${url}${opts.healthPath ?? '/__edgstr/health'}`;
+  for (;;) {
+    if (exited !== null) {
+      throw new UserError(`${opts.name} (${opts.dir}) exited with code ${exited} before answering; its output ends with:\n${tail()}`);
+    }
+    try {
+      const res = await fetch(health, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) {
+        await res.arrayBuffer();
+        return started;
+      }
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      await started.stop();
+      throw new UserError(`${opts.name} (${opts.dir}) did not answer ${health} within ${(opts.timeoutMs ?? 30_000) / 1000} s; its output ends with:\n${tail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
