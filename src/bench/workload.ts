@@ -1,0 +1,100 @@
+/**
+ * The bench workload: the recorded requests of traffic.har, grouped by service. A service's
+ * requests are replayed as recorded (method, path + query, content headers, body), so the bench
+ * measures the app's real messages, not synthetic ones.
+ */
+import { existsSync } from 'node:fs';
+import type { HarEntry } from '../model/traffic.js';
+import { isFailedEntry, readTraffic } from '../model/traffic.js';
+import { readAnalysis } from '../model/analysis.js';
+import { compileRoute, normalizeRoute, serviceId } from '../model/service-id.js';
+import { UserError } from '../cli/errors.js';
+
+/** One request to replay. */
+export interface BenchRequest {
+  service: string;
+  method: string;
+  /** Path + query, as recorded. */
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+}
+
+/** All recorded requests of one service, in recorded order. */
+export interface ServiceWorkload {
+  service: string;
+  requests: BenchRequest[];
+}
+
+/** The whole recorded workload: per service, and all requests in recorded order. */
+export interface Workload {
+  services: ServiceWorkload[];
+  ordered: BenchRequest[];
+}
+
+/** Headers that describe one hop or that the client computes itself: never replayed. */
+const SKIP_HEADERS = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer',
+  'host', 'content-length', 'accept-encoding', 'expect', 'if-none-match', 'if-modified-since',
+]);
+
+function toRequest(entry: HarEntry, service: string): BenchRequest {
+  const u = new URL(entry.request.url, 'http://recorded.invalid');
+  const headers: Record<string, string> = {};
+  for (const h of entry.request.headers) {
+    const name = h.name.toLowerCase();
+    if (SKIP_HEADERS.has(name) || name.startsWith(':') || h.value === '[redacted]') continue;
+    headers[name] = h.value;
+  }
+  const pd = entry.request.postData as { text?: string; encoding?: string; _encoding?: string } | undefined;
+  let body: Buffer | undefined;
+  if (pd?.text !== undefined && entry.request.method !== 'GET' && entry.request.method !== 'HEAD') {
+    const enc = pd.encoding ?? pd._encoding;
+    body = enc === 'base64' ? Buffer.from(pd.text, 'base64') : Buffer.from(pd.text, 'utf8');
+  }
+  return { service, method: entry.request.method.toUpperCase(), path: u.pathname + u.search, headers, body };
+}
+
+/**
+ * Without an analysis, a path segment that looks like an id (a number, a uuid, a long hex or
+ * base64-ish token) becomes a parameter: `GET /notes/12` -> `GET /notes/:id`.
+ */
+export function inferRoute(path: string): string {
+  const segs = normalizeRoute(path).split('/');
+  return segs
+    .map((s, i) => (i > 0 && /^(\d+|[0-9a-f]{8}-[0-9a-f-]{27,}|[0-9a-f]{16,}|[A-Za-z0-9_-]{20,})$/i.test(s) ? ':id' : s))
+    .join('/');
+}
+
+/**
+ * Groups the recorded requests by service: by the routes of `analysisFile` when it exists (the
+ * declared templates), else by {@link inferRoute}. Failed recordings and edgstr's own endpoints
+ * are left out.
+ */
+export function loadWorkload(harFile: string, analysisFile?: string): Workload {
+  if (!existsSync(harFile)) {
+    throw new UserError(`no recorded traffic at ${harFile}: record it with \`edgstr record\` or pass --workdir`);
+  }
+  const har = readTraffic(harFile);
+  const routes =
+    analysisFile && existsSync(analysisFile)
+      ? readAnalysis(analysisFile).services.map((s) => ({ id: s.id, method: s.method.toUpperCase(), match: compileRoute(s.route) }))
+      : [];
+  const groups = new Map<string, BenchRequest[]>();
+  const ordered: BenchRequest[] = [];
+  for (const entry of har.log.entries) {
+    if (isFailedEntry(entry)) continue;
+    const method = entry.request.method.toUpperCase();
+    const path = new URL(entry.request.url, 'http://recorded.invalid').pathname;
+    if (path.startsWith('/__edgstr/') || path.startsWith('/edgstr-sync')) continue;
+    const known = routes.find((r) => r.method === method && r.match(path) !== null);
+    const id = known ? known.id : serviceId(method, inferRoute(path));
+    const list = groups.get(id) ?? [];
+    const req = toRequest(entry, id);
+    list.push(req);
+    ordered.push(req);
+    groups.set(id, list);
+  }
+  if (groups.size === 0) throw new UserError(`${harFile} holds no successful exchanges to replay: record the app's client again`);
+  return { services: [...groups].map(([service, requests]) => ({ service, requests })), ordered };
+}
