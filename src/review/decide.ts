@@ -87,8 +87,8 @@ export function decide(plan: ReviewPlan, selection: Selection, answers?: Readonl
 }
 
 /**
- * The decisions to write: new verdicts carry who/when; a verdict kept from the previous file keeps
- * its author, time and note. Ids of the previous file that are no longer analysed are dropped
+ * The decisions to write: new or changed verdicts carry who/when; an unchanged verdict keeps the
+ * previous file's author, time and note. Ids of the previous file that are no longer analysed are dropped
  * (and reported), since nothing downstream could use them.
  */
 export function toDecisions(
@@ -100,7 +100,8 @@ export function toDecisions(
   const decisions: Decisions = new Map();
   for (const v of verdicts) {
     const prev = previous?.get(v.id);
-    if (prev && prev.accepted === v.accepted && (v.source === 'previous' || v.source === 'not-replicable')) {
+    // A verdict that did not change keeps who made it and when, so re-running review is stable.
+    if (prev && prev.accepted === v.accepted) {
       decisions.set(v.id, prev);
       continue;
     }

@@ -35,6 +35,7 @@ export async function askDecisions(plan: ReviewPlan, io: PromptIO, render: (s: S
   let interrupted = false;
   rl.on('SIGINT', () => {
     interrupted = true;
+    io.output.write('\n');
     rl.close();
   });
   const answers = new Map<ServiceId, boolean>();
@@ -51,6 +52,7 @@ export async function askDecisions(plan: ReviewPlan, io: PromptIO, render: (s: S
         io.output.write(`Replicate ${s.id} at the edge (eventual consistency)? ${def ? '[Y/n]' : '[y/N]'} `);
         const next = await lines.next();
         if (next.done || interrupted) {
+          if (next.done && !interrupted) io.output.write('\n');
           throw new UserError(`review ${interrupted ? 'interrupted' : 'input ended'} before every service was decided; decisions.json was not changed`);
         }
         const answer = parseAnswer(next.value);
