@@ -1,9 +1,72 @@
-import type { Command } from 'commander';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
 import { withCommonOptions } from '../command.js';
 import { UserError } from '../errors.js';
+import { parsePort, parsePositiveInt, resolveWorkdir, type CommonOptions } from '../options.js';
+import { log, printJson } from '../../util/log.js';
+import { redactionFor } from '../../record/har-entry.js';
+import { startRecorder } from '../../record/recorder.js';
+import { recordPcap } from '../../record/pcap/record-pcap.js';
+
+interface RecordFlags extends CommonOptions {
+  target?: string;
+  port: number;
+  host: string;
+  out?: string;
+  maxRequests?: number;
+  redact?: boolean | string[];
+  pcap?: string;
+  serverPort?: number;
+}
 
 export function registerRecord(program: Command): void {
-  withCommonOptions(program.command('record').description('record live HTTP traffic (proxy) or a pcap capture into a HAR file').allowUnknownOption(false)).action(() => {
-    throw new UserError('edgstr record is not implemented yet in this build');
-  });
+  withCommonOptions(program.command('record').description('record live HTTP traffic (proxy) or a pcap capture into a HAR file'))
+    .option('--target <url>', 'origin of the server to record (proxy mode), e.g. http://127.0.0.1:3000')
+    .option('--port <n>', 'port the recording proxy listens on', parsePort, 8080)
+    .option('--host <host>', 'address the recording proxy listens on', '127.0.0.1')
+    .option('--out <file>', 'HAR file to append to (default <workdir>/traffic.har)')
+    .option('--max-requests <n>', 'stop after N exchanges', parsePositiveInt)
+    // --redact NAME... and --no-redact share one attribute: undefined (defaults), names, or false.
+    .addOption(new Option('--redact <names...>', 'more header names to redact (besides Authorization, Cookie, Set-Cookie)').argParser(collectNames))
+    .option('--no-redact', 'keep Authorization, Cookie and Set-Cookie values')
+    .option('--pcap <file>', 'read a classic pcap capture instead of proxying')
+    .option('--server-port <n>', 'TCP port of the HTTP server in the capture (with --pcap)', parsePort)
+    .action(async (flags: RecordFlags) => {
+      const out = flags.out ?? join(resolveWorkdir(flags), 'traffic.har');
+      const redact = redactionFor(flags.redact !== false, Array.isArray(flags.redact) ? flags.redact : []);
+      if (flags.pcap !== undefined) {
+        if (flags.target !== undefined) throw new UserError('give either --target (live proxy) or --pcap (capture), not both');
+        if (flags.serverPort === undefined) throw new UserError('--pcap needs --server-port N: the port the HTTP server listened on in the capture');
+        const result = await recordPcap({ file: flags.pcap, serverPort: flags.serverPort, out, redact });
+        for (const w of result.warnings) log.warn(w);
+        log.info(`recorded ${result.recorded} exchanges from ${flags.pcap} into ${out}`);
+        if (flags.json) printJson(result);
+        return;
+      }
+      if (flags.target === undefined) throw new UserError('record needs --target URL (live proxy) or --pcap FILE --server-port N');
+      const rec = await startRecorder({
+        target: flags.target,
+        port: flags.port,
+        host: flags.host,
+        out,
+        redact,
+        ...(flags.maxRequests !== undefined ? { maxRequests: flags.maxRequests } : {}),
+      });
+      log.info(`edgstr record: listening on ${rec.url}, forwarding to ${flags.target}, appending to ${out} (Ctrl-C to stop)`);
+      const stop = (): void => {
+        void rec.close();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const summary = await rec.done;
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      log.info(`edgstr record: ${summary.recorded} exchanges recorded (${summary.failed} failed), ${summary.totalEntries} in ${out}`);
+      if (flags.json) printJson(summary);
+    });
+}
+
+function collectNames(value: string, previous: string[] | undefined): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return [...(previous ?? []), ...names];
 }

@@ -1,0 +1,246 @@
+/**
+ * Builds one HAR 1.2 entry from an observed exchange. Shared by the live proxy and the pcap
+ * reader, so both produce the same shape: full headers, queryString, postData, content (decoded
+ * from Content-Encoding; text when it is text, base64 otherwise), timings and `_edgstr*` fields.
+ */
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import type { Cookie, Entry, Header, PostData, QueryString } from 'har-format';
+
+/** What the recorder knows about one exchange, before it becomes a HAR entry. */
+export interface Exchange {
+  /** Sequence number of the exchange in this recording (1-based). */
+  seq: number;
+  startedAt: Date;
+  method: string;
+  /** Absolute URL as the server saw it (origin + path + query). */
+  url: string;
+  httpVersion: string;
+  /** Raw header pairs [name, value, name, value, ...] as on the wire (Node's rawHeaders). */
+  requestHeaders: string[];
+  requestBody: CapturedBody;
+  /** 0 when no response came back (target down, connection reset). */
+  status: number;
+  statusText: string;
+  responseHeaders: string[];
+  responseBody: CapturedBody;
+  timings: { send: number; wait: number; receive: number };
+  serverIPAddress?: string;
+  connection?: string;
+  /** Why the exchange failed; set when status is 0. */
+  error?: string;
+}
+
+/** A body as captured: the bytes kept (possibly cut at the capture limit) and the real size. */
+export interface CapturedBody {
+  bytes: Buffer;
+  /** Total bytes that went over the wire (may exceed bytes.length when truncated). */
+  size: number;
+  truncated: boolean;
+}
+
+export interface RedactOptions {
+  /** Header names (any case) whose values become "[redacted]". Empty = no redaction. */
+  headers: ReadonlySet<string>;
+}
+
+export const REDACTED = '[redacted]';
+export const DEFAULT_REDACTED_HEADERS = ['authorization', 'cookie', 'set-cookie'];
+
+/** The redaction set for the CLI flags: defaults + extra names, or nothing with --no-redact. */
+export function redactionFor(enabled: boolean, extra: readonly string[] = []): RedactOptions {
+  if (!enabled) return { headers: new Set() };
+  return { headers: new Set([...DEFAULT_REDACTED_HEADERS, ...extra.map((n) => n.toLowerCase())]) };
+}
+
+/** The HAR entry type edgstr writes: HAR 1.2 plus its own underscore fields (allowed by the spec). */
+export type EdgstrEntry = Entry & {
+  _edgstrSeq: number;
+  _edgstrError?: string;
+  _edgstrRequestTruncated?: boolean;
+  _edgstrResponseTruncated?: boolean;
+};
+
+export function buildEntry(x: Exchange, redact: RedactOptions): EdgstrEntry {
+  const reqHeaders = pairsToHeaders(x.requestHeaders, redact);
+  const resHeaders = pairsToHeaders(x.responseHeaders, redact);
+  const url = new URL(x.url);
+  const queryString: QueryString[] = [];
+  for (const [name, value] of url.searchParams) queryString.push({ name, value });
+  const reqType = headerValue(x.requestHeaders, 'content-type') ?? '';
+  const resType = headerValue(x.responseHeaders, 'content-type') ?? '';
+  const httpVersion = `HTTP/${x.httpVersion}`;
+  const entry: EdgstrEntry = {
+    startedDateTime: x.startedAt.toISOString(),
+    time: round(x.timings.send + x.timings.wait + x.timings.receive),
+    request: {
+      method: x.method,
+      url: x.url,
+      httpVersion,
+      cookies: parseCookieHeader(headerValue(x.requestHeaders, 'cookie'), redact),
+      headers: reqHeaders,
+      queryString,
+      headersSize: headersSize(x.requestHeaders),
+      bodySize: x.requestBody.size,
+    },
+    response: {
+      status: x.status,
+      statusText: x.statusText,
+      httpVersion: x.status === 0 ? '' : httpVersion,
+      cookies: parseSetCookies(x.responseHeaders, redact),
+      headers: resHeaders,
+      content: { size: 0, mimeType: resType || 'x-unknown' },
+      redirectURL: headerValue(x.responseHeaders, 'location') ?? '',
+      headersSize: x.status === 0 ? -1 : headersSize(x.responseHeaders),
+      bodySize: x.status === 0 ? -1 : x.responseBody.size,
+    },
+    cache: {},
+    timings: { blocked: -1, dns: -1, connect: -1, send: round(x.timings.send), wait: round(x.timings.wait), receive: round(x.timings.receive), ssl: -1 },
+    _edgstrSeq: x.seq,
+  };
+  if (x.serverIPAddress) entry.serverIPAddress = x.serverIPAddress;
+  if (x.connection) entry.connection = x.connection;
+  if (x.error !== undefined) entry._edgstrError = x.error;
+  if (x.requestBody.size > 0 || x.requestBody.bytes.length > 0) {
+    entry.request.postData = postDataOf(x.requestBody, reqType, headerValue(x.requestHeaders, 'content-encoding'));
+  }
+  if (x.requestBody.truncated) entry._edgstrRequestTruncated = true;
+  const content = decodeBody(x.responseBody.bytes, resType, headerValue(x.responseHeaders, 'content-encoding'));
+  entry.response.content = {
+    size: content.size,
+    mimeType: resType || 'x-unknown',
+    ...(content.text !== undefined ? { text: content.text } : {}),
+    ...(content.encoding ? { encoding: content.encoding } : {}),
+  };
+  if (content.decodedFrom && !x.responseBody.truncated) {
+    entry.response.content.compression = x.responseBody.bytes.length - content.size;
+  }
+  if (x.responseBody.truncated) entry._edgstrResponseTruncated = true;
+  return entry;
+}
+
+function round(ms: number): number {
+  return Math.max(0, Math.round(ms * 1000) / 1000);
+}
+
+function pairsToHeaders(raw: string[], redact: RedactOptions): Header[] {
+  const out: Header[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    out.push({ name, value: redact.headers.has(name.toLowerCase()) ? REDACTED : raw[i + 1]! });
+  }
+  return out;
+}
+
+/** First value of a header in raw pairs, case-insensitively. */
+export function headerValue(raw: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
+  return undefined;
+}
+
+function headersSize(raw: string[]): number {
+  let n = 2; // the blank line
+  for (let i = 0; i + 1 < raw.length; i += 2) n += raw[i]!.length + raw[i + 1]!.length + 4;
+  return n;
+}
+
+function parseCookieHeader(value: string | undefined, redact: RedactOptions): Cookie[] {
+  if (!value) return [];
+  const hide = redact.headers.has('cookie');
+  return value
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const name = eq < 0 ? part : part.slice(0, eq);
+      return { name, value: hide ? REDACTED : eq < 0 ? '' : part.slice(eq + 1) };
+    });
+}
+
+function parseSetCookies(raw: string[], redact: RedactOptions): Cookie[] {
+  const hide = redact.headers.has('set-cookie');
+  const out: Cookie[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'set-cookie') continue;
+    const first = raw[i + 1]!.split(';')[0]!;
+    const eq = first.indexOf('=');
+    out.push({ name: eq < 0 ? first.trim() : first.slice(0, eq).trim(), value: hide ? REDACTED : eq < 0 ? '' : first.slice(eq + 1) });
+  }
+  return out;
+}
+
+function postDataOf(body: CapturedBody, mimeType: string, contentEncoding: string | undefined): PostData {
+  const decoded = decodeBody(body.bytes, mimeType, contentEncoding);
+  const post: { mimeType: string; text: string; encoding?: string; params?: { name: string; value: string }[] } = {
+    mimeType: mimeType || 'application/octet-stream',
+    text: decoded.text ?? '',
+  };
+  if (decoded.encoding) post.encoding = decoded.encoding;
+  // Browsers' HARs carry both text and params for forms; text stays the source of truth.
+  if (!decoded.encoding && /application\/x-www-form-urlencoded/i.test(mimeType)) {
+    post.params = [...new URLSearchParams(decoded.text ?? '')].map(([name, value]) => ({ name, value }));
+  }
+  return post as PostData;
+}
+
+interface DecodedContent {
+  size: number;
+  text?: string;
+  encoding?: 'base64';
+  decodedFrom?: string;
+}
+
+/** Undoes Content-Encoding (gzip, br, deflate), then picks text or base64. */
+export function decodeBody(bytes: Buffer, mimeType: string, contentEncoding: string | undefined): DecodedContent {
+  let data = bytes;
+  let decodedFrom: string | undefined;
+  const coding = contentEncoding?.trim().toLowerCase();
+  if (coding && coding !== 'identity' && bytes.length > 0) {
+    const inflated = tryDecompress(bytes, coding);
+    if (inflated) {
+      data = inflated;
+      decodedFrom = coding;
+    }
+  }
+  if (data.length === 0) return { size: 0, text: '', ...(decodedFrom ? { decodedFrom } : {}) };
+  const text = isTextType(mimeType) || mimeType === '' ? asUtf8(data) : undefined;
+  const base = { size: data.length, ...(decodedFrom ? { decodedFrom } : {}) };
+  if (text !== undefined) return { ...base, text };
+  return { ...base, text: data.toString('base64'), encoding: 'base64' };
+}
+
+function tryDecompress(bytes: Buffer, coding: string): Buffer | undefined {
+  try {
+    if (coding === 'gzip' || coding === 'x-gzip') return gunzipSync(bytes);
+    if (coding === 'br') return brotliDecompressSync(bytes);
+    if (coding === 'deflate') {
+      // Servers send both zlib-wrapped and raw deflate under this name.
+      try {
+        return inflateSync(bytes);
+      } catch {
+        return inflateRawSync(bytes);
+      }
+    }
+  } catch {
+    // A truncated or mislabelled body: keep the raw bytes rather than lose the exchange.
+  }
+  return undefined;
+}
+
+const TEXT_TYPE = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|yaml|x-yaml|csv|x-ndjson|ld\+json|problem\+json)\b)|^image\/svg\+xml/i;
+
+export function isTextType(mimeType: string): boolean {
+  return TEXT_TYPE.test(mimeType.trim());
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The bytes as a string when they are valid UTF-8 without NUL bytes; undefined otherwise. */
+function asUtf8(data: Buffer): string | undefined {
+  if (data.includes(0)) return undefined;
+  try {
+    return utf8.decode(data);
+  } catch {
+    return undefined;
+  }
+}

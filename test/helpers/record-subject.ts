@@ -1,0 +1,33 @@
+import { startRecorder } from '../../src/record/recorder.js';
+import { runClient, type ClientResult } from './client.js';
+import { startSubject } from './subjects.js';
+
+export interface RecordSubjectOptions {
+  /** Called with the client's result (e.g. to compare its lines with the HAR). */
+  onClient?: (result: ClientResult) => void;
+}
+
+/**
+ * Starts subject NAME, records its regression client's traffic through an in-process recorder
+ * into outFile (appending if it exists), stops everything and returns outFile. Throws (with the
+ * client's output) when the client fails.
+ */
+export async function recordSubject(name: string, outFile: string, opts: RecordSubjectOptions = {}): Promise<string> {
+  const subject = await startSubject(name);
+  try {
+    const rec = await startRecorder({ target: subject.url, port: 0, out: outFile });
+    let result: ClientResult;
+    try {
+      result = await runClient(name, rec.url);
+    } finally {
+      await rec.close();
+    }
+    opts.onClient?.(result);
+    if (result.code !== 0) {
+      throw new Error(`client of ${name} failed (exit ${result.code}):\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}\nserver:\n${subject.output().slice(-2000)}`);
+    }
+    return outFile;
+  } finally {
+    await subject.stop();
+  }
+}

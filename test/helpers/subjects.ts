@@ -1,0 +1,169 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export function subjectDir(name: string): string {
+  return join(repoRoot, 'subjects', name);
+}
+
+/** Subjects that are complete enough to run: expected.json and src/server.js exist. */
+export function listSubjects(): string[] {
+  const root = join(repoRoot, 'subjects');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'expected.json')) && existsSync(join(root, d.name, 'src', 'server.js')))
+    .map((d) => d.name)
+    .sort();
+}
+
+export interface StartSubjectOptions {
+  /** Port to use (default: a free one). */
+  port?: number;
+  /** Extra environment for the server. */
+  env?: Record<string, string>;
+  /** How long to wait for the first HTTP answer (default 60 s). */
+  timeoutMs?: number;
+  /** Skip `npm run reset` before starting (default false). */
+  noReset?: boolean;
+}
+
+export interface RunningSubject {
+  name: string;
+  dir: string;
+  port: number;
+  url: string;
+  /** Output of the server so far (for failure messages). */
+  output(): string;
+  /** Kills the server's process group, waits for it to exit, then resets the subject. */
+  stop(): Promise<void>;
+}
+
+export async function startSubject(name: string, opts: StartSubjectOptions = {}): Promise<RunningSubject> {
+  const dir = subjectDir(name);
+  if (!existsSync(join(dir, 'package.json'))) throw new Error(`no subject ${name} in ${dir}`);
+  const releaseLock = await acquireLock(name, (opts.timeoutMs ?? 60_000) * 3);
+  let child: ChildProcess | undefined;
+  try {
+    if (!opts.noReset) reset(dir);
+    const port = opts.port ?? (await freePort());
+    child = spawn('npm', ['start', '--silent'], {
+      cwd: dir,
+      env: { ...process.env, ...opts.env, PORT: String(port) },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(url, child, () => out, opts.timeoutMs ?? 60_000, name);
+    const proc = child;
+    let stopped: Promise<void> | undefined;
+    return {
+      name,
+      dir,
+      port,
+      url,
+      output: () => out,
+      stop: () =>
+        (stopped ??= (async () => {
+          try {
+            await killGroup(proc);
+            reset(dir);
+          } finally {
+            releaseLock();
+          }
+        })()),
+    };
+  } catch (err) {
+    if (child) await killGroup(child);
+    releaseLock();
+    throw err;
+  }
+}
+
+function reset(dir: string): void {
+  const r = spawnSync('npm', ['run', 'reset', '--silent'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`npm run reset failed in ${dir}: ${r.stderr || r.stdout}`);
+}
+
+async function waitForHttp(url: string, child: ChildProcess, output: () => string, timeoutMs: number, name: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  while (Date.now() < deadline) {
+    if (exited !== undefined) throw new Error(`subject ${name} exited (code ${exited}) before answering:\n${output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      return; // any HTTP answer (even 404) means it is up
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`subject ${name} did not answer on ${url} within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** SIGTERM to the whole process group (npm -> sh -> node), SIGKILL after 5 s. */
+export async function killGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+  // The group leader exited; make sure no grandchild (the node server) is left behind.
+  signal('SIGKILL');
+}
+
+/** A per-subject lock file shared by all test processes; stale locks (dead pid) are taken over. */
+async function acquireLock(name: string, timeoutMs: number): Promise<() => void> {
+  const file = join(tmpdir(), `edgstr-subject-${name}.lock`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSafe(file));
+      if (holder > 0 && !alive(holder)) {
+        rmSync(file, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`subject ${name} is locked by process ${holder} (${file})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
