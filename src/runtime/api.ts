@@ -40,6 +40,18 @@ export interface ReplicaConfig {
   files: { root: string; paths: string[] };
   /** Names of replicated globals, as registered with {@link registerGlobal}. */
   globals: string[];
+  /**
+   * Optional (added by the runtime, see src/runtime/README.md). How often changes the app
+   * made directly are captured and synced, in ms (default 75).
+   */
+  flushIntervalMs?: number;
+  /**
+   * Optional. Edge, first start only (no documents in dataDir yet): how long to wait for the
+   * cloud's copy before serving from the snapshot alone, in ms (default 5000; 0 = do not wait).
+   */
+  initialSyncTimeoutMs?: number;
+  /** Optional. Largest sync message accepted, in bytes (default 32 MiB). */
+  maxMessageBytes?: number;
 }
 
 /** GET /__edgstr/health answers this JSON (DESIGN.md §3). */
@@ -70,6 +82,12 @@ export interface Replica {
   flush(): Promise<void>;
   health(): Health;
   close(): Promise<void>;
+  /**
+   * Added by the runtime: registers a replicated global for this replica only (the module-level
+   * {@link RegisterGlobal} registers for every replica of the process). Useful when several
+   * replicas share one process, e.g. in tests.
+   */
+  registerGlobal(name: string, get: () => unknown, set: (value: unknown) => void): void;
 }
 
 /**

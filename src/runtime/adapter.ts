@@ -1,0 +1,33 @@
+/**
+ * The shape every CRDT (tables, files, globals) has towards the replica: one persisted
+ * Automerge document, plus the two directions between it and the app's own state.
+ */
+import type * as A from '@automerge/automerge';
+import type { DocRoot, DocStore } from './doc-store.js';
+
+/** Work to do once the document's new changes are durably persisted (e.g. delete log rows). */
+export type AfterPersist = () => void;
+
+export interface CrdtAdapter {
+  readonly store: DocStore;
+  /** App state -> document: records local changes as (at most) one Automerge change. */
+  capture(): AfterPersist | null;
+  /**
+   * Runs `update` (which merges a remote sync message into the document) and writes whatever it
+   * changed back into the app's state, without capturing it again. Local changes not yet
+   * captured are captured first (unless `captureFirst` is false: a fresh edge taking the cloud's
+   * copy), so a remote change never silently overwrites them.
+   */
+  receive(update: (doc: A.Doc<DocRoot>) => A.Doc<DocRoot>, captureFirst: boolean): AfterPersist | null;
+  /** A point to roll back to; call right after capture(), while the document mirrors the app. */
+  mark(): unknown;
+  /** Undoes every local change made since `mark` (restoring from the document) and drops it. */
+  rollback(mark: unknown): void;
+  /** First start without a cloud copy: put the app's current state into the document. */
+  seed(): void;
+  /** Document -> app state, everything (start-up, after the first sync from the cloud). */
+  reconcile(): void;
+  /** Local changes not yet captured into the document. */
+  pending(): number;
+  close(): void;
+}

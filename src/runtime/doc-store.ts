@@ -1,0 +1,112 @@
+/**
+ * One Automerge document persisted incrementally under the data dir.
+ *
+ * File format: a sequence of frames `[u32 big-endian length][bytes]`; the bytes of every frame
+ * are an Automerge chunk (a full `save()` or a `saveIncremental()`), so the concatenation of all
+ * frames loads with `loadIncremental`. Each append is fsynced before anything that depends on
+ * it happens (deleting change-log rows, answering the client, sending to peers), so `kill -9`
+ * loses nothing acknowledged. A torn last frame (crash during the append) is dropped: it was
+ * never acknowledged. Every so often the file is compacted to a single `save()` (temp + rename).
+ */
+import * as A from '@automerge/automerge';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { rlog, sha256Hex, writeFileDurable } from './util.js';
+
+/** Documents are plain JSON-ish objects at the root; each CRDT narrows this itself. */
+export type DocRoot = Record<string, unknown>;
+
+const COMPACT_EVERY_FRAMES = 500;
+
+/**
+ * A change built deterministically (fixed actor, time 0) from configuration only: every
+ * replica that builds it gets the same bytes and hash, so skeleton maps (a table's buckets,
+ * the files map, a global's slots) are created once for the whole system and never conflict.
+ */
+export function genesisChanges(key: string, build: (d: DocRoot) => void): A.Change[] {
+  const actor = sha256Hex(`edgstr-genesis:${key}`).slice(0, 32);
+  const doc = A.change(A.init<DocRoot>({ actor }), { time: 0, message: `genesis ${key}` }, build);
+  return A.getAllChanges(doc);
+}
+
+export class DocStore {
+  doc: A.Doc<DocRoot>;
+  private frames = 0;
+  private readonly file: string;
+  /** True when the document was created now (no file on disk): first start of this replica. */
+  readonly fresh: boolean;
+
+  constructor(dataDir: string, readonly docId: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.file = join(dataDir, `${docId.replace(/[^A-Za-z0-9_.-]/g, '_')}.automerge`);
+    // A fresh actor per process start: an actor id is never reused for a different change
+    // even when the previous process died between making a change and persisting it.
+    const actor = randomBytes(16).toString('hex');
+    let doc = A.init<DocRoot>({ actor });
+    this.fresh = !existsSync(this.file);
+    let torn = false;
+    if (!this.fresh) {
+      const { chunks, tornBytes } = readFrames(this.file);
+      this.frames = chunks.length;
+      torn = tornBytes > 0;
+      for (const chunk of chunks) doc = A.loadIncremental(doc, chunk);
+    }
+    this.doc = doc;
+    // Everything loaded is already on disk: start incremental saving from here.
+    A.saveIncremental(this.doc);
+    // Appending after a torn frame would hide every later frame: rewrite the file first.
+    if (torn) this.compact();
+  }
+
+  /** Applies deterministic genesis changes that the document does not have yet. */
+  ensureGenesis(changes: A.Change[]): void {
+    const [next] = A.applyChanges(this.doc, changes);
+    this.doc = next;
+  }
+
+  /** Appends what changed since the last persist, fsynced. Returns false if nothing changed. */
+  persist(): boolean {
+    const bytes = A.saveIncremental(this.doc);
+    if (bytes.length === 0) return false;
+    if (this.frames >= COMPACT_EVERY_FRAMES) {
+      this.compact();
+      return true;
+    }
+    const fd = openSync(this.file, 'a');
+    try {
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(bytes.length, 0);
+      writeSync(fd, Buffer.concat([header, bytes]));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.frames++;
+    return true;
+  }
+
+  /** Rewrites the file as one full save (temp + rename, so a crash keeps the old file). */
+  compact(): void {
+    const bytes = A.save(this.doc);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(bytes.length, 0);
+    writeFileDurable(this.file, Buffer.concat([header, bytes]));
+    this.frames = 1;
+  }
+}
+
+function readFrames(file: string): { chunks: Uint8Array[]; tornBytes: number } {
+  const buf = readFileSync(file);
+  const out: Uint8Array[] = [];
+  let at = 0;
+  while (at + 4 <= buf.length) {
+    const len = buf.readUInt32BE(at);
+    if (at + 4 + len > buf.length) break;
+    out.push(buf.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  const tornBytes = buf.length - at;
+  if (tornBytes > 0) rlog.warn(`${file}: dropped a torn last frame (${tornBytes} bytes) left by a crash`);
+  return { chunks: out, tornBytes };
+}

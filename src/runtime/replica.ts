@@ -1,0 +1,332 @@
+/**
+ * A replica: the CRDT documents of one edge or cloud process, their persistence, capture and
+ * apply, local transactions, and sync with peers. See README.md for how generated code uses it.
+ */
+import * as A from '@automerge/automerge';
+import type { Server } from 'node:http';
+import { basename } from 'node:path';
+import type { Health, LocalTx, Replica, ReplicaConfig } from './api.js';
+import type { CrdtAdapter } from './adapter.js';
+import { FileCrdt } from './file-crdt.js';
+import { JsonCrdt, type GlobalBinding } from './json-crdt.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage, type WireMessage } from './sync/messages.js';
+import { PeerSync } from './sync/peer-sync.js';
+import { dialSocketIo, listenSocketIo } from './sync/socketio-transport.js';
+import type { Connection, Endpoint } from './sync/transport.js';
+import { TableCrdt } from './table-crdt.js';
+import { SLOTS } from './table-schema.js';
+import { Mutex, errorMessage, rlog } from './util.js';
+
+/** Globals registered with the module-level registerGlobal: shared by every replica of the process. */
+export const processBindings = new Map<string, GlobalBinding>();
+const liveReplicas = new Set<EdgstrReplica>();
+
+export function registerProcessGlobal(name: string, get: () => unknown, set: (value: unknown) => void): void {
+  processBindings.set(name, { get, set });
+  for (const r of liveReplicas) r.restoreGlobal(name);
+}
+
+export class EdgstrReplica implements Replica {
+  readonly adapters = new Map<string, CrdtAdapter>();
+  private readonly bindings = new Map<string, GlobalBinding>();
+  private readonly peers = new Set<PeerSync>();
+  private readonly endpoints: Endpoint[] = [];
+  private readonly mutex = new Mutex();
+  private readonly maxBytes: number;
+  private json: JsonCrdt | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private flushQueued = false;
+  private closed = false;
+  private lastSyncAt: string | null = null;
+  private lastShared = new Map<string, A.Heads>();
+  /** True while a fresh edge takes the cloud's copy: remote changes are applied without capture. */
+  private initializing = false;
+  private hubHeads: Record<string, string[]> | null = null;
+  private onInitialSync: (() => void) | null = null;
+  /** Malformed messages refused so far (health and tests read it). */
+  refusedMessages = 0;
+
+  constructor(readonly config: ReplicaConfig) {
+    validateConfig(config);
+    this.maxBytes = config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const used = new Set<string>();
+    for (const database of config.tables) {
+      let docId = `db-${basename(database.file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+      while (used.has(docId)) docId += '_';
+      used.add(docId);
+      this.adapters.set(docId, new TableCrdt(database, config.dataDir, docId, config.rangeIndex));
+    }
+    if (config.files.paths.length > 0) this.adapters.set('files', new FileCrdt(config.files, config.dataDir, 'files'));
+    if (config.globals.length > 0) {
+      this.json = new JsonCrdt(config.globals, (n) => this.bindings.get(n) ?? processBindings.get(n), config.dataDir, 'globals');
+      this.adapters.set('globals', this.json);
+    }
+  }
+
+  /** Brings documents and app state together after a (re)start; see README "Start-up". */
+  async start(): Promise<void> {
+    const fresh = [...this.adapters.values()].filter((a) => a.store.fresh);
+    const known = [...this.adapters.values()].filter((a) => !a.store.fresh);
+    await this.mutex.run(() => {
+      // Local changes made while the runtime was down are in the change log / on disk: capture
+      // them first, then make the app state equal to the document (it may hold remote changes
+      // that were persisted but not applied when the process died).
+      this.flushLocked();
+      for (const a of known) a.reconcile();
+      if (this.config.role === 'cloud') for (const a of fresh) a.seed();
+      this.persistAll();
+    });
+    liveReplicas.add(this);
+    if (this.config.role === 'edge' && this.config.cloudUrl) {
+      const wait = this.config.initialSyncTimeoutMs ?? 5000;
+      const synced = fresh.length > 0 && wait > 0 ? this.waitForInitialSync(wait) : Promise.resolve(false);
+      this.initializing = fresh.length > 0 && wait > 0;
+      this.attachTransport(dialSocketIo(this.config.cloudUrl, { secret: this.config.secret, nodeId: this.config.nodeId }));
+      const ok = await synced;
+      await this.mutex.run(() => {
+        this.initializing = false;
+        for (const a of fresh) {
+          if (ok) a.reconcile();
+          else a.seed();
+        }
+        if (!ok && fresh.length > 0) rlog.warn('no copy from the cloud yet: serving from the local snapshot');
+        this.persistAll();
+        this.broadcastAll();
+      });
+    } else if (this.config.role === 'edge') {
+      for (const a of fresh) a.seed();
+      this.persistAll();
+    }
+    const every = this.config.flushIntervalMs ?? 75;
+    this.timer = setInterval(() => this.backgroundFlush(), every);
+    this.timer.unref();
+  }
+
+  attachHub(server: Server): void {
+    if (this.config.role !== 'cloud') throw new Error('attachHub: only the cloud replica serves the sync hub');
+    this.attachTransport(listenSocketIo(server, { secret: this.config.secret, maxMessageBytes: this.maxBytes }));
+  }
+
+  /** Uses any transport endpoint (socket.io hub or dialer, or the in-memory one in tests). */
+  attachTransport(endpoint: Endpoint): void {
+    this.endpoints.push(endpoint);
+    endpoint.onConnection((c) => this.onConnection(c));
+  }
+
+  registerGlobal(name: string, get: () => unknown, set: (value: unknown) => void): void {
+    this.bindings.set(name, { get, set });
+    this.restoreGlobal(name);
+  }
+
+  /** A global registered after start takes the document's value (restart, or an edge's first sync). */
+  restoreGlobal(name: string): void {
+    this.json?.applyToApp(name);
+  }
+
+  async begin(): Promise<LocalTx> {
+    const release = await this.mutex.acquire();
+    let marks: unknown[];
+    try {
+      this.flushLocked();
+      marks = [...this.adapters.values()].map((a) => a.mark());
+    } catch (err: unknown) {
+      release();
+      throw err;
+    }
+    let done = false;
+    const finish = (work: () => void): Promise<void> => {
+      if (done) return Promise.resolve();
+      done = true;
+      try {
+        work();
+      } finally {
+        release();
+      }
+      return Promise.resolve();
+    };
+    return {
+      // The commit is durable (fsynced) before the edge answers; sending happens meanwhile.
+      commit: () => finish(() => this.flushLocked()),
+      rollback: () =>
+        finish(() => {
+          [...this.adapters.values()].forEach((a, i) => a.rollback(marks[i]));
+        }),
+    };
+  }
+
+  async flush(): Promise<void> {
+    await this.mutex.run(() => this.flushLocked());
+  }
+
+  health(): Health {
+    let unconfirmed = 0;
+    for (const [docId, a] of this.adapters) {
+      let worst = 0;
+      const heads = [...this.peers].map((p) => p.sharedHeads(docId)).filter((h) => h !== undefined);
+      if (heads.length === 0 && this.lastShared.has(docId)) heads.push(this.lastShared.get(docId)!);
+      for (const h of heads) worst = Math.max(worst, A.getChangesSince(a.store.doc, h).length);
+      unconfirmed += worst;
+    }
+    const pending = [...this.adapters.values()].reduce((n, a) => n + a.pending(), 0);
+    return {
+      nodeId: this.config.nodeId,
+      role: this.config.role,
+      peers: [...this.peers].map((p) => p.connection.remoteId),
+      lastSyncAt: this.lastSyncAt,
+      pendingChanges: pending + unconfirmed,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    liveReplicas.delete(this);
+    await this.mutex.run(() => this.flushLocked());
+    for (const e of this.endpoints) await e.close();
+    for (const p of this.peers) p.connection.close();
+    for (const a of this.adapters.values()) a.close();
+  }
+
+  private backgroundFlush(): void {
+    if (this.flushQueued || this.closed) return;
+    this.flushQueued = true;
+    this.mutex
+      .run(() => this.flushLocked())
+      .catch((err: unknown) => rlog.warn(`background flush failed: ${errorMessage(err)}`))
+      .finally(() => {
+        this.flushQueued = false;
+      });
+  }
+
+  /** Capture -> persist (fsync) -> drop captured log rows -> send. Caller holds the lock. */
+  private flushLocked(): void {
+    const changed: string[] = [];
+    for (const [docId, a] of this.adapters) {
+      const after = a.capture();
+      if (a.store.persist()) changed.push(docId);
+      after?.();
+    }
+    for (const docId of changed) this.broadcast(docId);
+  }
+
+  private persistAll(): void {
+    for (const a of this.adapters.values()) a.store.persist();
+  }
+
+  private broadcast(docId: string): void {
+    const doc = this.adapters.get(docId)!.store.doc;
+    for (const p of this.peers) p.send(docId, doc);
+  }
+
+  private broadcastAll(): void {
+    for (const docId of this.adapters.keys()) this.broadcast(docId);
+  }
+
+  private onConnection(connection: Connection): void {
+    if (this.closed) {
+      connection.close();
+      return;
+    }
+    const peer = new PeerSync(connection);
+    this.peers.add(peer);
+    rlog.info(`${this.config.nodeId}: sync peer ${connection.remoteId} connected`);
+    connection.onClose(() => {
+      this.peers.delete(peer);
+      for (const docId of this.adapters.keys()) {
+        const h = peer.sharedHeads(docId);
+        if (h) this.lastShared.set(docId, h);
+      }
+    });
+    connection.onMessage((raw) => {
+      const msg = parseWireMessage(raw, this.maxBytes);
+      if (typeof msg === 'string') {
+        this.refusedMessages++;
+        rlog.warn(`${this.config.nodeId}: refused a sync message from ${connection.remoteId}: ${msg}`);
+        return;
+      }
+      this.mutex
+        .run(() => this.handle(peer, msg))
+        .catch((err: unknown) => rlog.warn(`sync message from ${connection.remoteId} failed: ${errorMessage(err)}`));
+    });
+    void this.mutex.run(() => {
+      if (this.config.role === 'cloud') {
+        // The edge waits for these heads on its first start: make them include the app's latest.
+        this.flushLocked();
+        const heads: Record<string, string[]> = {};
+        for (const [docId, a] of this.adapters) heads[docId] = A.getHeads(a.store.doc);
+        connection.send({ type: 'hello', heads });
+      }
+      for (const [docId, a] of this.adapters) peer.send(docId, a.store.doc);
+    });
+  }
+
+  private handle(peer: PeerSync, msg: WireMessage): void {
+    if (msg.type === 'hello') {
+      if (this.config.role === 'edge') this.hubHeads = msg.heads;
+      this.checkInitialSync();
+      return;
+    }
+    const adapter = this.adapters.get(msg.docId);
+    if (!adapter) {
+      this.refusedMessages++;
+      rlog.warn(`${this.config.nodeId}: sync message for unknown document ${msg.docId} from ${peer.connection.remoteId}`);
+      return;
+    }
+    let next = peer.state(msg.docId);
+    let after;
+    try {
+      after = adapter.receive((doc) => {
+        const [d, s] = A.receiveSyncMessage(doc, peer.state(msg.docId), msg.data);
+        next = s;
+        return d;
+      }, !this.initializing);
+    } catch (err: unknown) {
+      this.refusedMessages++;
+      rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${peer.connection.remoteId}: ${errorMessage(err)}`);
+      return;
+    }
+    peer.setState(msg.docId, next);
+    this.lastSyncAt = new Date().toISOString();
+    adapter.store.persist();
+    after?.();
+    // Reply to the sender and relay to everyone else.
+    this.broadcast(msg.docId);
+    this.checkInitialSync();
+  }
+
+  private waitForInitialSync(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.onInitialSync = null;
+        resolve(false);
+      }, timeoutMs);
+      this.onInitialSync = () => {
+        clearTimeout(timer);
+        this.onInitialSync = null;
+        resolve(true);
+      };
+    });
+  }
+
+  private checkInitialSync(): void {
+    if (!this.onInitialSync || !this.hubHeads) return;
+    for (const [docId, a] of this.adapters) {
+      const heads = this.hubHeads[docId];
+      if (heads && !A.hasHeads(a.store.doc, heads)) return;
+    }
+    this.onInitialSync();
+  }
+}
+
+function validateConfig(c: ReplicaConfig): void {
+  const problems: string[] = [];
+  if (c.role !== 'cloud' && c.role !== 'edge') problems.push('role must be "cloud" or "edge"');
+  if (!c.nodeId) problems.push('nodeId is empty');
+  if (!c.secret) problems.push('secret is empty (set EDGSTR_SECRET)');
+  if (!c.dataDir) problems.push('dataDir is empty (set EDGSTR_DATA_DIR)');
+  if (!Number.isInteger(c.rangeIndex) || c.rangeIndex < 0 || c.rangeIndex >= SLOTS) {
+    problems.push(`rangeIndex must be an integer 0..${SLOTS - 1} (0 = cloud, 1..N = edges)`);
+  }
+  if (problems.length > 0) throw new Error(`edgstr runtime config: ${problems.join('; ')}`);
+}

@@ -1,0 +1,37 @@
+/**
+ * Automerge's sync protocol per document per connected peer. The replica owns the documents
+ * and the lock; this class keeps the per-connection sync states and turns them into messages.
+ * The hub calls `broadcast` after every document change, which relays an edge's changes to the
+ * other edges (the cloud is the master copy every edge syncs with).
+ */
+import * as A from '@automerge/automerge';
+import type { Connection } from './transport.js';
+
+export class PeerSync {
+  private readonly states = new Map<string, A.SyncState>();
+
+  constructor(readonly connection: Connection) {}
+
+  state(docId: string): A.SyncState {
+    let s = this.states.get(docId);
+    if (!s) this.states.set(docId, (s = A.initSyncState()));
+    return s;
+  }
+
+  setState(docId: string, state: A.SyncState): void {
+    this.states.set(docId, state);
+  }
+
+  /** Sends the next sync message for `doc`, if the protocol has anything to say. */
+  send(docId: string, doc: A.Doc<unknown>): void {
+    const [next, message] = A.generateSyncMessage(doc, this.state(docId));
+    this.states.set(docId, next);
+    if (message) this.connection.send({ type: 'sync', docId, data: message });
+  }
+
+  /** Heads both sides are known to have (for counting what the peer still lacks). */
+  sharedHeads(docId: string): A.Heads | undefined {
+    const s = this.states.get(docId) as unknown as { sharedHeads?: A.Heads } | undefined;
+    return s?.sharedHeads;
+  }
+}

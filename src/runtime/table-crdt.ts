@@ -1,0 +1,340 @@
+/**
+ * CRDT-Table: the replicated tables of one SQLite file as one Automerge document.
+ *
+ *   doc[table][bucket][rowKey] = { column: value, ... }
+ *
+ * rowKey is the JSON array of the primary-key values (or of the rowid), bucket = FNV-1a(rowKey)
+ * mod 64 (Automerge's cost per change grows with the size of the map it touches). Each bucket
+ * map is created by a deterministic genesis change, so replicas never race to create it.
+ * Columns merge last-writer-wins one by one; a deleted row is removed from its bucket.
+ */
+import * as A from '@automerge/automerge';
+import Database from 'better-sqlite3';
+import type { AfterPersist, CrdtAdapter } from './adapter.js';
+import { DocStore, genesisChanges, type DocRoot } from './doc-store.js';
+import {
+  CHANGES, CONTROL, ensureKeyRange, installControlTables, installTriggers, q, readTableInfo,
+  rewriteToAutoincrement, type TableInfo,
+} from './table-schema.js';
+import { bytesEqual, fnv1a, rlog } from './util.js';
+import type { ReplicatedDatabase } from './api.js';
+
+export const BUCKETS = 64;
+type SqlValue = null | number | bigint | string | Uint8Array;
+type SqlRow = Record<string, SqlValue>;
+type DocRow = Record<string, unknown>;
+
+export function bucketOf(key: string): string {
+  return `b${(fnv1a(key) % BUCKETS).toString().padStart(2, '0')}`;
+}
+
+interface TableMark {
+  logSeq: number;
+  sequences: Map<string, number | undefined>;
+}
+
+export class TableCrdt implements CrdtAdapter {
+  readonly store: DocStore;
+  readonly db: Database.Database;
+  private readonly tables = new Map<string, TableInfo>();
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  constructor(config: ReplicatedDatabase, dataDir: string, docId: string, private readonly rangeIndex: number) {
+    this.db = new Database(config.file, { timeout: 10_000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 10000');
+    installControlTables(this.db);
+    for (const name of [...config.tables].sort()) {
+      let info = readTableInfo(this.db, name);
+      if (info.rowidAlias && !info.autoincrement) {
+        rlog.info(`table "${name}": rewriting INTEGER PRIMARY KEY to AUTOINCREMENT so each replica gets its own key range`);
+        info = rewriteToAutoincrement(this.db, info);
+      }
+      if (info.pk.length === 0) {
+        rlog.warn(`table "${name}" has no primary key: rows are keyed by rowid, concurrent inserts at two replicas may collide`);
+      }
+      installTriggers(this.db, info);
+      ensureKeyRange(this.db, info, rangeIndex);
+      this.tables.set(name, info);
+    }
+    this.store = new DocStore(dataDir, docId);
+    for (const name of this.tables.keys()) {
+      this.store.ensureGenesis(genesisChanges(`table:${name}`, (d) => {
+        const buckets: Record<string, object> = {};
+        for (let i = 0; i < BUCKETS; i++) buckets[`b${i.toString().padStart(2, '0')}`] = {};
+        d[name] = buckets;
+      }));
+    }
+  }
+
+  capture(): AfterPersist | null {
+    let upTo = 0;
+    this.db.transaction(() => {
+      upTo = this.captureInto();
+    })();
+    return upTo > 0 ? () => this.deleteLog(upTo) : null;
+  }
+
+  receive(update: (doc: A.Doc<DocRoot>) => A.Doc<DocRoot>, captureFirst: boolean): AfterPersist | null {
+    let upTo = 0;
+    // IMMEDIATE: hold the write lock from the capture to the apply, so no app write can slip
+    // in between and be overwritten by the remote value without having been captured.
+    this.db.transaction(() => {
+      if (captureFirst) upTo = this.captureInto();
+      const before = A.getHeads(this.store.doc);
+      this.store.doc = update(this.store.doc);
+      const after = A.getHeads(this.store.doc);
+      if (before.join() === after.join()) return;
+      const dirty = new Map<string, Set<string>>();
+      const whole = new Set<string>();
+      for (const patch of A.diff(this.store.doc, before, after)) {
+        const [table, , key] = patch.path;
+        if (typeof table !== 'string' || !this.tables.has(table)) continue;
+        if (typeof key === 'string') {
+          let keys = dirty.get(table);
+          if (!keys) dirty.set(table, (keys = new Set()));
+          keys.add(key);
+        } else {
+          whole.add(table);
+        }
+      }
+      this.suppressed(() => {
+        for (const [table, keys] of dirty) {
+          if (whole.has(table)) continue;
+          const info = this.tables.get(table)!;
+          for (const key of keys) this.writeRow(info, key, this.docRow(table, key), false);
+        }
+        for (const table of whole) this.reconcileTable(this.tables.get(table)!);
+        for (const info of this.tables.values()) ensureKeyRange(this.db, info, this.rangeIndex);
+      });
+    }).immediate();
+    return upTo > 0 ? () => this.deleteLog(upTo) : null;
+  }
+
+  mark(): TableMark {
+    const logSeq = (this.db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(CHANGES) as
+      | { seq: number }
+      | undefined)?.seq ?? 0;
+    const sequences = new Map<string, number | undefined>();
+    for (const name of this.tables.keys()) {
+      const row = this.db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(name) as { seq: number } | undefined;
+      sequences.set(name, row?.seq);
+    }
+    return { logSeq, sequences };
+  }
+
+  rollback(markValue: unknown): void {
+    const mark = markValue as TableMark;
+    this.db.transaction(() => {
+      const rows = this.db.prepare(`SELECT DISTINCT tbl, key FROM ${CHANGES} WHERE seq > ?`).all(mark.logSeq) as {
+        tbl: string;
+        key: string;
+      }[];
+      this.suppressed(() => {
+        for (const { tbl, key } of rows) {
+          const info = this.tables.get(tbl);
+          if (info) this.writeRow(info, canonicalKey(key), this.docRow(tbl, canonicalKey(key)), true);
+        }
+        for (const [name, seq] of mark.sequences) {
+          if (seq === undefined) this.db.prepare('DELETE FROM sqlite_sequence WHERE name = ?').run(name);
+          else this.db.prepare('UPDATE sqlite_sequence SET seq = ? WHERE name = ?').run(seq, name);
+        }
+      });
+      this.db.prepare(`DELETE FROM ${CHANGES} WHERE seq > ?`).run(mark.logSeq);
+    })();
+  }
+
+  seed(): void {
+    this.db.transaction(() => {
+      this.store.doc = A.change(this.store.doc, { message: 'seed' }, (d) => {
+        for (const info of this.tables.values()) {
+          for (const row of this.db.prepare(`SELECT ${selectList(info)} FROM ${q(info.name)}`).iterate() as Iterable<SqlRow>) {
+            const key = rowKey(info, row);
+            const bucket = (d[info.name] as Record<string, Record<string, DocRow>>)[bucketOf(key)]!;
+            if (!(key in bucket)) bucket[key] = toDocRow(info, row);
+          }
+        }
+      });
+    })();
+  }
+
+  reconcile(): void {
+    this.db.transaction(() => {
+      this.suppressed(() => {
+        for (const info of this.tables.values()) {
+          this.reconcileTable(info);
+          ensureKeyRange(this.db, info, this.rangeIndex);
+        }
+      });
+    }).immediate();
+  }
+
+  pending(): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM ${CHANGES}`).get() as { n: number }).n;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Turns the logged keys into one Automerge change; returns the last log seq it covered. */
+  private captureInto(): number {
+    const upTo = (this.db.prepare(`SELECT max(seq) AS m FROM ${CHANGES}`).get() as { m: number | null }).m;
+    if (upTo === null) return 0;
+    const keys = this.db.prepare(`SELECT DISTINCT tbl, key FROM ${CHANGES} WHERE seq <= ?`).all(upTo) as {
+      tbl: string;
+      key: string;
+    }[];
+    this.store.doc = A.change(this.store.doc, (d) => {
+      for (const { tbl, key: rawKey } of keys) {
+        const info = this.tables.get(tbl);
+        if (!info) continue;
+        const key = canonicalKey(rawKey);
+        const bucket = (d[tbl] as Record<string, Record<string, DocRow>>)[bucketOf(key)]!;
+        const row = this.readRow(info, key);
+        if (!row) {
+          if (key in bucket) delete bucket[key];
+          continue;
+        }
+        const existing = bucket[key];
+        if (!existing) {
+          bucket[key] = toDocRow(info, row);
+          continue;
+        }
+        for (const col of info.columns) {
+          const value = toDocValue(row[col] ?? null);
+          if (!sameValue(fromDocValue(existing[col]), row[col] ?? null)) existing[col] = value;
+        }
+      }
+    });
+    return upTo;
+  }
+
+  private deleteLog(upTo: number): void {
+    this.db.prepare(`DELETE FROM ${CHANGES} WHERE seq <= ?`).run(upTo);
+  }
+
+  private suppressed(fn: () => void): void {
+    this.db.prepare(`UPDATE ${CONTROL} SET suppress = 1 WHERE id = 1`).run();
+    try {
+      fn();
+    } finally {
+      this.db.prepare(`UPDATE ${CONTROL} SET suppress = 0 WHERE id = 1`).run();
+    }
+  }
+
+  private docRow(table: string, key: string): DocRow | undefined {
+    const t = this.store.doc[table] as Record<string, Record<string, DocRow>> | undefined;
+    return t?.[bucketOf(key)]?.[key];
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  private readRow(info: TableInfo, key: string): SqlRow | undefined {
+    const sql = `SELECT ${selectList(info)} FROM ${q(info.name)} WHERE ${whereKey(info)}`;
+    return this.stmt(sql).get(...(JSON.parse(key) as SqlValue[])) as SqlRow | undefined;
+  }
+
+  /** Makes the SQLite row equal to the document's (or absent); `force` writes even if equal. */
+  private writeRow(info: TableInfo, key: string, docRow: DocRow | undefined, force: boolean): void {
+    const keyValues = JSON.parse(key) as SqlValue[];
+    try {
+      if (!docRow) {
+        this.stmt(`DELETE FROM ${q(info.name)} WHERE ${whereKey(info)}`).run(...keyValues);
+        return;
+      }
+      const current = this.readRow(info, key);
+      const cols = info.columns.filter((c) => c in docRow);
+      const values = cols.map((c) => toSqlValue(docRow[c]));
+      if (current && !force && cols.every((c, i) => sameValue(values[i]!, current[c] ?? null))) return;
+      if (current) {
+        if (cols.length === 0) return;
+        const set = cols.map((c) => `${q(c)} = ?`).join(', ');
+        this.stmt(`UPDATE ${q(info.name)} SET ${set} WHERE ${whereKey(info)}`).run(...values, ...keyValues);
+      } else {
+        const keyCols = info.pk.length > 0 ? info.pk.filter((c) => !cols.includes(c)) : ['rowid'];
+        const allCols = [...keyCols, ...cols];
+        const keyVals = info.pk.length > 0 ? keyCols.map((c) => keyValues[info.pk.indexOf(c)]!) : keyValues;
+        this.stmt(`INSERT INTO ${q(info.name)} (${allCols.map(q).join(', ')}) VALUES (${allCols.map(() => '?').join(', ')})`)
+          .run(...keyVals, ...values);
+      }
+    } catch (err: unknown) {
+      // One row the local schema refuses (e.g. a UNIQUE clash) must not stop the others.
+      rlog.warn(`could not apply row ${key} of table "${info.name}": ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private reconcileTable(info: TableInfo): void {
+    const table = (this.store.doc[info.name] ?? {}) as Record<string, Record<string, DocRow>>;
+    const inDoc = new Set<string>();
+    for (const bucket of Object.values(table)) {
+      for (const [key, row] of Object.entries(bucket)) {
+        inDoc.add(key);
+        this.writeRow(info, key, row, false);
+      }
+    }
+    const keys = this.db.prepare(`SELECT ${selectList(info)} FROM ${q(info.name)}`).all() as SqlRow[];
+    for (const row of keys) {
+      const key = rowKey(info, row);
+      if (!inDoc.has(key)) this.writeRow(info, key, undefined, true);
+    }
+  }
+}
+
+function selectList(info: TableInfo): string {
+  return info.pk.length > 0 ? '*' : 'rowid AS "__edgstr_rowid", *';
+}
+
+function whereKey(info: TableInfo): string {
+  return info.pk.length > 0 ? info.pk.map((c) => `${q(c)} = ?`).join(' AND ') : 'rowid = ?';
+}
+
+function rowKey(info: TableInfo, row: SqlRow): string {
+  const values = info.pk.length > 0 ? info.pk.map((c) => row[c]) : [row.__edgstr_rowid];
+  return JSON.stringify(values.map((v) => (typeof v === 'bigint' ? Number(v) : v)));
+}
+
+/** Keys logged by SQLite's json_array and keys built here must compare equal: re-serialize. */
+function canonicalKey(raw: string): string {
+  return JSON.stringify(JSON.parse(raw) as unknown);
+}
+
+function toDocRow(info: TableInfo, row: SqlRow): DocRow {
+  const out: DocRow = {};
+  for (const col of info.columns) out[col] = toDocValue(row[col] ?? null);
+  return out;
+}
+
+/** Strings are stored as ImmutableString: a cell merges last-writer-wins, not character by character. */
+function toDocValue(v: SqlValue): unknown {
+  if (typeof v === 'string') return new A.ImmutableString(v);
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Uint8Array) return new Uint8Array(v);
+  return v;
+}
+
+function fromDocValue(v: unknown): SqlValue {
+  return toSqlValue(v);
+}
+
+function toSqlValue(v: unknown): SqlValue {
+  if (v === null || v === undefined) return null;
+  if (v instanceof A.ImmutableString) return v.val;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') return v;
+  if (v instanceof Uint8Array) return Buffer.from(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof A.Counter) return v.value;
+  return String(v);
+}
+
+function sameValue(a: SqlValue, b: SqlValue): boolean {
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array && bytesEqual(a, b);
+  }
+  if (typeof a === 'bigint' || typeof b === 'bigint') return Number(a) === Number(b);
+  return a === b;
+}
