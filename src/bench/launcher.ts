@@ -1,0 +1,131 @@
+/**
+ * Starts the generated cloud and edge for each measurement from fresh temp copies of
+ * <out>/cloud and <out>/edge, so every measured system starts from the same init state and the
+ * generated DIR is never modified. Dependencies are installed once per bench run into a base copy
+ * (or the DIR's own node_modules is linked when it is already installed), and every run's copy
+ * links that node_modules instead of installing again.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { freePort, startProject, type Started } from '../verify/processes.js';
+
+/** A started cloud or edge. */
+export interface Running {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** How the bench gets a fresh cloud and edge for each measurement. */
+export interface Launcher {
+  startCloud(): Promise<Running>;
+  /** Starts an edge whose cloud origin (forwarding and sync) is `cloudUrl`. */
+  startEdge(cloudUrl: string): Promise<Running>;
+  dispose(): Promise<void>;
+}
+
+type Install = (dir: string) => Promise<void>;
+
+/**
+ * src/generate/install.ts (installGenerated) installs generated projects fast (shared native
+ * builds); it is another area's module, so it is looked up at run time, with `npm ci` as fallback.
+ */
+async function findInstaller(): Promise<Install> {
+  const url = new URL('../generate/install.js', import.meta.url);
+  try {
+    const mod = (await import(url.href)) as { installGenerated?: (dir: string) => Promise<unknown> };
+    if (typeof mod.installGenerated === 'function') {
+      const fn = mod.installGenerated;
+      return async (dir) => {
+        await fn(dir);
+      };
+    }
+  } catch {
+    /* not there in this build: fall back to npm */
+  }
+  return async (dir) => {
+    const args = existsSync(join(dir, 'package-lock.json')) ? ['ci', '--omit=dev', '--no-audit', '--no-fund'] : ['install', '--omit=dev', '--no-audit', '--no-fund'];
+    const r = spawnSync('npm', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new UserError(`npm ${args[0]} failed in ${dir}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  };
+}
+
+function copyProject(from: string, to: string): void {
+  cpSync(from, to, { recursive: true, filter: (src) => basename(src) !== 'node_modules' || resolve(src) === resolve(from) });
+}
+
+/** Options for {@link createProjectLauncher}. */
+export interface ProjectLauncherOptions {
+  /** The generated output DIR holding cloud/ and edge/. */
+  generatedDir: string;
+  /** Print a line for people (install steps). */
+  onInfo?: (msg: string) => void;
+}
+
+export async function createProjectLauncher(opts: ProjectLauncherOptions): Promise<Launcher> {
+  const root = resolve(opts.generatedDir);
+  for (const side of ['cloud', 'edge']) {
+    if (!existsSync(join(root, side, 'package.json'))) {
+      throw new UserError(`${join(root, side)} is not a generated project (no package.json): run \`edgstr generate --out ${opts.generatedDir}\` first`);
+    }
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'edgstr-bench-'));
+  const secret = randomBytes(16).toString('hex');
+  const started = new Set<Started>();
+  let runs = 0;
+  const base: Record<string, string> = {};
+  try {
+    let install: Install | null = null;
+    for (const side of ['cloud', 'edge']) {
+      const own = join(root, side, 'node_modules');
+      const pkg = JSON.parse(readFileSync(join(root, side, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      if (existsSync(own) || Object.keys(pkg.dependencies ?? {}).length === 0) {
+        base[side] = own;
+        continue;
+      }
+      // Install into a copy: the generated DIR is never modified.
+      const copy = join(tmp, 'base', side);
+      copyProject(join(root, side), copy);
+      opts.onInfo?.(`installing ${side} dependencies (once per bench run) in ${copy}`);
+      install ??= await findInstaller();
+      await install(copy);
+      base[side] = join(copy, 'node_modules');
+    }
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+
+  const start = async (side: 'cloud' | 'edge', env: Record<string, string>): Promise<Running> => {
+    const runDir = join(tmp, `run-${++runs}`);
+    const dir = join(runDir, side);
+    copyProject(join(root, side), dir);
+    if (existsSync(base[side]!)) symlinkSync(base[side]!, join(dir, 'node_modules'), 'dir');
+    const dataDir = join(runDir, `${side}-data`);
+    mkdirSync(dataDir, { recursive: true });
+    const port = await freePort();
+    const proc = await startProject({ name: `generated ${side}`, dir, port, env: { EDGSTR_SECRET: secret, EDGSTR_DATA_DIR: dataDir, ...env } });
+    started.add(proc);
+    return {
+      url: proc.url,
+      stop: async () => {
+        started.delete(proc);
+        await proc.stop();
+        rmSync(runDir, { recursive: true, force: true });
+      },
+    };
+  };
+  return {
+    startCloud: () => start('cloud', {}),
+    startEdge: (cloudUrl) => start('edge', { EDGSTR_CLOUD_URL: cloudUrl, EDGSTR_NODE_ID: 'bench-edge' }),
+    dispose: async () => {
+      await Promise.all([...started].map((p) => p.stop()));
+      started.clear();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
