@@ -1,0 +1,196 @@
+/**
+ * Typed contexts for the templates, built from the artefacts without I/O (the pure core of
+ * generate). One interface per template; templates are compiled `strict`, so a field missing
+ * here is an error at generate time, not a hole in a generated file.
+ */
+import type { Analysis, AnalyzedService } from '../model/analysis.js';
+import type { Decisions } from '../model/decisions.js';
+import { normalizeRoute, serviceSlug } from '../model/service-id.js';
+
+export type Target = 'rpi' | 'node';
+export type Side = 'edge' | 'cloud';
+
+/** Options of one generate run (the CLI flags, plus the secret so tests can pin it). */
+export interface GenerateOptions {
+  target: Target;
+  /** Cloud origin the edges forward to and sync with. */
+  cloudUrl: string;
+  edges: number;
+  /** Shared secret written into both configs. */
+  secret: string;
+  /** The command line that regenerates the output (named in every file header). */
+  regenerate: string;
+}
+
+/** A SQLite database found in the snapshot: app-relative path and the tables it holds. */
+export interface SnapshotDatabase {
+  path: string;
+  tables: string[];
+}
+
+/** Every template gets the regenerate command for its header. */
+export interface HeaderContext {
+  regenerate: string;
+}
+
+/** One service of the Subject as the edge's route table sees it. */
+export interface RouteContext {
+  id: string;
+  method: string;
+  route: string;
+  /** Served at the edge (accepted, replicable, extracted); otherwise forwarded to the cloud. */
+  local: boolean;
+  slug: string;
+  functionName: string;
+  /** Import specifier of the extracted function, relative to the edge project. */
+  module: string;
+}
+
+export interface RoutesContext extends HeaderContext {
+  appName: string;
+  routes: RouteContext[];
+  localRoutes: RouteContext[];
+}
+
+export interface EdgeServerContext extends HeaderContext {
+  appName: string;
+  localCount: number;
+}
+
+export type ConfigLoaderContext = HeaderContext;
+export type GlobalsShimContext = HeaderContext;
+
+export interface PreloadContext extends HeaderContext {
+  appName: string;
+}
+
+/** What both projects replicate (config.json and the READMEs). */
+export interface ReplicatedState {
+  tables: SnapshotDatabase[];
+  files: string[];
+  globals: string[];
+}
+
+export interface ReadmeContext extends HeaderContext {
+  side: Side;
+  appName: string;
+  target: Target;
+  rpi: boolean;
+  installDir: string;
+  port: number;
+  cloudUrl: string;
+  entry: string;
+  startCommand: string;
+  localRoutes: RouteContext[];
+  forwardedRoutes: RouteContext[];
+  tables: { path: string; tables: string }[];
+  files: string[];
+  globals: string[];
+  edges: { index: number; nodeId: string }[];
+}
+
+export interface SystemdContext extends HeaderContext {
+  side: Side;
+  appName: string;
+  description: string;
+  installDir: string;
+  unit: string;
+}
+
+export interface DeployContext extends HeaderContext {
+  appName: string;
+  installDir: string;
+  unit: string;
+}
+
+/** Per-file header of a JS template; all JS templates use this shape. */
+export function headerContext(options: GenerateOptions): HeaderContext {
+  return { regenerate: options.regenerate };
+}
+
+/** JS identifier of an extracted function: "GET /notes/:id" -> ftn_get_notes_id (as analyze names them). */
+export function functionNameOf(slug: string): string {
+  return `ftn_${slug.replace(/-/g, '_')}`;
+}
+
+/**
+ * Orders routes so a static segment wins over a parameter and a parameter over `*` (the first
+ * match wins in the edge's table): `GET /notes/new` before `GET /notes/:id`.
+ */
+export function compareRouteSpecificity(a: string, b: string): number {
+  const rank = (seg: string): number => (seg === '*' ? 2 : seg.startsWith(':') ? 1 : 0);
+  const sa = normalizeRoute(a).split('/');
+  const sb = normalizeRoute(b).split('/');
+  for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
+    const d = rank(sa[i]!) - rank(sb[i]!);
+    if (d !== 0) return d;
+    // Two different static segments never match the same path: plain alphabetical order.
+    if (rank(sa[i]!) === 0 && sa[i] !== sb[i]) return sa[i]!.localeCompare(sb[i]!);
+  }
+  return sa.length - sb.length;
+}
+
+/** Whether a service is served at the edge, and if not, why (for the report). */
+export function localVerdict(service: AnalyzedService, decisions: Decisions): { local: boolean; why: string | null } {
+  const decision = decisions.get(service.id);
+  if (!decision?.accepted) return { local: false, why: null };
+  if (!service.replicable) return { local: false, why: `${service.id} is accepted but not replicable (${service.reason ?? 'no reason given'}); it is forwarded to the cloud` };
+  if (!service.extracted) return { local: false, why: `${service.id} is accepted but has no extracted function; it is forwarded to the cloud` };
+  return { local: true, why: null };
+}
+
+export function buildRoutes(analysis: Analysis, decisions: Decisions): { routes: RouteContext[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const routes = analysis.services.map((service): RouteContext => {
+    const { local, why } = localVerdict(service, decisions);
+    if (why) warnings.push(why);
+    const slug = serviceSlug(service.id);
+    return {
+      id: service.id,
+      method: service.method.toUpperCase(),
+      route: normalizeRoute(service.route),
+      local,
+      slug,
+      functionName: functionNameOf(slug),
+      module: `./services/${slug}.js`,
+    };
+  });
+  routes.sort((a, b) => compareRouteSpecificity(a.route, b.route) || a.method.localeCompare(b.method));
+  return { routes, warnings };
+}
+
+/** Union of the state that the locally served services read or write, sorted. */
+export function replicatedStateOf(analysis: Analysis, routes: readonly RouteContext[]): { tables: string[]; files: string[]; globals: string[] } {
+  const local = new Set(routes.filter((r) => r.local).map((r) => r.id));
+  const tables = new Set<string>();
+  const files = new Set<string>();
+  const globals = new Set<string>();
+  for (const service of analysis.services) {
+    if (!local.has(service.id)) continue;
+    for (const set of [service.state.reads, service.state.writes]) {
+      set.tables.forEach((x) => tables.add(x));
+      set.files.forEach((x) => files.add(x));
+      set.globals.forEach((x) => globals.add(x));
+    }
+  }
+  const sorted = (s: Set<string>): string[] => [...s].sort();
+  return { tables: sorted(tables), files: sorted(files), globals: sorted(globals) };
+}
+
+/**
+ * Assigns each replicated table to the snapshot database that holds it. A table no database
+ * holds is left out with a warning (the runtime cannot capture a table it cannot find).
+ */
+export function placeTables(tables: readonly string[], databases: readonly SnapshotDatabase[]): { placed: SnapshotDatabase[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const placed = new Map<string, string[]>();
+  for (const table of tables) {
+    const db = databases.find((d) => d.tables.includes(table));
+    if (!db) {
+      warnings.push(`table ${table}: no SQLite database in the snapshot holds it; it is not replicated (run \`edgstr analyze\` again)`);
+      continue;
+    }
+    placed.set(db.path, [...(placed.get(db.path) ?? []), table]);
+  }
+  return { placed: [...placed].map(([path, t]) => ({ path, tables: t })), warnings };
+}

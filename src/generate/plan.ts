@@ -1,0 +1,220 @@
+/**
+ * The pure core of generate: artefacts (already read) + options -> the file set of the output.
+ * No I/O here except reading the templates; {@link applyFileSet} writes the result.
+ */
+import { posix } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import type { Analysis } from '../model/analysis.js';
+import type { Decisions } from '../model/decisions.js';
+import {
+  buildRoutes,
+  headerContext,
+  placeTables,
+  replicatedStateOf,
+  type GenerateOptions,
+  type ReadmeContext,
+  type RouteContext,
+  type Side,
+  type SnapshotDatabase,
+} from './context.js';
+import { render } from './render.js';
+import { registerGlobalsInApp } from './transform/register-globals/index.js';
+
+/** A file of the output: text, or a copy of an existing file (app sources, runtime, snapshot). */
+export type FileEntry = { kind: 'text'; text: string; mode?: number } | { kind: 'copy'; from: string };
+/** Output-relative path (posix) -> content. */
+export type FileSet = Map<string, FileEntry>;
+
+/** Everything generate reads, as plain data (see read-inputs.ts). */
+export interface GenerateInput {
+  analysis: Analysis;
+  decisions: Decisions;
+  appName: string;
+  /** App-relative path of the app's entry module. */
+  entry: string;
+  /** App source files (no node_modules); `text` is set for JS files. */
+  appFiles: { path: string; from: string; text: string | null }[];
+  /** Initial state files of the app from the snapshot (app-relative paths). */
+  snapshotFiles: { path: string; from: string }[];
+  databases: SnapshotDatabase[];
+  /** Extracted service functions by slug. */
+  extracted: Map<string, { file: string; text: string }>;
+  /** The compiled runtime (paths relative to its root). */
+  runtimeFiles: { path: string; from: string }[];
+  /** Exact versions: the app's dependencies and the runtime's. */
+  dependencies: Record<string, string>;
+}
+
+export interface GeneratePlan {
+  files: FileSet;
+  local: string[];
+  forwarded: string[];
+  replicated: { tables: SnapshotDatabase[]; files: string[]; globals: string[] };
+  warnings: string[];
+}
+
+const RUNTIME_DEPENDENCIES = ['@automerge/automerge', 'better-sqlite3', 'http-proxy', 'socket.io', 'socket.io-client'];
+/** SQLite's companion files of a database file. */
+const SQLITE_COMPANION = /-(wal|shm|journal)$/;
+
+export function planGenerate(input: GenerateInput, options: GenerateOptions): GeneratePlan {
+  const warnings: string[] = [];
+  const accepted = input.analysis.services.filter((s) => input.decisions.get(s.id)?.accepted);
+  for (const id of input.decisions.keys()) {
+    if (!input.analysis.services.some((s) => s.id === id)) warnings.push(`decisions.json names ${id}, which analysis.json does not have; ignored`);
+  }
+  if (accepted.length === 0) throw new UserError('no accepted services: run `edgstr review --accept ...` first');
+  const { routes, warnings: routeWarnings } = buildRoutes(input.analysis, input.decisions);
+  warnings.push(...routeWarnings);
+  const localRoutes = routes.filter((r) => r.local);
+  for (const route of localRoutes) {
+    if (!input.extracted.has(route.slug)) {
+      throw new UserError(`extracted/${route.slug}.js is missing for accepted service ${route.id}; run \`edgstr analyze\` again`);
+    }
+  }
+  const state = replicatedStateOf(input.analysis, routes);
+  const { placed, warnings: tableWarnings } = placeTables(state.tables, input.databases);
+  warnings.push(...tableWarnings);
+
+  const globalsShimPath = 'edgstr-globals.cjs';
+  const transformed = registerGlobalsInApp(
+    input.appFiles.flatMap((f) => (f.text === null ? [] : [{ path: f.path, text: f.text }])),
+    state.globals,
+    (path) => relativeSpecifier(posix.join('app', posix.dirname(path)), globalsShimPath),
+  );
+  warnings.push(...transformed.warnings);
+  const globals = state.globals.filter((g) => transformed.registeredIn.has(g));
+  const replicated = { tables: placed, files: state.files, globals };
+
+  const files: FileSet = new Map();
+  for (const side of ['edge', 'cloud'] as const) {
+    addApp(files, side, input, transformed.files);
+    addRuntime(files, side, input, options);
+    files.set(`${side}/${globalsShimPath}`, text(render('shared/edgstr-globals.cjs.hbs', headerContext(options))));
+    files.set(`${side}/edgstr-config.js`, text(render('shared/edgstr-config.js.hbs', headerContext(options))));
+    files.set(`${side}/config.json`, text(json(configOf(side, input, options, replicated))));
+    files.set(`${side}/package.json`, text(json(packageJsonOf(side, input, options))));
+    const readme = readmeContext(side, input, options, routes, replicated);
+    files.set(`${side}/README.md`, text(render(side === 'edge' ? 'edge/README.md.hbs' : 'cloud/README.md.hbs', readme)));
+  }
+  files.set('edge/server.js', text(render('edge/server.js.hbs', { ...headerContext(options), appName: input.appName, localCount: localRoutes.length })));
+  files.set('edge/routes.js', text(render('edge/routes.js.hbs', { ...headerContext(options), appName: input.appName, routes, localRoutes })));
+  for (const route of localRoutes) {
+    const extracted = input.extracted.get(route.slug)!;
+    const header = `// Copied by \`${options.regenerate}\` from ${extracted.file}; regenerating overwrites this file.\n`;
+    files.set(`edge/services/${route.slug}.js`, text(header + extracted.text));
+  }
+  for (let i = 1; i <= options.edges; i++) {
+    files.set(`edge/edges/edge-${i}.json`, text(json({ '//': `Generated by \`${options.regenerate}\`: edge ${i} (npm start -- --edge ${i}).`, nodeId: `edge-${i}`, rangeIndex: i, dataDir: `data/edge-${i}` })));
+  }
+  cloudPreload(files, input, options);
+  if (options.target === 'rpi') addRpi(files, input, options);
+  return { files, local: localRoutes.map((r) => r.id), forwarded: routes.filter((r) => !r.local).map((r) => r.id), replicated, warnings };
+}
+
+function text(content: string, mode?: number): FileEntry {
+  return mode === undefined ? { kind: 'text', text: content } : { kind: 'text', text: content, mode };
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+function relativeSpecifier(fromDir: string, to: string): string {
+  const rel = posix.relative(fromDir, to);
+  return rel.startsWith('.') ? rel : `./${rel}`;
+}
+
+function addApp(files: FileSet, side: Side, input: GenerateInput, transformed: Map<string, string>): void {
+  const snapshot = new Set(input.snapshotFiles.map((f) => f.path));
+  for (const file of input.appFiles) {
+    // The snapshot's database replaces the app's; its old -wal/-shm would corrupt the copy.
+    if (snapshot.has(file.path) || (SQLITE_COMPANION.test(file.path) && snapshot.has(file.path.replace(SQLITE_COMPANION, '')))) continue;
+    const rewritten = transformed.get(file.path);
+    files.set(`${side}/app/${file.path}`, rewritten === undefined ? { kind: 'copy', from: file.from } : text(rewritten));
+  }
+  // The app's modules keep their own module type even though the project around them is ESM.
+  if (!input.appFiles.some((f) => f.path === 'package.json')) files.set(`${side}/app/package.json`, text(json({ type: 'commonjs' })));
+  for (const file of input.snapshotFiles) files.set(`${side}/app/${file.path}`, { kind: 'copy', from: file.from });
+}
+
+function addRuntime(files: FileSet, side: Side, input: GenerateInput, options: GenerateOptions): void {
+  for (const file of input.runtimeFiles) files.set(`${side}/edgstr/${file.path}`, { kind: 'copy', from: file.from });
+  files.set(`${side}/edgstr/package.json`, text(json({ '//': `Copied by \`${options.regenerate}\`: the edgstr sync runtime.`, type: 'module', private: true })));
+}
+
+function configOf(side: Side, input: GenerateInput, options: GenerateOptions, replicated: GeneratePlan['replicated']): Record<string, unknown> {
+  return {
+    '//': `Generated by \`${options.regenerate}\`. Environment variables override: see README.md.`,
+    role: side,
+    port: input.analysis.app.port,
+    ...(side === 'edge' ? { host: '0.0.0.0', cloudUrl: options.cloudUrl } : {}),
+    secret: options.secret,
+    dataDir: side === 'edge' ? 'data/edge' : 'data/edgstr',
+    rangeIndex: side === 'edge' ? 1 : 0,
+    app: { dir: 'app', entry: input.entry },
+    tables: replicated.tables.map((d) => ({ file: d.path, tables: d.tables })),
+    files: replicated.files,
+    globals: replicated.globals,
+  };
+}
+
+function packageJsonOf(side: Side, input: GenerateInput, options: GenerateOptions): Record<string, unknown> {
+  const dependencies = Object.fromEntries(Object.entries(input.dependencies).sort(([a], [b]) => a.localeCompare(b)));
+  for (const name of RUNTIME_DEPENDENCIES) {
+    if (!(name in dependencies)) throw new Error(`runtime dependency ${name} has no version in the generate input`);
+  }
+  return {
+    '//': `Generated by \`${options.regenerate}\`; regenerating overwrites this file.`,
+    name: `${input.appName}-${side}`.toLowerCase().replace(/[^a-z0-9._-]+/g, '-'),
+    version: '1.0.0',
+    private: true,
+    description: side === 'edge' ? `Edge of ${input.appName}, generated by edgstr` : `Cloud of ${input.appName}, generated by edgstr`,
+    type: 'module',
+    scripts: { start: side === 'edge' ? 'node server.js' : cloudStart(input) },
+    engines: { node: '>=20' },
+    dependencies,
+  };
+}
+
+function cloudStart(input: GenerateInput): string {
+  return `node --import ./edgstr-preload.js ${posix.join('app', input.entry)}`;
+}
+
+function cloudPreload(files: FileSet, input: GenerateInput, options: GenerateOptions): void {
+  files.set('cloud/edgstr-preload.js', text(render('cloud/edgstr-preload.js.hbs', { ...headerContext(options), appName: input.appName })));
+}
+
+const INSTALL_DIR = { edge: '/opt/edgstr-edge', cloud: '/opt/edgstr-cloud' } as const;
+
+function readmeContext(side: Side, input: GenerateInput, options: GenerateOptions, routes: RouteContext[], replicated: GeneratePlan['replicated']): ReadmeContext {
+  return {
+    ...headerContext(options),
+    side,
+    appName: input.appName,
+    target: options.target,
+    rpi: options.target === 'rpi',
+    installDir: INSTALL_DIR[side],
+    port: input.analysis.app.port,
+    cloudUrl: options.cloudUrl,
+    entry: input.entry,
+    startCommand: side === 'edge' ? 'node server.js' : cloudStart(input),
+    localRoutes: routes.filter((r) => r.local),
+    forwardedRoutes: routes.filter((r) => !r.local),
+    tables: replicated.tables.map((d) => ({ path: d.path, tables: d.tables.join(', ') })),
+    files: replicated.files,
+    globals: replicated.globals,
+    edges: Array.from({ length: options.edges }, (_, i) => ({ index: i + 1, nodeId: `edge-${i + 1}` })),
+  };
+}
+
+function addRpi(files: FileSet, input: GenerateInput, options: GenerateOptions): void {
+  for (const side of ['edge', 'cloud'] as const) {
+    const unit = `edgstr-${side}`;
+    files.set(
+      `${side}/${unit}.service`,
+      text(render('targets/rpi/edgstr.service.hbs', { ...headerContext(options), side, appName: input.appName, description: `edgstr ${side} of ${input.appName}`, installDir: INSTALL_DIR[side], unit })),
+    );
+  }
+  files.set('deploy.sh', text(render('targets/rpi/deploy.sh.hbs', { ...headerContext(options), appName: input.appName, installDir: INSTALL_DIR.edge, unit: 'edgstr-edge' }), 0o755));
+}

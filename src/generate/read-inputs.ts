@@ -1,0 +1,204 @@
+/**
+ * The I/O half of reading generate's inputs: the work directory's artefacts, the app's source,
+ * the snapshot, the extracted functions, the built runtime and the installed versions.
+ */
+import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { UserError } from '../cli/errors.js';
+import { readAnalysis, type Analysis } from '../model/analysis.js';
+import { readDecisions, type Decisions } from '../model/decisions.js';
+import { serviceSlug } from '../model/service-id.js';
+import type { SnapshotDatabase } from './context.js';
+import type { GenerateInput } from './plan.js';
+
+/** Root of the edgstr package (src/generate and dist/generate are both two levels down). */
+export const EDGSTR_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const SKIP_DIRS = new Set(['node_modules', '.git', '.edgstr']);
+const RUNTIME_DEPENDENCIES = ['@automerge/automerge', 'better-sqlite3', 'http-proxy', 'socket.io', 'socket.io-client'];
+const SQLITE_MAGIC = 'SQLite format 3\0';
+const JS_FILE = /\.(c|m)?js$/;
+const MAX_TRANSFORMED_BYTES = 2_000_000;
+
+export function readGenerateInput(workdir: string, options: { runtimeDir?: string } = {}): GenerateInput {
+  const analysis = readAnalysis(join(workdir, 'analysis.json'));
+  const decisions = readDecisionsOrExplain(join(workdir, 'decisions.json'));
+  const appDir = resolveAppDir(analysis, workdir);
+  const appFiles = listFiles(appDir, [workdir]).map((path) => {
+    const from = join(appDir, path);
+    const isJs = JS_FILE.test(path) && statSync(from).size <= MAX_TRANSFORMED_BYTES;
+    return { path, from, text: isJs ? readFileSync(from, 'utf8') : null };
+  });
+  const pkg = readAppPackage(appDir);
+  const snapshot = readSnapshot(join(workdir, 'snapshot'), appDir);
+  return {
+    analysis,
+    decisions,
+    appName: typeof pkg?.name === 'string' ? pkg.name : basename(appDir),
+    entry: entryOf(analysis.app.start, pkg, appDir),
+    appFiles,
+    snapshotFiles: snapshot.files,
+    databases: snapshot.databases,
+    extracted: readExtracted(workdir, analysis),
+    runtimeFiles: readRuntimeFiles(options.runtimeDir ?? join(EDGSTR_ROOT, 'dist', 'runtime')),
+    dependencies: dependencyVersions(appDir, pkg),
+  };
+}
+
+function readDecisionsOrExplain(file: string): Decisions {
+  if (!existsSync(file)) throw new UserError('no accepted services: run `edgstr review --accept ...` first');
+  return readDecisions(file);
+}
+
+function resolveAppDir(analysis: Analysis, workdir: string): string {
+  const given = analysis.app.dir;
+  const candidates = isAbsolute(given) ? [given] : [resolve(given), resolve(dirname(workdir), given), resolve(workdir, given)];
+  const found = candidates.find((dir) => existsSync(join(dir, 'package.json')) || (existsSync(dir) && statSync(dir).isDirectory()));
+  if (!found) throw new UserError(`analysis.json: app.dir ${given} is not a directory (looked in ${candidates.join(', ')}); run generate from where analyze ran`);
+  return found;
+}
+
+/** App-relative posix paths of every file under `dir`, without node_modules/.git/the workdir. */
+export function listFiles(dir: string, exclude: string[] = []): string[] {
+  const out: string[] = [];
+  const walk = (abs: string): void => {
+    for (const name of readdirSync(abs).sort()) {
+      const child = join(abs, name);
+      if (SKIP_DIRS.has(name) || exclude.some((e) => resolve(e) === child)) continue;
+      const st = lstatSync(child);
+      if (st.isDirectory()) walk(child);
+      else if (st.isFile()) out.push(relative(dir, child).split(sep).join(posix.sep));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function readAppPackage(appDir: string): Record<string, unknown> | null {
+  const file = join(appDir, 'package.json');
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err: unknown) {
+    throw new UserError(`${file}: not valid JSON (${(err as Error).message}); fix the app's package.json`);
+  }
+}
+
+/** The entry module from the start command: "node src/server.js", "npm start" (its script), or "main". */
+export function entryOf(start: string, pkg: Record<string, unknown> | null, appDir: string): string {
+  const scripts = (pkg?.scripts ?? {}) as Record<string, string>;
+  let command = start.trim();
+  if (/^npm( run)? start$/.test(command) && scripts.start) command = scripts.start;
+  const tokens = command.split(/\s+/);
+  const node = tokens.findIndex((t) => t === 'node' || t.endsWith('/node'));
+  const script = tokens.slice(node + 1).find((t) => !t.startsWith('-') && /\.(c|m)?js$/.test(t));
+  const entry = script ?? (typeof pkg?.main === 'string' ? pkg.main : undefined);
+  if (!entry || !existsSync(join(appDir, entry))) {
+    throw new UserError(`analysis.json: cannot find the app's entry module from its start command "${start}"; start it as \`node FILE\``);
+  }
+  return posix.normalize(entry.split(sep).join(posix.sep));
+}
+
+function isSqlite(file: string): boolean {
+  const head = Buffer.alloc(16);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    return readSync(fd, head, 0, 16, 0) === 16 && head.toString('latin1') === SQLITE_MAGIC;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function tablesOf(file: string): string[] {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[];
+    return rows.map((r) => r.name).sort();
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The snapshot: initial state files at their app-relative paths (snapshot/ mirrors the app), plus
+ * SQLite databases. A manifest (snapshot/manifest.json: {databases: [{path, snapshot}], files:
+ * [{path, snapshot}]}) maps snapshot files stored under other names back to app paths; a database
+ * stored without one is matched to the app's database with the same tables.
+ */
+function readSnapshot(dir: string, appDir: string): { files: { path: string; from: string }[]; databases: SnapshotDatabase[] } {
+  if (!existsSync(dir)) return { files: [], databases: [] };
+  const files: { path: string; from: string }[] = [];
+  const manifestFile = join(dir, 'manifest.json');
+  const mapped = new Set<string>();
+  if (existsSync(manifestFile)) {
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { databases?: { path?: string; snapshot?: string }[]; files?: { path?: string; snapshot?: string }[] };
+    for (const entry of [...(manifest.databases ?? []), ...(manifest.files ?? [])]) {
+      if (!entry.path || !entry.snapshot) continue;
+      files.push({ path: appRelative(entry.path, appDir), from: resolve(dir, entry.snapshot) });
+      mapped.add(resolve(dir, entry.snapshot));
+    }
+  }
+  const appDatabases = listFiles(appDir).filter((p) => p.endsWith('.db') || p.endsWith('.sqlite') || p.endsWith('.sqlite3'));
+  for (const path of listFiles(dir)) {
+    const from = join(dir, path);
+    if (mapped.has(from) || (!path.includes('/') && path.endsWith('.json'))) continue;
+    if (!path.includes('/') && isSqlite(from)) {
+      // A top-level database without a manifest entry: match it to the app's by its tables.
+      const tables = tablesOf(from).join(',');
+      const match = appDatabases.find((p) => isSqlite(join(appDir, p)) && tablesOf(join(appDir, p)).join(',') === tables);
+      if (match) files.push({ path: match, from });
+      continue;
+    }
+    files.push({ path, from });
+  }
+  const databases = files.filter((f) => isSqlite(f.from)).map((f) => ({ path: f.path, tables: tablesOf(f.from) }));
+  return { files, databases };
+}
+
+function appRelative(path: string, appDir: string): string {
+  return (isAbsolute(path) ? relative(appDir, path) : path).split(sep).join(posix.sep);
+}
+
+function readExtracted(workdir: string, analysis: Analysis): Map<string, { file: string; text: string }> {
+  const out = new Map<string, { file: string; text: string }>();
+  for (const service of analysis.services) {
+    if (!service.extracted) continue;
+    const file = resolve(workdir, service.extracted);
+    if (existsSync(file)) out.set(serviceSlug(service.id), { file: relative(workdir, file).split(sep).join(posix.sep), text: readFileSync(file, 'utf8') });
+  }
+  return out;
+}
+
+/** The compiled runtime (dist/runtime/*.js), copied into both projects. */
+function readRuntimeFiles(dir: string): { path: string; from: string }[] {
+  const files = existsSync(dir) ? listFiles(dir).filter((p) => p.endsWith('.js')) : [];
+  if (!files.includes('index.js')) throw new UserError(`${dir}/index.js is missing: build edgstr first (npm run build)`);
+  return files.map((path) => ({ path, from: join(dir, path) }));
+}
+
+/** The version of `name` installed for code in `fromDir` (Node's lookup: node_modules upwards). */
+export function installedVersion(name: string, fromDir: string): string | null {
+  for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
+    const file = join(dir, 'node_modules', name, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+function dependencyVersions(appDir: string, pkg: Record<string, unknown> | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, range] of Object.entries((pkg?.dependencies ?? {}) as Record<string, string>)) {
+    out[name] = installedVersion(name, appDir) ?? installedVersion(name, EDGSTR_ROOT) ?? range;
+  }
+  for (const name of RUNTIME_DEPENDENCIES) {
+    const version = installedVersion(name, EDGSTR_ROOT);
+    if (!version) throw new Error(`${name} is not installed in edgstr's node_modules`);
+    out[name] = version;
+  }
+  return out;
+}

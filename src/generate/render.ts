@@ -1,0 +1,49 @@
+/**
+ * Handlebars rendering. Templates live in templates/ (edge/, cloud/, shared/, targets/<target>/)
+ * and are compiled with `strict: true` (a field missing from the context throws) and
+ * `noEscape: true` (the output is code, not HTML).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import type {
+  ConfigLoaderContext,
+  DeployContext,
+  EdgeServerContext,
+  GlobalsShimContext,
+  PreloadContext,
+  ReadmeContext,
+  RoutesContext,
+  SystemdContext,
+} from './context.js';
+
+/** templates/ of the edgstr package (src/generate and dist/generate are both two levels down). */
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+const handlebars = Handlebars.create();
+// A single-quoted JS string literal: {{str id}} -> 'GET /notes/:id'.
+handlebars.registerHelper('str', (value: unknown) => `'${String(value).replace(/[\\']/g, '\\$&').replace(/\n/g, '\\n')}'`);
+
+/** The templates and the context type each one takes. */
+export interface TemplateContexts {
+  'edge/server.js.hbs': EdgeServerContext;
+  'edge/routes.js.hbs': RoutesContext;
+  'edge/README.md.hbs': ReadmeContext;
+  'cloud/edgstr-preload.js.hbs': PreloadContext;
+  'cloud/README.md.hbs': ReadmeContext;
+  'shared/edgstr-config.js.hbs': ConfigLoaderContext;
+  'shared/edgstr-globals.cjs.hbs': GlobalsShimContext;
+  'targets/rpi/edgstr.service.hbs': SystemdContext;
+  'targets/rpi/deploy.sh.hbs': DeployContext;
+}
+
+const compiled = new Map<string, HandlebarsTemplateDelegate>();
+
+export function render<K extends keyof TemplateContexts>(name: K, context: TemplateContexts[K]): string {
+  let template = compiled.get(name);
+  if (!template) {
+    template = handlebars.compile(readFileSync(`${TEMPLATES_DIR}${name}`, 'utf8'), { strict: true, noEscape: true });
+    compiled.set(name, template);
+  }
+  return template(context);
+}

@@ -1,0 +1,84 @@
+/**
+ * `edgstr generate` refusals through the real CLI (bin/edgstr, built dist/): exit 1 with one
+ * clear line, and nothing written.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FIXTURES } from './fixtures.js';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../../bin/edgstr', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'edgstr-generate-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+async function edgstr(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1' }, cwd: scratch });
+    return { code: 0, stdout, stderr };
+  } catch (err: unknown) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** A fresh copy of the tally fixture's work directory. */
+function workdir(name: string): string {
+  const dir = join(scratch, name);
+  cpSync(join(FIXTURES, 'tally', 'input'), dir, { recursive: true });
+  return dir;
+}
+
+describe('edgstr generate refusals', () => {
+  it('refuses a non-empty --out without --force', async () => {
+    const wd = workdir('nonempty');
+    const out = join(scratch, 'nonempty-out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'keep.txt'), 'mine');
+    const r = await edgstr(['generate', '--target', 'node', '--out', out, '--workdir', wd]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`edgstr: --out ${out} is not empty; pass --force to replace it or choose another directory`);
+    expect(readdirSync(out)).toEqual(['keep.txt']);
+  });
+
+  it('refuses when decisions.json is missing', async () => {
+    const wd = workdir('nodecisions');
+    rmSync(join(wd, 'decisions.json'));
+    const out = join(scratch, 'nodecisions-out');
+    const r = await edgstr(['generate', '--target', 'node', '--out', out, '--workdir', wd]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('edgstr: no accepted services: run `edgstr review --accept ...` first');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses when no service is accepted', async () => {
+    const wd = workdir('rejected');
+    writeFileSync(join(wd, 'decisions.json'), JSON.stringify({ schemaVersion: 1, services: { 'GET /notes': 'reject', 'POST /notes': false } }));
+    const out = join(scratch, 'rejected-out');
+    const r = await edgstr(['generate', '--target', 'rpi', '--out', out, '--workdir', wd]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no accepted services: run `edgstr review --accept ...` first');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a corrupt analysis.json, naming the file', async () => {
+    const wd = workdir('corrupt');
+    writeFileSync(join(wd, 'analysis.json'), '{"schemaVersion": 1, "app": ');
+    const out = join(scratch, 'corrupt-out');
+    const r = await edgstr(['generate', '--target', 'node', '--out', out, '--workdir', wd]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/analysis\.json: analysis\.json is not valid JSON .*run `edgstr analyze` again/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses an unknown --target', async () => {
+    const r = await edgstr(['generate', '--target', 'esp32', '--out', join(scratch, 'x'), '--workdir', workdir('target')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('edgstr: --target esp32: expected rpi or node');
+  });
+});

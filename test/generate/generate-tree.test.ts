@@ -1,0 +1,120 @@
+/**
+ * Pins the generated tree for the tally fixture (input analysis + decisions + snapshot +
+ * extracted + app -> expected tree). The copied runtime (edge/edgstr/*.js, cloud/edgstr/*.js) is
+ * not pinned: it is the runtime's build. Binary files are pinned by SHA-256.
+ * EDGSTR_UPDATE_FIXTURES=1 rewrites the expected tree.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../../src/generate/index.js';
+import { listFiles } from '../../src/generate/read-inputs.js';
+import { FIXTURES, UPDATE } from './fixtures.js';
+
+const run = promisify(execFile);
+const CASE = join(FIXTURES, 'tally');
+const EXPECTED = join(CASE, 'expected-rpi');
+const BINARY_MANIFEST = 'binary-files.sha256.json';
+const scratch = mkdtempSync(join(tmpdir(), 'edgstr-generate-tree-'));
+const out = join(scratch, 'out');
+const runtimeDir = join(scratch, 'runtime');
+
+const isRuntimeCopy = (path: string): boolean => /^(edge|cloud)\/edgstr\/.*\.js$/.test(path);
+const isBinary = (data: Buffer): boolean => data.includes(0);
+
+beforeAll(async () => {
+  // A stand-in for dist/runtime: the tree test pins what generate writes, not the runtime's build.
+  mkdirSync(join(runtimeDir, 'sync'), { recursive: true });
+  writeFileSync(join(runtimeDir, 'index.js'), 'export {};\n');
+  writeFileSync(join(runtimeDir, 'sync', 'hub.js'), 'export {};\n');
+  await generate({
+    workdir: join(CASE, 'input'),
+    out,
+    target: 'rpi',
+    edges: 2,
+    secret: 'fixture-secret',
+    lockfiles: false,
+    runtimeDir,
+    regenerate: 'edgstr generate --target rpi --out out --edges 2 --force',
+  });
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('generate: tally fixture, --target rpi --edges 2', () => {
+  it('writes the expected tree', () => {
+    const actual = listFiles(out).filter((p) => !isRuntimeCopy(p));
+    const binaries: Record<string, string> = {};
+    const texts = new Map<string, string>();
+    for (const path of actual) {
+      const data = readFileSync(join(out, path));
+      if (isBinary(data)) binaries[path] = createHash('sha256').update(data).digest('hex');
+      else texts.set(path, data.toString('utf8'));
+    }
+    if (UPDATE) {
+      rmSync(EXPECTED, { recursive: true, force: true });
+      for (const [path, text] of texts) {
+        mkdirSync(join(EXPECTED, path, '..'), { recursive: true });
+        writeFileSync(join(EXPECTED, path), text);
+      }
+      writeFileSync(join(EXPECTED, BINARY_MANIFEST), `${JSON.stringify(binaries, null, 2)}\n`);
+    }
+    const expectedFiles = listFiles(EXPECTED).filter((p) => p !== BINARY_MANIFEST);
+    expect([...texts.keys()].sort()).toEqual(expectedFiles.sort());
+    for (const [path, text] of texts) expect(text, path).toBe(readFileSync(join(EXPECTED, path), 'utf8'));
+    expect(binaries).toEqual(JSON.parse(readFileSync(join(EXPECTED, BINARY_MANIFEST), 'utf8')));
+  });
+
+  it('copies the runtime into both projects', () => {
+    for (const side of ['edge', 'cloud']) {
+      expect(existsSync(join(out, side, 'edgstr', 'index.js'))).toBe(true);
+      expect(existsSync(join(out, side, 'edgstr', 'sync', 'hub.js'))).toBe(true);
+    }
+  });
+
+  it('writes JS that passes node --check', async () => {
+    const scripts = listFiles(out).filter((p) => /\.(c|m)?js$/.test(p));
+    expect(scripts.length).toBeGreaterThan(10);
+    await Promise.all(scripts.map((p) => run(process.execPath, ['--check', join(out, p)])));
+  });
+
+  it('starts every generated file with a header naming the regenerate command', () => {
+    const generated = listFiles(out).filter((p) => !p.includes('/app/') && !isRuntimeCopy(p) && !p.startsWith('edge/edgstr/') && !p.startsWith('cloud/edgstr/'));
+    for (const path of generated) {
+      const head = readFileSync(join(out, path), 'utf8').split('\n').slice(0, 3).join('\n');
+      expect(head, path).toContain('edgstr generate --target rpi --out out --edges 2 --force');
+    }
+  });
+
+  it('makes deploy.sh executable and shellcheck-clean', async () => {
+    expect(statSync(join(out, 'deploy.sh')).mode & 0o111).not.toBe(0);
+    const shellcheck = await run('shellcheck', ['--version']).then(() => true, () => false);
+    if (!shellcheck) return; // shellcheck is optional in CI; the mode check above still runs
+    await run('shellcheck', [join(out, 'deploy.sh')]);
+  });
+
+  it('writes distinct per-edge configs with disjoint key ranges', () => {
+    const edges = [1, 2].map((i) => JSON.parse(readFileSync(join(out, 'edge', 'edges', `edge-${i}.json`), 'utf8')) as { nodeId: string; rangeIndex: number });
+    expect(edges.map((e) => e.nodeId)).toEqual(['edge-1', 'edge-2']);
+    expect(edges.map((e) => e.rangeIndex)).toEqual([1, 2]);
+    const cloud = JSON.parse(readFileSync(join(out, 'cloud', 'config.json'), 'utf8')) as { rangeIndex: number; secret: string };
+    expect(cloud.rangeIndex).toBe(0);
+    expect(cloud.secret).toBe('fixture-secret');
+  });
+});
+
+describe('generate: --target node', () => {
+  it('writes no systemd units and no deploy.sh, and a random secret shared by both configs', async () => {
+    const plain = join(scratch, 'plain');
+    await generate({ workdir: join(CASE, 'input'), out: plain, target: 'node', lockfiles: false, runtimeDir });
+    const files = listFiles(plain);
+    expect(files.some((p) => p.endsWith('.service') || p === 'deploy.sh')).toBe(false);
+    const secrets = ['edge', 'cloud'].map((s) => (JSON.parse(readFileSync(join(plain, s, 'config.json'), 'utf8')) as { secret: string }).secret);
+    expect(secrets[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(secrets[1]).toBe(secrets[0]);
+    expect(readFileSync(join(plain, 'edge', 'README.md'), 'utf8')).not.toContain('Raspberry Pi');
+  });
+});
