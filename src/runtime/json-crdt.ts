@@ -85,11 +85,13 @@ export class JsonCrdt implements CrdtAdapter {
     this.store.doc = A.change(this.store.doc, (d) => {
       for (const { name, value, kind } of work) {
         const slot = d[name] as Slot;
-        if (str(slot.k) !== kind) slot.k = new A.ImmutableString(kind);
+        const kindChanged = str(slot.k) !== kind;
+        if (kindChanged) slot.k = new A.ImmutableString(kind);
         if (kind === 'number') {
           const delta = (value as number) - (slot.b + slot.c.value);
-          // Counters hold integers; a fractional change falls back to last-writer-wins.
-          if (Number.isSafeInteger(delta)) slot.c.increment(delta);
+          // The first value is a base (replicas that start from the same snapshot agree on it);
+          // counters hold integers, so a fractional change also falls back to last-writer-wins.
+          if (!kindChanged && Number.isSafeInteger(delta)) slot.c.increment(delta);
           else slot.b = (value as number) - slot.c.value;
         } else if (kind === 'map' || kind === 'object') {
           const entries = entriesOf(value, kind);

@@ -110,6 +110,14 @@ export function dialSocketIo(url: string, options: DialOptions): Endpoint {
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   socket.on('connect', () => handlers.emit(new SocketConnection('cloud', socket)));
+  socket.on('disconnect', (reason: string) => {
+    // socket.io does not re-dial after the server closed the connection on purpose (e.g. the
+    // cloud shutting down for a restart); the edge must, so it catches up when it returns.
+    if (reason === 'io server disconnect' && !closed) {
+      retry = setTimeout(() => socket.connect(), 500);
+      retry.unref();
+    }
+  });
   socket.on('connect_error', (err: Error) => {
     // A refusal by the hub's middleware is not retried by socket.io itself: retry slowly, the
     // cloud may be restarting with the right secret.
