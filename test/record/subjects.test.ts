@@ -27,9 +27,9 @@ describe.runIf(subjects.length > 0)('record + services on every subject', () => 
     expect([...recorded].sort()).toEqual([...client!.lines].sort());
 
     const expected = (JSON.parse(readFileSync(join(subjectDir(name), 'expected.json'), 'utf8')) as { services: { service: string }[] }).services.map((s) => s.service).sort();
-    const withApp = describeSubject(har, { appDir: subjectDir(name) }).services.map((s) => s.id).sort();
+    const withApp: string[] = describeSubject(har, { appDir: subjectDir(name) }).services.map((s) => s.id).sort();
     expect(withApp).toEqual(expected);
-    const inferred = describeSubject(har).services.map((s) => s.id).sort();
+    const inferred: string[] = describeSubject(har).services.map((s) => s.id).sort();
     inferenceOnly[name] = JSON.stringify(inferred) === JSON.stringify(expected);
     if (!inferenceOnly[name]) {
       console.log(`${name}: inference without --app differs:\n  only inferred: ${inferred.filter((x) => !expected.includes(x)).join(', ')}\n  missing: ${expected.filter((x) => !inferred.includes(x)).join(', ')}`);
