@@ -6,12 +6,15 @@
  */
 import { codeFrameColumns } from '@babel/code-frame';
 import type { AnalyzedService } from '../model/analysis.js';
+import { identifiersOf, type DefinitionIndex, type DefinitionRange } from './definitions.js';
 import type { CodeFrame, StateKind } from './types.js';
 
 /** A statement position, app-relative. */
 export interface StmtLine {
   file: string;
   line: number;
+  /** Set when the line is inside a helper the service calls rather than a statement of the service. */
+  via?: string;
 }
 
 /** Most frames shown per state item; the rest are counted, not shown. */
@@ -39,7 +42,13 @@ export function searchPatterns(kind: StateKind, name: string): RegExp[] {
     case 'table': {
       // "main.notes" or "\"notes\"": the bare table name is what SQL text in the source carries.
       const bare = name.replace(/["'`[\]]/g, '').split('.').pop() ?? name;
-      return [new RegExp(`\\b${escapeRe(bare)}\\b`, 'i')];
+      const t = escapeRe(bare);
+      // SQL naming the table first, then a quoted name (knex('notes')), then the bare word.
+      return [
+        new RegExp(`\\b(from|join|into|update|table|exists)\\s+["'\`[]?${t}\\b`, 'i'),
+        new RegExp(`["'\`]${t}["'\`]`, 'i'),
+        new RegExp(`\\b${t}\\b`, 'i'),
+      ];
     }
     case 'global': {
       // `BookService#searchCache`: the field is what statements mention (this.searchCache).
@@ -82,12 +91,68 @@ export function lineText(sources: ReadonlyMap<string, string>, s: StmtLine): str
   return line === undefined ? null : line;
 }
 
-/** The statements that touch the state; falls back to all statements when none mentions it. */
+/** Depth of helper calls followed from the service's statements (route → data module → query). */
+const MAX_HOPS = 2;
+
+/**
+ * The innermost definitions of the identifiers that `from` lines call or dereference, skipping
+ * definitions that enclose one of the service's own statements (they are the handler itself).
+ */
+function calledDefinitions(from: readonly StmtLine[], own: ReadonlySet<string>, sources: ReadonlyMap<string, string>, defs: DefinitionIndex): Array<DefinitionRange & { name: string }> {
+  const candidates: Array<DefinitionRange & { name: string }> = [];
+  for (const s of from) {
+    for (const name of identifiersOf(lineText(sources, s) ?? '')) {
+      for (const d of defs.get(name) ?? []) {
+        let encloses = false;
+        for (let l = d.start; l <= d.end && !encloses; l++) encloses = own.has(`${d.file}:${l}`);
+        if (!encloses && !candidates.some((c) => c.file === d.file && c.start === d.start && c.end === d.end)) candidates.push({ ...d, name });
+      }
+    }
+  }
+  // `stmts.insertDonut.run()` names both `stmts` (a whole object of queries) and `insertDonut`
+  // (one of them): keep the innermost definitions only.
+  return candidates.filter(
+    (d) => !candidates.some((o) => o !== d && o.file === d.file && o.start >= d.start && o.end <= d.end && o.end - o.start < d.end - d.start),
+  );
+}
+
+/**
+ * Lines matching `re` inside helpers the service calls, nearest first: the helpers its statements
+ * call, then the helpers those call (up to {@link MAX_HOPS}).
+ */
+function viaDefinitions(re: RegExp, lines: readonly StmtLine[], sources: ReadonlyMap<string, string>, defs: DefinitionIndex): StmtLine[] {
+  const own = new Set(lines.map((s) => `${s.file}:${s.line}`));
+  let frontier: readonly StmtLine[] = lines;
+  for (let hop = 0; hop < MAX_HOPS && frontier.length > 0; hop++) {
+    const body: StmtLine[] = [];
+    const out = new Map<string, StmtLine>();
+    for (const d of calledDefinitions(frontier, own, sources, defs)) {
+      for (let l = d.start; l <= d.end; l++) {
+        const key = `${d.file}:${l}`;
+        if (own.has(key)) continue;
+        own.add(key);
+        const line: StmtLine = { file: d.file, line: l, via: d.name };
+        body.push(line);
+        const text = lineText(sources, line);
+        if (!out.has(key) && text !== null && re.test(text)) out.set(key, line);
+      }
+    }
+    if (out.size > 0) return [...out.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+    frontier = body;
+  }
+  return [];
+}
+
+/**
+ * The statements that touch the state: for each pattern, most specific first, the service's own
+ * lines, then lines in helpers it calls; falls back to all its statements when nothing matches.
+ */
 export function selectStatements(
   kind: StateKind,
   name: string,
   lines: readonly StmtLine[],
   sources: ReadonlyMap<string, string>,
+  defs: DefinitionIndex = new Map(),
 ): { lines: StmtLine[]; fallback: boolean } {
   for (const re of searchPatterns(kind, name)) {
     const hit = lines.filter((s) => {
@@ -95,6 +160,8 @@ export function selectStatements(
       return text !== null && re.test(text);
     });
     if (hit.length > 0) return { lines: hit, fallback: false };
+    const via = viaDefinitions(re, lines, sources, defs);
+    if (via.length > 0) return { lines: via, fallback: false };
   }
   return { lines: lines.filter((s) => lineText(sources, s) !== null), fallback: true };
 }
@@ -112,7 +179,7 @@ export function renderFrames(
   for (const s of lines) {
     const last = groups.at(-1);
     const prev = last?.at(-1);
-    if (last && prev && prev.file === s.file && s.line - prev.line <= MERGE_GAP + 1) last.push(s);
+    if (last && prev && prev.file === s.file && prev.via === s.via && s.line - prev.line <= MERGE_GAP + 1) last.push(s);
     else groups.push([s]);
   }
   const frames: CodeFrame[] = [];
@@ -137,7 +204,9 @@ export function renderFrames(
         return m && !marked.has(Number(m[2])) ? ` ${l.slice(1)}` : l;
       })
       .join('\n');
-    frames.push({ file: group[0]!.file, lines: [...marked], text });
+    const frame: CodeFrame = { file: group[0]!.file, lines: [...marked], text };
+    if (group[0]!.via !== undefined) frame.via = group[0]!.via;
+    frames.push(frame);
   }
   return { frames, omitted };
 }

@@ -46,6 +46,38 @@ export function readSources(appDir: string | null, files: Iterable<string>): Map
   return out;
 }
 
+const SOURCE_EXT = /\.(m?js|cjs|jsx|m?ts|cts|tsx)$/;
+const MAX_SOURCE_FILES = 2000;
+const MAX_SOURCE_BYTES = 1_000_000;
+
+/**
+ * The app's own source files (app-relative), so helpers a service calls can be found even when
+ * the slice in analysis.json does not list their module. node_modules and dot dirs are skipped.
+ */
+export function listSourceFiles(appDir: string | null): string[] {
+  if (appDir === null) return [];
+  const out: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 12 || out.length >= MAX_SOURCE_FILES) return;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.isFile() && SOURCE_EXT.test(e.name) && !e.name.endsWith('.d.ts') && statSync(p).size <= MAX_SOURCE_BYTES) {
+        if (out.length < MAX_SOURCE_FILES) out.push(relative(appDir, p).split(sep).join('/'));
+      }
+    }
+  };
+  walk(appDir, 0);
+  return out;
+}
+
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
 function isSqliteFile(file: string): boolean {
@@ -113,7 +145,7 @@ export function loadReview(workdir: string): LoadedReview {
   const analysis: Analysis = readAnalysis(analysisFile);
   const previousDecisions = readPreviousDecisions(decisionsFile);
   const appDir = resolveAppDir(analysis.app.dir, workdir);
-  const files = analysis.services.flatMap((s) => [...s.entry, ...s.statements, ...s.exit].map((l) => l.file));
+  const files = [...analysis.services.flatMap((s) => [...s.entry, ...s.statements, ...s.exit].map((l) => l.file)), ...listSourceFiles(appDir)];
   const previous = previousDecisions ? new Map([...previousDecisions].map(([id, d]) => [id, d.accepted])) : null;
   return {
     input: { analysis, sources: readSources(appDir, files), snapshot: readSnapshotFacts(join(workdir, 'snapshot')), previous },

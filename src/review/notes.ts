@@ -14,6 +14,9 @@ const INSERT = /\binsert\b/i;
 const MUTATE = /\b(update|delete|del|replace|upsert|increment|decrement)\b|on\s+conflict/i;
 /** Map/Set/array mutators on a global. */
 const COLLECTION = /\.(set|add|push|unshift|splice|delete|clear)\s*\(/;
+/** Only removals (cache invalidation), no additions. */
+const REMOVE = /\.(delete|clear)\s*\(/;
+const ADD = /\.(set|add|push|unshift|splice)\s*\(|=/;
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -38,10 +41,14 @@ export function consistencyNote(kind: StateKind, name: string, reads: boolean, w
       if (reads) {
         return `two edges can both act on the same row before they see each other's write (e.g. both take the last seat); after sync one edge's change to that row wins.`;
       }
-      return `updates or deletes of the same row at two edges are merged after sync: one edge's change to that row wins.`;
+      if (mutates) return `updates or deletes of the same row at two edges are merged after sync: one edge's change to that row wins.`;
+      return `writes from different edges are merged after sync; when two edges change the same row, one change wins.`;
     }
     case 'global': {
       if (looksLikeCounter(name, texts)) return 'increments from all edges add up, but each edge shows its own count until synced.';
+      if (texts.length > 0 && texts.every((t) => REMOVE.test(t) && !ADD.test(t))) {
+        return 'an entry removed at one edge is removed at the others only after they sync; until then they may still answer from it (e.g. a stale cache entry).';
+      }
       if (texts.some((t) => COLLECTION.test(t))) {
         return 'entries added at different edges are all kept after sync; until then each edge sees only its own, and a key set at two edges keeps one of the values.';
       }

@@ -4,6 +4,7 @@
  */
 import type { AnalyzedService } from '../model/analysis.js';
 import { serviceId } from '../model/service-id.js';
+import { indexDefinitions, type DefinitionIndex } from './definitions.js';
 import { lineText, renderFrames, selectStatements, serviceLines } from './frames.js';
 import { consistencyNote, exposureNote } from './notes.js';
 import type { ReviewInput, ReviewPlan, ServicePlan, StateItem, StateKind } from './types.js';
@@ -18,11 +19,12 @@ const KINDS: ReadonlyArray<{ kind: StateKind; key: 'tables' | 'files' | 'globals
 export function buildReviewPlan(input: ReviewInput): ReviewPlan {
   const warnings: string[] = [];
   const missing = new Set<string>();
+  const defs = indexDefinitions(input.sources);
   const services = input.analysis.services.map((svc) => {
     for (const loc of [...svc.entry, ...svc.statements, ...svc.exit]) {
       if (!input.sources.has(loc.file)) missing.add(loc.file);
     }
-    return planService(svc, input);
+    return planService(svc, input, defs);
   });
   for (const file of [...missing].sort()) {
     warnings.push(`source ${file} (named in analysis.json) was not found under ${input.analysis.app.dir}; its code frames are left out`);
@@ -30,7 +32,7 @@ export function buildReviewPlan(input: ReviewInput): ReviewPlan {
   return { appDir: input.analysis.app.dir, services, warnings };
 }
 
-function planService(svc: AnalyzedService, input: ReviewInput): ServicePlan {
+function planService(svc: AnalyzedService, input: ReviewInput, defs: DefinitionIndex): ServicePlan {
   // The id is rebuilt from method + route so hand-typed ids in flags compare equal to it.
   const id = serviceId(svc.method, svc.route);
   const lines = serviceLines(svc);
@@ -40,7 +42,7 @@ function planService(svc: AnalyzedService, input: ReviewInput): ServicePlan {
     for (const name of names) {
       const reads = svc.state.reads[key].includes(name);
       const writes = svc.state.writes[key].includes(name);
-      const picked = selectStatements(kind, name, lines, input.sources);
+      const picked = selectStatements(kind, name, lines, input.sources, defs);
       const texts = picked.fallback ? [] : picked.lines.map((s) => lineText(input.sources, s) ?? '');
       const { frames, omitted } = renderFrames(picked.lines, input.sources);
       const item: StateItem = {

@@ -26,7 +26,7 @@ table{border-collapse:collapse}td,th{padding:.25rem .7rem;border-bottom:1px soli
 function itemHtml(item: StateItem): string {
   const rows = item.rows === undefined ? '' : `; ${item.rows} row${item.rows === 1 ? '' : 's'} at analysis time`;
   const frames = item.frames
-    .map((f) => `<div class="note">${escapeHtml(`${f.file}:${f.lines[0]}`)}</div><pre>${escapeHtml(f.text)}</pre>`)
+    .map((f) => `<div class="note">${escapeHtml(`${f.file}:${f.lines[0]}${f.via === undefined ? '' : ` (in ${f.via}, used by the service)`}`)}</div><pre>${escapeHtml(f.text)}</pre>`)
     .join('\n');
   const fallback = item.framesAreFallback && item.frames.length > 0 ? `<p class="note">No statement names it; the service's statements:</p>` : '';
   const none = item.frames.length === 0 ? '<p class="note">(no source to show)</p>' : '';

@@ -31,7 +31,7 @@ function renderItem(item: StateItem, c: Colors): string[] {
   if (item.frames.length === 0) out.push(c.dim('    (no source to show)'));
   else if (item.framesAreFallback) out.push(c.dim('    no statement names it; the service\'s statements:'));
   for (const f of item.frames) {
-    out.push(`    ${c.cyan(`${f.file}:${f.lines[0]}`)}`);
+    out.push(`    ${c.cyan(`${f.file}:${f.lines[0]}`)}${f.via === undefined ? '' : c.dim(` (in ${f.via}, used by the service)`)}`);
     out.push(indent(f.text, '      '));
   }
   if (item.omitted > 0) out.push(c.dim(`    ... and ${item.omitted} more statement${item.omitted === 1 ? '' : 's'}`));

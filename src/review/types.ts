@@ -17,6 +17,8 @@ export interface CodeFrame {
   lines: number[];
   /** Rendered by @babel/code-frame, without colour. */
   text: string;
+  /** The helper the service calls that holds these lines (e.g. `insertDonut`), when not its own statements. */
+  via?: string;
 }
 
 /** One piece of state a service would replicate, with the statements that touch it. */

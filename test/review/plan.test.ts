@@ -1,5 +1,8 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { readAnalysis } from '../../src/model/analysis.js';
 import { selectStatements, searchPatterns } from '../../src/review/frames.js';
 import { loadReview } from '../../src/review/load.js';
 import { buildReviewPlan } from '../../src/review/plan.js';
@@ -119,5 +122,38 @@ describe('loadReview', () => {
     } finally {
       rmSync(ws.root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('statements in helpers the service calls', () => {
+  const dir = fileURLToPath(new URL('../fixtures/review/helpers/', import.meta.url));
+  const plan = buildReviewPlan({
+    analysis: readAnalysis(join(dir, 'workdir', 'analysis.json')),
+    sources: new Map(['src/server.js', 'src/db.js', 'src/catalog.js'].map((f) => [f, readFileSync(join(dir, 'app', f), 'utf8')])),
+    snapshot: { tableRows: new Map() },
+    previous: null,
+  });
+  const at = (id: string, name: string): string[] => {
+    const item = plan.services.find((s) => s.id === id)!.items.find((i) => i.name === name)!;
+    expect(item.framesAreFallback).toBe(false);
+    return item.frames.flatMap((f) => f.lines.map((l) => `${f.file}:${l} via ${f.via ?? '-'}`));
+  };
+
+  it('follows a call and a constant two levels deep, not object keys that share a helper name', () => {
+    // `{ count: books.length }` must not lead to db.js's count(), whose query also reads books.
+    expect(at('GET /books', 'books')).toEqual(['src/db.js:8 via LIST_SQL']);
+    expect(at('GET /books', 'authors')).toEqual(['src/db.js:8 via LIST_SQL']);
+  });
+
+  it('finds a prepared statement inside an object of queries, not the whole object', () => {
+    expect(at('GET /books/:id', 'books')).toEqual(['src/db.js:12 via bookById']);
+    expect(at('POST /books/:id/reviews', 'reviews')).toEqual(['src/db.js:13 via insertReview']);
+    expect(plan.services[2]!.items.find((i) => i.name === 'reviews')!.note).toMatch(/^inserts from different edges all survive/);
+  });
+
+  it('finds Class#field state in the methods the service calls, and tells a cache invalidation apart', () => {
+    expect(at('GET /books/:id', 'Catalog#cache')).toEqual(['src/catalog.js:10 via find', 'src/catalog.js:12 via find']);
+    expect(at('POST /books/:id/reviews', 'Catalog#cache')).toEqual(['src/catalog.js:17 via forget']);
+    expect(plan.services[2]!.items.find((i) => i.name === 'Catalog#cache')!.note).toMatch(/^an entry removed at one edge is removed at the others only after they sync.*stale cache entry/);
   });
 });
