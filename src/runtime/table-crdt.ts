@@ -43,6 +43,9 @@ export class TableCrdt implements CrdtAdapter {
     this.db = new Database(config.file, { timeout: 10_000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 10000');
+    // Remote rows arrive in bucket order, not in the order their foreign keys need; they were
+    // valid where they were written. Cascades of a remote delete arrive as their own changes.
+    this.db.pragma('foreign_keys = OFF');
     installControlTables(this.db);
     for (const name of [...config.tables].sort()) {
       let info = readTableInfo(this.db, name);

@@ -56,6 +56,7 @@ async function startNode(
     tables: [{ file: dbFile, tables: TABLES }],
     files: { root, paths: FILE_PATHS },
     globals: ['counter', 'cache'],
+    maxMessageBytes: 1 << 20,
   }));
   replica.registerGlobal('counter', () => state.counter, (v) => (state.counter = v as number));
   replica.registerGlobal('cache', () => state.cache, (v) => (state.cache = v as Map<string, unknown>));

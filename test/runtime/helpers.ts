@@ -15,7 +15,7 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
 /** One AUTOINCREMENT table, one plain INTEGER PRIMARY KEY (rowid alias) table, one text-keyed table. */
 export const SCHEMA = `
   CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, body BLOB);
-  CREATE TABLE likes (id INTEGER PRIMARY KEY, note_id INTEGER, who TEXT);
+  CREATE TABLE likes (id INTEGER PRIMARY KEY, note_id INTEGER REFERENCES notes (id) ON DELETE CASCADE, who TEXT);
   CREATE INDEX likes_note ON likes (note_id);
   CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT);
   INSERT INTO notes (title) VALUES ('seed one'), ('seed two');

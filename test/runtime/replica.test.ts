@@ -61,8 +61,10 @@ describe('replica: cloud hub + two edges over socket.io', () => {
     const ids: string[] = [];
     for (const [e, t] of [[e1, t1], [e2, t2]] as const) {
       for (let i = 0; i < 3; i++) {
-        ids.push(`notes ${e.app.prepare('INSERT INTO notes (title) VALUES (?)').run(`${e.name} #${i}`).lastInsertRowid}`);
-        ids.push(`likes ${e.app.prepare('INSERT INTO likes (note_id, who) VALUES (1, ?)').run(`${e.name} #${i}`).lastInsertRowid}`);
+        // The like references the note just created: applied elsewhere in any order.
+        const noteId = e.app.prepare('INSERT INTO notes (title) VALUES (?)').run(`${e.name} #${i}`).lastInsertRowid;
+        ids.push(`notes ${noteId}`);
+        ids.push(`likes ${e.app.prepare('INSERT INTO likes (note_id, who) VALUES (?, ?)').run(noteId, `${e.name} #${i}`).lastInsertRowid}`);
       }
       await t.commit();
     }
@@ -132,7 +134,7 @@ describe('replica: cloud hub + two edges over socket.io', () => {
     sock.emit('edgstr', { type: 'nope' });
     await waitFor(() => cluster.cloud.replica.refusedMessages >= refusedBefore + 5, 2000, 'refusals');
     const dropped = new Promise<void>((r) => sock.on('disconnect', () => r()));
-    sock.emit('edgstr', { type: 'sync', docId: 'files', data: new Uint8Array(33 * 1024 * 1024) });
+    sock.emit('edgstr', { type: 'sync', docId: 'files', data: new Uint8Array(2 * 1024 * 1024) });
     await dropped;
     sock.close();
     // The hub still syncs.
