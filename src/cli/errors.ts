@@ -12,6 +12,17 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * Ends a command with a non-zero exit code after it has already said everything it had to say
+ * (e.g. verify, whose last line must stay "N passed, M failed").
+ */
+export class QuietExit extends Error {
+  override readonly name = 'QuietExit';
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
 export const EXIT_OK = 0;
 export const EXIT_USER = 1;
 export const EXIT_INTERNAL = 2;

@@ -3,7 +3,7 @@
  * function and prints the result; this file only wires them and maps errors to exit codes.
  */
 import { Command, CommanderError } from 'commander';
-import { describeError, EXIT_INTERNAL, EXIT_OK, EXIT_USER } from './errors.js';
+import { describeError, EXIT_INTERNAL, EXIT_OK, EXIT_USER, QuietExit } from './errors.js';
 import { registerRecord } from './commands/record.js';
 import { registerServices } from './commands/services.js';
 import { registerAnalyze } from './commands/analyze.js';
@@ -37,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
       return err.exitCode === 0 ? EXIT_OK : EXIT_USER;
     }
+    if (err instanceof QuietExit) return err.exitCode;
     const { code, text } = describeError(err);
     process.stderr.write(`${text}\n`);
     return code === EXIT_USER ? EXIT_USER : EXIT_INTERNAL;

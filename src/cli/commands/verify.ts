@@ -1,9 +1,47 @@
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { writeJsonAtomic } from '../../util/atomic-write.js';
+import { log, printJson } from '../../util/log.js';
+import { verifyGenerated, type VerifyReport } from '../../verify/index.js';
 import { withCommonOptions } from '../command.js';
-import { UserError } from '../errors.js';
+import { QuietExit } from '../errors.js';
+import { parsePositiveInt, resolveWorkdir, type CommonOptions } from '../options.js';
+
+interface VerifyFlags extends CommonOptions {
+  out: string;
+  edges: number;
+}
+
+function printReport(r: VerifyReport): void {
+  const out = (s: string): void => void process.stdout.write(`${s}\n`);
+  const width = Math.max(20, ...r.services.map((s) => s.id.length));
+  out(`${'service'.padEnd(width)}  passed  failed`);
+  for (const s of r.services) out(`${s.id.padEnd(width)}  ${String(s.passed).padStart(6)}  ${String(s.failed).padStart(6)}`);
+  for (const q of r.requests.filter((x) => !x.ok)) {
+    const why = q.error ?? (q.statusExpected !== q.statusActual ? `status ${q.statusExpected} -> ${q.statusActual}` : q.differences.map((d) => `${d.path}: ${JSON.stringify(d.expected)} -> ${JSON.stringify(d.actual)}`.slice(0, 160)).join('; '));
+    out(`  FAIL #${q.index} ${q.method} ${q.path} via ${q.edge}: ${why}`);
+  }
+  out(`convergence: ${r.convergence.ok ? 'all replicas identical' : 'DIFFERENT'} (${r.convergence.replicas.map((x) => x.name).join(', ')})`);
+  for (const d of r.convergence.differences) out(`  ${d}`);
+  out(`${r.passed} passed, ${r.failed} failed`);
+}
 
 export function registerVerify(program: Command): void {
-  withCommonOptions(program.command('verify').description('replay the traffic through generated edges and check equivalence and convergence').allowUnknownOption(false)).action(() => {
-    throw new UserError('edgstr verify is not implemented yet in this build');
+  withCommonOptions(
+    program
+      .command('verify')
+      .description('replay the traffic through generated edges, compare with the recording, check the replicas converge')
+      .requiredOption('--out <dir>', 'directory written by `edgstr generate`')
+      .option('--edges <n>', 'number of edges to start', parsePositiveInt, 2),
+  ).action(async (flags: VerifyFlags) => {
+    const workdir = resolveWorkdir(flags);
+    const outDir = resolve(flags.out);
+    const report = await verifyGenerated({ workdir, outDir, edges: flags.edges, log: (m) => log.progress(m) });
+    log.progressDone();
+    writeJsonAtomic(join(workdir, 'verify.json'), report);
+    if (flags.json) printJson(report);
+    else printReport(report);
+    // Exit 1 when anything failed; the last line stays "N passed, M failed" (details in verify.json).
+    if (report.failed > 0) throw new QuietExit(1);
   });
 }

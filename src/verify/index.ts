@@ -1,0 +1,180 @@
+/**
+ * `edgstr verify`: the generated system answers as the original did, and its replicas converge.
+ *
+ *  1. volatile places: the recorded traffic is replayed twice against fresh copies of the cloud
+ *     (the original app) — where the answers differ from each other or from the recording
+ *     (timestamps, random tokens) is masked;
+ *  2. a fresh cloud and N edges start; every recorded request is replayed in order through the
+ *     edges (round robin, waiting for the replicas to settle before switching edges, because a
+ *     read at edge 2 may follow a write at edge 1), and each answer is compared with the recording;
+ *  3. convergence: replicated tables, files and CRDT documents are identical on every replica.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readAnalysis } from '../model/analysis.js';
+import { compileRoute } from '../model/service-id.js';
+import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
+import { UserError } from '../cli/errors.js';
+import { IdMap, compareResponses, volatilePaths, type Difference } from './compare.js';
+import { checkConvergence, type ConvergenceReport } from './converge.js';
+import { entryPath, recordedResponse, replayEntry } from './replay.js';
+import { ensureInstalled, readGenerated, startCloudOnly, startStack } from './stack.js';
+
+export interface VerifyOptions {
+  workdir: string;
+  outDir: string;
+  edges: number;
+  log?: (msg: string) => void;
+}
+
+export interface RequestResult {
+  index: number;
+  service: string;
+  method: string;
+  path: string;
+  edge: string;
+  ok: boolean;
+  statusExpected: number;
+  statusActual: number;
+  masked: number;
+  differences: Difference[];
+  error?: string;
+}
+
+export interface VerifyReport {
+  schemaVersion: 1;
+  outDir: string;
+  edges: number;
+  requests: RequestResult[];
+  convergence: ConvergenceReport;
+  services: Array<{ id: string; passed: number; failed: number }>;
+  passed: number;
+  failed: number;
+}
+
+function serviceOf(entry: HarEntry, matchers: Array<{ id: string; method: string; match: (p: string) => unknown }>): string {
+  const path = entryPath(entry).split('?')[0]!;
+  const m = matchers.find((s) => s.method === entry.request.method && s.match(path) !== null);
+  return m ? m.id : `${entry.request.method} (not an analyzed service)`;
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport> {
+  const log = opts.log ?? (() => undefined);
+  const analysis = readAnalysis(join(opts.workdir, 'analysis.json'));
+  const har = readTraffic(join(opts.workdir, 'traffic.har'));
+  const entries = har.log.entries.filter((e) => !isFailedEntry(e));
+  if (entries.length === 0) throw new UserError(`${join(opts.workdir, 'traffic.har')}: no successful exchange to replay; record traffic again`);
+  const generated = readGenerated(opts.outDir);
+  if (generated.edges.length > 0 && opts.edges > generated.edges.length) {
+    throw new UserError(`--edges ${opts.edges}: ${opts.outDir} was generated for ${generated.edges.length} edges; run \`edgstr generate --edges ${opts.edges}\``);
+  }
+  await ensureInstalled(join(opts.outDir, 'cloud'), log);
+  await ensureInstalled(join(opts.outDir, 'edge'), log);
+  const matchers = analysis.services.map((s) => ({ id: s.id, method: s.method, match: compileRoute(s.route) }));
+  const scratch = mkdtempSync(join(tmpdir(), 'edgstr-verify-'));
+  try {
+    // 1. Volatile places, from two replays against the original.
+    const runs: unknown[][] = entries.map((e) => [recordedResponse(e).body]);
+    for (let round = 1; round <= 2; round++) {
+      log(`replay ${round}/2 against the original (cloud) to find volatile fields`);
+      const cloud = await startCloudOnly(opts.outDir, join(scratch, `original-${round}`));
+      try {
+        const ids = new IdMap();
+        for (const [i, e] of entries.entries()) {
+          const r = await replayEntry(cloud.process.url, e, ids);
+          compareResponses(recordedResponse(e), r, new Set(), ids, WRITE_METHODS.has(e.request.method));
+          runs[i]!.push(r.body);
+        }
+      } finally {
+        await cloud.stop();
+      }
+    }
+    const volatile = runs.map((r) => volatilePaths(r));
+
+    // 2. Through the edges.
+    log(`starting the cloud and ${opts.edges} edge(s)`);
+    const stack = await startStack(opts.outDir, join(scratch, 'system'), opts.edges);
+    const requests: RequestResult[] = [];
+    let convergence: ConvergenceReport;
+    try {
+      const ids = new IdMap();
+      let previous = -1;
+      for (const [i, e] of entries.entries()) {
+        const k = i % stack.edges.length;
+        const edge = stack.edges[k]!;
+        if (previous !== -1 && previous !== k) await settle(stack.cloud.process.url, stack.edges.map((x) => x.process.url));
+        previous = k;
+        const service = serviceOf(e, matchers);
+        const base = { index: i, service, method: e.request.method, path: entryPath(e), edge: edge.name };
+        try {
+          const r = await replayEntry(edge.process.url, e, ids);
+          const c = compareResponses(recordedResponse(e), r, volatile[i]!, ids, WRITE_METHODS.has(e.request.method));
+          requests.push({ ...base, ok: c.ok, statusExpected: c.statusExpected, statusActual: c.statusActual, masked: c.masked, differences: c.differences.slice(0, 5) });
+        } catch (err) {
+          requests.push({ ...base, ok: false, statusExpected: e.response.status, statusActual: 0, masked: 0, differences: [], error: (err as Error).message });
+        }
+        log(`${requests.length}/${entries.length} ${base.method} ${base.path} via ${edge.name}: ${requests.at(-1)!.ok ? 'ok' : 'DIFFERENT'}`);
+      }
+      // 3. Convergence.
+      await settle(stack.cloud.process.url, stack.edges.map((x) => x.process.url));
+      convergence = await checkConvergence(stack);
+    } finally {
+      await stack.stop();
+    }
+    const services = new Map<string, { passed: number; failed: number }>();
+    for (const r of requests) {
+      const s = services.get(r.service) ?? { passed: 0, failed: 0 };
+      if (r.ok) s.passed++;
+      else s.failed++;
+      services.set(r.service, s);
+    }
+    const passed = requests.filter((r) => r.ok).length + (convergence.ok ? 1 : 0);
+    const failed = requests.length + 1 - passed;
+    return {
+      schemaVersion: 1,
+      outDir: opts.outDir,
+      edges: opts.edges,
+      requests,
+      convergence,
+      services: [...services].map(([id, s]) => ({ id, ...s })).sort((a, b) => a.id.localeCompare(b.id)),
+      passed,
+      failed,
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+interface HealthDoc {
+  pendingChanges: number;
+  peers: string[];
+}
+
+async function health(url: string): Promise<HealthDoc | null> {
+  try {
+    const res = await fetch(`${url}/__edgstr/health`, { signal: AbortSignal.timeout(2000) });
+    return (await res.json()) as HealthDoc;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits until every replica reports nothing pending twice in a row (or 10 s pass): the point where
+ * a request at another edge sees the effects of the ones before it.
+ */
+export async function settle(cloudUrl: string, edgeUrls: string[], timeoutMs = 10_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  let quiet = 0;
+  while (Date.now() < end) {
+    const all = await Promise.all([cloudUrl, ...edgeUrls].map(health));
+    const idle = all.every((h) => h !== null && h.pendingChanges === 0);
+    quiet = idle ? quiet + 1 : 0;
+    if (quiet >= 2) return true;
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  return false;
+}

@@ -1,0 +1,143 @@
+/**
+ * A running generated system for verify and tests: the cloud (from a fresh temp copy of
+ * DIR/cloud, so DIR and its initial state stay untouched) and N edges (each with its own data
+ * dir, where the edge keeps its copy of the app and its replicated state).
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { installGenerated } from '../generate/install.js';
+import { freePort, startProject, type Started } from './processes.js';
+
+/** The part of a generated project's config.json that verify reads. */
+export interface ProjectConfig {
+  role: 'cloud' | 'edge';
+  secret: string;
+  app: { dir: string; entry: string };
+  tables: Array<{ file: string; tables: string[] }>;
+  files: string[];
+  globals: string[];
+}
+
+export interface EdgeConfig {
+  nodeId: string;
+  rangeIndex: number;
+}
+
+export interface Replica {
+  name: string;
+  process: Started;
+  /** Directory of the app copy whose state this replica holds. */
+  appDir: string;
+}
+
+export interface RunningStack {
+  cloud: Replica;
+  edges: Replica[];
+  config: ProjectConfig;
+  stop(): Promise<void>;
+}
+
+function readJson<T>(file: string, what: string): T {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (err) {
+    throw new UserError(`${file}: cannot read ${what} (${(err as Error).message}); run \`edgstr generate\` again`);
+  }
+}
+
+/** Checks DIR looks like `edgstr generate` output and returns the configs. */
+export function readGenerated(outDir: string): { cloud: ProjectConfig; edge: ProjectConfig; edges: EdgeConfig[] } {
+  for (const side of ['cloud', 'edge']) {
+    if (!existsSync(join(outDir, side, 'config.json'))) {
+      throw new UserError(`${join(outDir, side)}: no generated ${side} project here; run \`edgstr generate --out ${outDir}\` first`);
+    }
+  }
+  const edgesDir = join(outDir, 'edge', 'edges');
+  const edges = existsSync(edgesDir)
+    ? readdirSync(edgesDir)
+        .filter((f) => f.endsWith('.json'))
+        .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+        .map((f) => readJson<EdgeConfig>(join(edgesDir, f), 'edge config'))
+    : [];
+  return {
+    cloud: readJson<ProjectConfig>(join(outDir, 'cloud', 'config.json'), 'cloud config'),
+    edge: readJson<ProjectConfig>(join(outDir, 'edge', 'config.json'), 'edge config'),
+    edges,
+  };
+}
+
+/** Installs a generated project's dependencies when node_modules is missing. */
+export async function ensureInstalled(dir: string, log: (m: string) => void): Promise<void> {
+  if (existsSync(join(dir, 'node_modules'))) return;
+  log(`installing dependencies of ${dir} (npm ci --omit=dev)`);
+  try {
+    await installGenerated(dir);
+  } catch (err) {
+    throw new UserError(`${dir}: npm ci failed (${(err as Error).message.split('\n')[0]}); check the network to the npm registry and run it by hand`);
+  }
+}
+
+/** Copies a project without node_modules (linked instead) into `to`. */
+function copyProject(from: string, to: string): void {
+  const skip = [join(from, 'node_modules'), join(from, 'data')];
+  cpSync(from, to, { recursive: true, filter: (src) => !skip.some((s) => src === s || src.startsWith(s + sep)) });
+  symlinkSync(join(from, 'node_modules'), join(to, 'node_modules'), 'junction');
+}
+
+/** Starts a fresh cloud and `edgeCount` edges from DIR in `scratch` (which it creates). */
+export async function startStack(outDir: string, scratch: string, edgeCount: number): Promise<RunningStack> {
+  const dir = resolve(outDir);
+  const { cloud: cloudConfig, edges } = readGenerated(dir);
+  mkdirSync(scratch, { recursive: true });
+  const cloudDir = join(scratch, 'cloud');
+  rmSync(cloudDir, { recursive: true, force: true });
+  copyProject(join(dir, 'cloud'), cloudDir);
+  const started: Started[] = [];
+  try {
+    const cloudPort = await freePort();
+    const cloud = await startProject({
+      name: 'cloud',
+      dir: cloudDir,
+      port: cloudPort,
+      env: { EDGSTR_DATA_DIR: join(scratch, 'cloud-data') },
+    });
+    started.push(cloud);
+    const edgeReplicas: Replica[] = [];
+    for (let i = 1; i <= edgeCount; i++) {
+      const nodeId = edges[i - 1]?.nodeId ?? `edge-${i}`;
+      const dataDir = join(scratch, nodeId);
+      rmSync(dataDir, { recursive: true, force: true });
+      const p = await startProject({
+        name: nodeId,
+        dir: join(dir, 'edge'),
+        port: await freePort(),
+        env: { EDGSTR_CLOUD_URL: cloud.url, EDGSTR_NODE_ID: nodeId, EDGSTR_DATA_DIR: dataDir },
+      });
+      started.push(p);
+      edgeReplicas.push({ name: nodeId, process: p, appDir: join(dataDir, 'app') });
+    }
+    return {
+      cloud: { name: 'cloud', process: cloud, appDir: join(cloudDir, cloudConfig.app.dir) },
+      edges: edgeReplicas,
+      config: cloudConfig,
+      async stop() {
+        await Promise.all(started.map((p) => p.stop()));
+      },
+    };
+  } catch (err) {
+    await Promise.all(started.map((p) => p.stop()));
+    throw err;
+  }
+}
+
+/** Starts only a fresh cloud (the original app plus the sync hub) from DIR. */
+export async function startCloudOnly(outDir: string, scratch: string): Promise<{ process: Started; stop(): Promise<void> }> {
+  const dir = resolve(outDir);
+  mkdirSync(scratch, { recursive: true });
+  const cloudDir = join(scratch, 'cloud');
+  rmSync(cloudDir, { recursive: true, force: true });
+  copyProject(join(dir, 'cloud'), cloudDir);
+  const p = await startProject({ name: 'cloud', dir: cloudDir, port: await freePort(), env: { EDGSTR_DATA_DIR: join(scratch, 'cloud-data') } });
+  return { process: p, stop: () => p.stop() };
+}
