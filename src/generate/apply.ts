@@ -58,7 +58,7 @@ export async function applyFileSet(out: string, files: FileSet, options: { force
   rmSync(temp, { recursive: true, force: true });
   try {
     writeFileSet(temp, files);
-    if (options.lockfiles) for (const project of options.projects) await writeLockfile(join(temp, project));
+    if (options.lockfiles) await Promise.all(options.projects.map((project) => writeLockfile(join(temp, project))));
     if (existsSync(out)) {
       const old = `${temp}.old`;
       renameSync(out, old);
