@@ -2,16 +2,17 @@
  * Starts the generated cloud and edge for each measurement from fresh temp copies of
  * <out>/cloud and <out>/edge, so every measured system starts from the same init state and the
  * generated DIR is never modified. Dependencies are installed once per bench run into a base copy
- * (or the DIR's own node_modules is linked when it is already installed), and every run's copy
- * links that node_modules instead of installing again.
+ * with generate's installGenerated (npm ci + edgstr's own native builds), or the DIR's own
+ * node_modules is linked when it is already installed; every run's copy links that node_modules
+ * instead of installing again.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { freePort, startProject, type Started } from '../verify/processes.js';
+import { installGenerated } from '../generate/install.js';
 
 /** A started cloud or edge. */
 export interface Running {
@@ -25,32 +26,6 @@ export interface Launcher {
   /** Starts an edge whose cloud origin (forwarding and sync) is `cloudUrl`. */
   startEdge(cloudUrl: string): Promise<Running>;
   dispose(): Promise<void>;
-}
-
-type Install = (dir: string) => Promise<void>;
-
-/**
- * src/generate/install.ts (installGenerated) installs generated projects fast (shared native
- * builds); it is another area's module, so it is looked up at run time, with `npm ci` as fallback.
- */
-async function findInstaller(): Promise<Install> {
-  const url = new URL('../generate/install.js', import.meta.url);
-  try {
-    const mod = (await import(url.href)) as { installGenerated?: (dir: string) => Promise<unknown> };
-    if (typeof mod.installGenerated === 'function') {
-      const fn = mod.installGenerated;
-      return async (dir) => {
-        await fn(dir);
-      };
-    }
-  } catch {
-    /* not there in this build: fall back to npm */
-  }
-  return async (dir) => {
-    const args = existsSync(join(dir, 'package-lock.json')) ? ['ci', '--omit=dev', '--no-audit', '--no-fund'] : ['install', '--omit=dev', '--no-audit', '--no-fund'];
-    const r = spawnSync('npm', args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new UserError(`npm ${args[0]} failed in ${dir}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
-  };
 }
 
 function copyProject(from: string, to: string): void {
@@ -78,7 +53,6 @@ export async function createProjectLauncher(opts: ProjectLauncherOptions): Promi
   let runs = 0;
   const base: Record<string, string> = {};
   try {
-    let install: Install | null = null;
     for (const side of ['cloud', 'edge']) {
       const own = join(root, side, 'node_modules');
       const pkg = JSON.parse(readFileSync(join(root, side, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
@@ -90,8 +64,7 @@ export async function createProjectLauncher(opts: ProjectLauncherOptions): Promi
       const copy = join(tmp, 'base', side);
       copyProject(join(root, side), copy);
       opts.onInfo?.(`installing ${side} dependencies (once per bench run) in ${copy}`);
-      install ??= await findInstaller();
-      await install(copy);
+      await installGenerated(copy);
       base[side] = join(copy, 'node_modules');
     }
   } catch (err) {

@@ -19,6 +19,7 @@ interface BenchFlags extends CommonOptions {
   quick?: boolean;
   netns: boolean;
   loss?: number;
+  label?: string;
 }
 
 function numberList(flag: string): (value: string) => number[] {
@@ -52,6 +53,7 @@ export function registerBench(program: Command): void {
     .option('--quick', 'a short run (2 bandwidths, few requests), as in the demo')
     .option('--no-netns', 'never shape bandwidth in the kernel, even as root (user-space proxy only)')
     .option('--loss <p>', 'segment loss probability on the WAN (default 0)', probability)
+    .option('--label <text>', 'what was measured, for the report title (default: the --out DIR)')
     .action(async (flags: BenchFlags) => {
       if (!flags.out) throw new UserError('bench needs --out DIR, the directory `edgstr generate --out DIR` wrote');
       if (flags.full && flags.quick) throw new UserError('--full and --quick exclude each other: pick one');
@@ -67,6 +69,7 @@ export function registerBench(program: Command): void {
         systems: flags.systems ? parseSystems(flags.systems) : undefined,
         netns: flags.netns,
         loss: flags.loss,
+        subject: flags.label,
         onProgress: (msg) => log.progress(msg),
         onInfo: (msg) => {
           log.progressDone();
