@@ -57,49 +57,66 @@ export function volatilePaths(runs: unknown[]): Set<JsonPath> {
   return out;
 }
 
-/** Learns consistent renamings of generated ids (recorded value → value seen at the edge). */
+/**
+ * Learns consistent renamings of generated ids (recorded value → value seen at the edge), per
+ * kind of thing: REST apps name a thing's id `id` inside its collection's answers (`POST /shops`
+ * → `{"id": 4}`) and `shopId`/`shop_id` elsewhere, and address it as `/shops/4`. The kind is the
+ * singular of that collection or field name, so shop 4 and employee 4 are renamed independently.
+ */
 export class IdMap {
-  private readonly forward = new Map<string, string>();
-  private readonly backward = new Map<string, string>();
+  private readonly forward = new Map<string, Map<string, string>>();
+  private readonly backward = new Map<string, Map<string, string>>();
 
   /**
-   * True when `actual` is what `recorded` is called here. With `learn`, a renaming not seen before
-   * is recorded (only responses of requests that create things should teach the map); a renaming
-   * that contradicts what was learned is always false.
+   * True when `actual` is what `recorded` is called here, for things of `kind`. With `learn`, a
+   * renaming not seen before is recorded (only answers to requests that create things should
+   * teach the map); a renaming that contradicts what was learned is always false.
    */
-  agrees(recorded: unknown, actual: unknown, learn: boolean): boolean {
+  agrees(kind: string, recorded: unknown, actual: unknown, learn: boolean): boolean {
     if (!isIdLike(recorded) || !isIdLike(actual)) return false;
     const r = String(recorded);
     const a = String(actual);
-    const f = this.forward.get(r);
-    const b = this.backward.get(a);
+    const fwd = this.forward.get(kind) ?? new Map<string, string>();
+    const bwd = this.backward.get(kind) ?? new Map<string, string>();
+    const f = fwd.get(r);
+    const b = bwd.get(a);
     if (f !== undefined || b !== undefined) return f === a && b === r;
     if (!learn) return false;
-    this.forward.set(r, a);
-    this.backward.set(a, r);
+    fwd.set(r, a);
+    bwd.set(a, r);
+    this.forward.set(kind, fwd);
+    this.backward.set(kind, bwd);
     return true;
   }
 
-  get(recorded: string): string | undefined {
-    return this.forward.get(recorded);
+  get(kind: string, recorded: string): string | undefined {
+    return this.forward.get(kind)?.get(recorded);
   }
 
   get size(): number {
-    return this.forward.size;
+    let n = 0;
+    for (const m of this.forward.values()) n += m.size;
+    return n;
   }
 
-  /** Rewrites a request path ("/donuts/7?x=7") segment by segment and query value by value. */
+  /** Rewrites a request path ("/shops/4/staff?shopId=4") segment by segment and query value by value. */
   rewritePath(pathAndQuery: string): string {
-    if (this.forward.size === 0) return pathAndQuery;
+    if (this.size === 0) return pathAndQuery;
     const q = pathAndQuery.indexOf('?');
     const path = q >= 0 ? pathAndQuery.slice(0, q) : pathAndQuery;
     const query = q >= 0 ? pathAndQuery.slice(q + 1) : null;
-    const segs = path.split('/').map((s) => this.forward.get(decodeURIComponent(s)) ?? s);
-    let out = segs.join('/');
+    const segs = path.split('/');
+    let out = segs
+      .map((s, i) => {
+        const kind = i > 0 ? kindOfCollection(segs[i - 1]!) : null;
+        return (kind && this.get(kind, safeDecode(s))) ?? s;
+      })
+      .join('/');
     if (query !== null) {
       const params = new URLSearchParams(query);
       for (const [k, v] of [...params]) {
-        const m = this.forward.get(v);
+        const kind = kindOfField(k, path);
+        const m = kind ? this.get(kind, v) : undefined;
         if (m !== undefined) params.set(k, m);
       }
       out += `?${params.toString()}`;
@@ -107,18 +124,69 @@ export class IdMap {
     return out;
   }
 
-  /** Rewrites id-like values of a JSON request body. */
-  rewriteJson(value: unknown): unknown {
-    if (this.forward.size === 0) return value;
-    if (Array.isArray(value)) return value.map((v) => this.rewriteJson(v));
+  /** Rewrites the ids of a JSON request body sent to `path`. */
+  rewriteJson(value: unknown, path: string, key = ''): unknown {
+    if (this.size === 0) return value;
+    if (Array.isArray(value)) return value.map((v) => this.rewriteJson(v, path, key));
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.rewriteJson(v)]));
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.rewriteJson(v, path, k)]));
     }
-    if (isIdLike(value)) {
-      const m = this.forward.get(String(value));
+    const kind = kindOfField(key, path);
+    if (kind && isIdLike(value)) {
+      const m = this.get(kind, String(value));
       if (m !== undefined) return typeof value === 'number' ? Number(m) : m;
     }
     return value;
+  }
+
+  /** Replaces the ids of `kind` that stand as words in a text ("donut 9 not found"). */
+  rewriteText(kind: string, text: string): string {
+    const map = this.forward.get(kind);
+    if (!map || map.size === 0) return text;
+    return text.replace(/\b[0-9A-Za-z-]+\b/g, (w) => map.get(w) ?? w);
+  }
+}
+
+/** "shops" → "shop", "properties" → "property", "boxes" → "box"; other segments as they are. */
+function singular(word: string): string {
+  const w = word.toLowerCase();
+  if (w.endsWith('ies')) return `${w.slice(0, -3)}y`;
+  if (/(ses|xes|zes|ches|shes)$/.test(w)) return w.slice(0, -2);
+  if (w.endsWith('s') && !w.endsWith('ss')) return w.slice(0, -1);
+  return w;
+}
+
+/** The kind of thing a collection segment holds, or null for a segment that is itself an id. */
+function kindOfCollection(segment: string): string | null {
+  if (segment === '' || isIdLike(segment) || !/^[A-Za-z][\w-]*$/.test(segment)) return null;
+  return singular(segment);
+}
+
+/** The last collection named in a path ("/recipes/5/ingredients" → "ingredient"). */
+export function kindOfPath(path: string): string | null {
+  const segs = path.split('?')[0]!.split('/').filter(Boolean);
+  for (let i = segs.length - 1; i >= 0; i--) {
+    const k = kindOfCollection(segs[i]!);
+    if (k) return k;
+  }
+  return null;
+}
+
+/**
+ * The kind of thing a field holds an id of: `shopId`/`shop_id`/`shop` style names → "shop";
+ * `id`/`_id`/`uuid` → the collection of `path`; anything else → null (not an id field).
+ */
+export function kindOfField(key: string, path: string): string | null {
+  if (/^(id|_id|uuid|key)$/i.test(key)) return kindOfPath(path);
+  const m = /^(.+?)(?:_id|Id|ID|_uuid|Uuid)$/.exec(key);
+  return m ? singular(m[1]!) : null;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }
 
@@ -155,6 +223,7 @@ export function compareResponses(
   volatile: Set<JsonPath>,
   ids: IdMap,
   learnIds = false,
+  requestPath = '/',
 ): Comparison {
   const differences: Difference[] = [];
   let masked = 0;
@@ -166,7 +235,7 @@ export function compareResponses(
       const e = exp.get(path);
       const a = act.get(path);
       if (JSON.stringify(e) === JSON.stringify(a)) continue;
-      if (volatile.has(path) || ids.agrees(e, a, learnIds)) {
+      if (volatile.has(path) || renamed(ids, path, e, a, learnIds, requestPath)) {
         masked++;
         continue;
       }
@@ -175,4 +244,21 @@ export function compareResponses(
   }
   const ok = recorded.status === actual.status && differences.length === 0;
   return { ok, statusExpected: recorded.status, statusActual: actual.status, differences, masked };
+}
+
+/** The last key of a JSON path: `$.shops[3].id` → "id". */
+function lastKey(path: JsonPath): string {
+  const m = /\.([^.[\]]+)(?:\[\d+\])*$/.exec(path);
+  return m ? m[1]! : '';
+}
+
+/** A difference that is only a generated id renamed consistently (as a value, or inside a text). */
+function renamed(ids: IdMap, path: JsonPath, e: unknown, a: unknown, learn: boolean, requestPath: string): boolean {
+  const kind = kindOfField(lastKey(path), requestPath);
+  if (kind && ids.agrees(kind, e, a, learn)) return true;
+  if (typeof e === 'string' && typeof a === 'string') {
+    const k = kindOfPath(requestPath);
+    if (k && ids.rewriteText(k, e) === a) return true;
+  }
+  return false;
 }

@@ -85,7 +85,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
         const ids = new IdMap();
         for (const [i, e] of entries.entries()) {
           const r = await replayEntry(cloud.process.url, e, ids);
-          compareResponses(recordedResponse(e), r, new Set(), ids, WRITE_METHODS.has(e.request.method));
+          compareResponses(recordedResponse(e), r, new Set(), ids, WRITE_METHODS.has(e.request.method), entryPath(e));
           runs[i]!.push(r.body);
         }
       } finally {
@@ -111,7 +111,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
         const base = { index: i, service, method: e.request.method, path: entryPath(e), edge: edge.name };
         try {
           const r = await replayEntry(edge.process.url, e, ids);
-          const c = compareResponses(recordedResponse(e), r, volatile[i]!, ids, WRITE_METHODS.has(e.request.method));
+          const c = compareResponses(recordedResponse(e), r, volatile[i]!, ids, WRITE_METHODS.has(e.request.method), entryPath(e));
           requests.push({ ...base, ok: c.ok, statusExpected: c.statusExpected, statusActual: c.statusActual, masked: c.masked, differences: c.differences.slice(0, 5) });
         } catch (err) {
           requests.push({ ...base, ok: false, statusExpected: e.response.status, statusActual: 0, masked: 0, differences: [], error: (err as Error).message });

@@ -40,7 +40,7 @@ function requestBody(entry: HarEntry, ids: IdMap | undefined): Buffer | undefine
   if (enc === 'base64') return Buffer.from(pd.text, 'base64');
   if (ids && /json/i.test(pd.mimeType)) {
     try {
-      return Buffer.from(JSON.stringify(ids.rewriteJson(JSON.parse(pd.text))));
+      return Buffer.from(JSON.stringify(ids.rewriteJson(JSON.parse(pd.text), entryPath(entry))));
     } catch {
       /* not JSON after all: send as recorded */
     }

@@ -36,17 +36,28 @@ describe('verify/compare', () => {
     expect(status.ok).toBe(false);
   });
 
-  it('accepts consistently renamed ids and rewrites later requests', () => {
+  it('accepts consistently renamed ids per kind of thing and rewrites later requests', () => {
     const ids = new IdMap();
-    const get = compareResponses({ status: 200, body: { id: 7 } }, { status: 200, body: { id: 1099511627783 } }, new Set(), ids);
+    const get = compareResponses({ status: 200, body: { id: 7 } }, { status: 200, body: { id: 1099511627783 } }, new Set(), ids, false, '/donuts/7');
     expect(get.ok).toBe(false); // a read does not teach renamings
-    const created = compareResponses({ status: 201, body: { id: 7 } }, { status: 201, body: { id: 1099511627783 } }, new Set(), ids, true);
+    const created = compareResponses({ status: 201, body: { id: 7 } }, { status: 201, body: { id: 1099511627783 } }, new Set(), ids, true, '/donuts');
     expect(created.ok).toBe(true);
-    expect(ids.rewritePath('/donuts/7?ref=7&x=8')).toBe('/donuts/1099511627783?ref=1099511627783&x=8');
-    expect(ids.rewriteJson({ donutId: 7, name: '7 up' })).toEqual({ donutId: 1099511627783, name: '7 up' });
+    // shop 7 is another thing than donut 7
+    const shop = compareResponses({ status: 201, body: { id: 7, name: 'x' } }, { status: 201, body: { id: 33554433, name: 'x' } }, new Set(), ids, true, '/shops');
+    expect(shop.ok).toBe(true);
+    expect(ids.rewritePath('/donuts/7?donutId=7&x=7')).toBe('/donuts/1099511627783?donutId=1099511627783&x=7');
+    expect(ids.rewritePath('/shops/7/staff')).toBe('/shops/33554433/staff');
+    expect(ids.rewriteJson({ donutId: 7, shop_id: 7, name: '7 up', count: 7 }, '/orders')).toEqual({ donutId: 1099511627783, shop_id: 33554433, name: '7 up', count: 7 });
+    expect(ids.rewriteJson({ id: 7 }, '/shops/7')).toEqual({ id: 33554433 });
+    // an id inside a message
+    const msg = compareResponses({ status: 404, body: { error: 'donut 7 not found' } }, { status: 404, body: { error: 'donut 1099511627783 not found' } }, new Set(), ids, false, '/donuts/1099511627783');
+    expect(msg.ok).toBe(true);
     // an inconsistent renaming is a difference
-    const clash = compareResponses({ status: 200, body: { id: 7 } }, { status: 200, body: { id: 8 } }, new Set(), ids, true);
+    const clash = compareResponses({ status: 200, body: { id: 7 } }, { status: 200, body: { id: 8 } }, new Set(), ids, true, '/donuts');
     expect(clash.ok).toBe(false);
+    // a number that is not in an id field is never renamed
+    const count = compareResponses({ status: 201, body: { stock: 7 } }, { status: 201, body: { stock: 8 } }, new Set(), ids, true, '/donuts');
+    expect(count.ok).toBe(false);
   });
 
   it('does not treat free text as ids', () => {
