@@ -1,0 +1,156 @@
+/**
+ * `edgstr analyze`, top to bottom: copy + instrument the app, group the traffic into services,
+ * start the copy under the tracer, checkpoint the init state, replay and fuzz every service,
+ * then derive entry/exit, slice and state per service and write the artefacts.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { serviceId } from '../model/service-id.js';
+import { readTraffic } from '../model/traffic.js';
+import { buildDictionary } from './fuzz/fuzz.js';
+import { instrumentSource } from './instrument/instrument-file.js';
+import { emptyProbeTable } from './instrument/probe-table.js';
+import { startApp } from './replay/app-process.js';
+import { Replayer } from './replay/replayer.js';
+import { paramsOf, toRecorded, isSuccess, type Recorded } from './replay/requests.js';
+import { runService, type ServiceRuns } from './replay/run-service.js';
+import { declaredRoutes } from './services/declared-routes.js';
+import { groupServices } from './services/group-services.js';
+import { entryOf, reachableFiles } from './services/module-graph.js';
+import { buildReport, type ServiceReport } from './report.js';
+import { writeArtefacts } from './write-artefacts.js';
+import type { CheckpointInfo } from './tracer/protocol.js';
+import { copyApp } from './workspace/copy-app.js';
+
+export interface AnalyzeOptions {
+  appDir: string;
+  /** As given on the command line (recorded in analysis.json). */
+  appDirAsGiven?: string;
+  start?: string;
+  traffic: string;
+  workdir: string;
+  fuzz: number;
+  only?: string[];
+  startTimeoutMs?: number;
+  progress?: (msg: string) => void;
+  keepTemp?: boolean;
+}
+
+export interface AnalyzeResult {
+  analysisFile: string;
+  services: ServiceReport[];
+  timings: Record<string, number>;
+  warnings: string[];
+}
+
+export function tracerPath(): string {
+  let dir = path.dirname(new URL(import.meta.url).pathname);
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  const p = path.join(dir, 'dist', 'analyze', 'tracer', 'index.js');
+  if (!fs.existsSync(p)) throw new Error(`tracer not built at ${p}: run npm run build`);
+  return p;
+}
+
+function startCommand(appDir: string, given: string | undefined): string {
+  if (given) return given;
+  const pj = path.join(appDir, 'package.json');
+  const start = fs.existsSync(pj) ? (JSON.parse(fs.readFileSync(pj, 'utf8')) as { scripts?: { start?: string } }).scripts?.start : undefined;
+  if (!start) throw new UserError(`${pj} has no "start" script — pass the command with --start`);
+  return start;
+}
+
+export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
+  const progress = opts.progress ?? (() => undefined);
+  const timings: Record<string, number> = {};
+  const warnings: string[] = [];
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - t);
+    t = now;
+  };
+  const appDir = path.resolve(opts.appDir);
+  if (!fs.existsSync(appDir) || !fs.statSync(appDir).isDirectory()) throw new UserError(`--app ${opts.appDir} is not a directory`);
+  const command = startCommand(appDir, opts.start);
+  const har = readTraffic(opts.traffic);
+  const recorded = har.log.entries.map((e, i) => toRecorded(e, i)).filter((r): r is Recorded => r !== null && isSuccess(r.status));
+  if (recorded.length === 0) throw new UserError(`${opts.traffic} has no successful exchanges to analyze — record traffic with edgstr record first`);
+
+  // 1. copy + instrument
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-analyze-'));
+  const copyRoot = path.join(tmp, 'app');
+  const controlDir = path.join(tmp, 'control');
+  fs.mkdirSync(controlDir, { recursive: true });
+  const table = emptyProbeTable();
+  const sources: { file: string; code: string; sourceType: 'module' | 'script' }[] = [];
+  try {
+    progress('instrumenting');
+    copyApp(appDir, copyRoot, (file, code, sourceType) => {
+      sources.push({ file, code, sourceType });
+      if (file.split('/').some((s) => s === 'test' || s === 'tests' || s === '__tests__')) return code;
+      return instrumentSource(code, { file, sourceType, table });
+    });
+    fs.writeFileSync(path.join(controlDir, 'sizes.json'), JSON.stringify({ stmts: table.stmts.length, globals: table.globals.length, fields: table.fields.length }));
+    lap('instrument');
+
+    // 2. services
+    const entryFile = entryOf(command, sources);
+    const appSources = entryFile ? reachableFiles(entryFile, sources) : sources.filter((f) => !/^(test|tests|scripts|bin)\//.test(f.file));
+    let groups = groupServices(recorded, declaredRoutes(appSources));
+    if (opts.only?.length) {
+      const wanted = new Set(opts.only.map((s) => {
+        const m = /^(\S+)\s+(\S+)$/.exec(s);
+        return m ? serviceId(m[1]!, m[2]!).replace(/:[^/]+/g, ':') : s;
+      }));
+      groups = groups.filter((g) => wanted.has(g.id.replace(/:[^/]+/g, ':')));
+      if (groups.length === 0) throw new UserError(`--only ${opts.only.join(',')} matches no service in ${opts.traffic} — run edgstr services to list them`);
+    }
+    const dict = buildDictionary(recorded.map((r) => paramsOf(r, groups.find((g) => g.items.includes(r))?.route ?? r.path)), recorded);
+
+    // 3. run
+    progress('starting the app');
+    const app = await startApp({ cwd: copyRoot, command, tracer: tracerPath(), controlDir, timeoutMs: opts.startTimeoutMs ?? 30000 });
+    const runs = new Map<string, ServiceRuns>();
+    let checkpoint: CheckpointInfo;
+    let globalsSnapshot: Record<string, unknown> = {};
+    try {
+      checkpoint = await app.control<CheckpointInfo>('checkpoint', { snapshot: path.join(controlDir, 'sqlite') });
+      lap('start');
+      const replayer = new Replayer(app);
+      for (const [i, g] of groups.entries()) {
+        progress(`[${i + 1}/${groups.length}] ${g.id}`);
+        runs.set(g.id, await runService(replayer, g.route, g.items, recorded, opts.fuzz, dict));
+      }
+      globalsSnapshot = await app.control<Record<string, unknown>>('globals');
+      lap('replay');
+    } catch (err: unknown) {
+      if (err instanceof UserError) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new UserError(`the app failed during replay: ${msg.split('\n')[0]} — its output ends with:\n${app.output().split('\n').slice(-15).join('\n')}`);
+    } finally {
+      await app.stop();
+    }
+
+    // 4. findings + artefacts
+    const report = buildReport({ table, groups, runs, copyRoot, checkpoint, warnings });
+    lap('analyze');
+    const analysisFile = writeArtefacts({
+      workdir: opts.workdir,
+      appDir,
+      appDirAsGiven: opts.appDirAsGiven ?? opts.appDir,
+      command,
+      port: app.port,
+      report,
+      table,
+      checkpoint,
+      globalsSnapshot,
+      copyRoot,
+    });
+    lap('write');
+    return { analysisFile, services: report, timings, warnings };
+  } finally {
+    if (!opts.keepTemp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}

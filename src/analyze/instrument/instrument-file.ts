@@ -1,0 +1,50 @@
+/**
+ * Instruments one source file: parse once, run the plugins in order (facts first, while the
+ * AST is pristine; then globals, this-fields, values), generate code with an inline source map
+ * so stack traces (--enable-source-maps) point at the original lines.
+ */
+import { basename } from 'node:path';
+import { parse } from '@babel/parser';
+import { codeFrameColumns } from '@babel/code-frame';
+import { generate } from '../babel.js';
+import { UserError } from '../../cli/errors.js';
+import { collectFacts } from './facts/index.js';
+import { instrumentGlobals } from './globals/index.js';
+import { instrumentThisFields } from './this-fields/index.js';
+import { instrumentValues } from './values/index.js';
+import * as s from './snippets.js';
+import { mark, type ProbeTable } from './probe-table.js';
+
+export interface InstrumentOptions {
+  /** Path relative to the app root, used in ids and messages. */
+  file: string;
+  sourceType: 'module' | 'script';
+  table: ProbeTable;
+}
+
+export function instrumentSource(code: string, opts: InstrumentOptions): string {
+  let ast;
+  try {
+    ast = parse(code, {
+      sourceType: opts.sourceType,
+      allowReturnOutsideFunction: opts.sourceType === 'script',
+      errorRecovery: false,
+      plugins: ['jsx', 'importAttributes'],
+    });
+  } catch (err: unknown) {
+    const e = err as { message?: string; loc?: { line: number; column: number } };
+    const frame = e.loc ? codeFrameColumns(code, { start: { line: e.loc.line, column: e.loc.column + 1 } }) : '';
+    throw new UserError(`${opts.file}: ${String(e.message ?? err).replace(/\s*\(\d+:\d+\)$/, '')} — fix the syntax error in the app (analyze cannot parse it)`, {
+      details: frame,
+    });
+  }
+  const ctx = { file: opts.file, table: opts.table };
+  collectFacts(ast, ctx);
+  instrumentGlobals(ast, ctx);
+  instrumentThisFields(ast, ctx);
+  instrumentValues(ast, ctx);
+  ast.program.body.unshift(mark(s.prelude()));
+  const out = generate(ast, { sourceMaps: true, sourceFileName: basename(opts.file), retainLines: true }, code);
+  const map = Buffer.from(JSON.stringify(out.map)).toString('base64');
+  return `${out.code}\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${map}\n`;
+}

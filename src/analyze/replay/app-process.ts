@@ -1,0 +1,114 @@
+/**
+ * Runs the instrumented copy: start command with PORT set and the tracer preloaded
+ * (NODE_OPTIONS, so it propagates through `npm start`), waits for the port the tracer reports,
+ * talks to the control endpoint, and stops the whole process group.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UserError } from '../../cli/errors.js';
+import { CONTROL_PREFIX } from '../tracer/protocol.js';
+import { sendRequest } from './http-client.js';
+
+export interface AppProcess {
+  port: number;
+  control<T>(action: string, query?: Record<string, string>): Promise<T>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+export interface StartOptions {
+  cwd: string;
+  command: string;
+  tracer: string;
+  controlDir: string;
+  timeoutMs: number;
+}
+
+export async function startApp(opts: StartOptions): Promise<AppProcess> {
+  const port = await freePort();
+  const nodeOptions = [process.env.NODE_OPTIONS ?? '', `--import ${pathToFileURL(opts.tracer).href}`, '--enable-source-maps'].join(' ').trim();
+  const child: ChildProcess = spawn('sh', ['-c', opts.command], {
+    cwd: opts.cwd,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      NODE_OPTIONS: nodeOptions,
+      EDGSTR_CONTROL_DIR: opts.controlDir,
+      EDGSTR_APP_ROOT: opts.cwd,
+      PATH: `${path.join(opts.cwd, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+    },
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-20000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited: number | null = null;
+  const exitP = new Promise<void>((resolve) => child.once('exit', (code, sig) => {
+    exited = code ?? (sig ? 128 : 1);
+    resolve();
+  }));
+  const tail = () => out.split('\n').slice(-15).join('\n');
+  const stop = async () => {
+    if (exited === null && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      const t = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, 3000);
+      await exitP;
+      clearTimeout(t);
+    }
+  };
+
+  const portFile = path.join(opts.controlDir, 'port');
+  const deadline = Date.now() + opts.timeoutMs;
+  let appPort = 0;
+  while (!appPort) {
+    if (exited !== null) {
+      throw new UserError(`the app exited (code ${exited}) before it listened — its output ends with:\n${tail()}`, { details: '' });
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new UserError(
+        `the app did not listen on a port within ${Math.round(opts.timeoutMs / 1000)} s (start command: ${opts.command}) — check that it reads PORT and starts an HTTP server, or pass --start`,
+        { details: tail() },
+      );
+    }
+    if (fs.existsSync(portFile)) appPort = Number(fs.readFileSync(portFile, 'utf8'));
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+
+  const control = async <T>(action: string, query: Record<string, string> = {}): Promise<T> => {
+    const qs = new URLSearchParams(query).toString();
+    const res = await sendRequest(appPort, { method: 'POST', path: `${CONTROL_PREFIX}${action}${qs ? `?${qs}` : ''}`, headers: {}, body: undefined }, 60000);
+    const text = res.body.toString('utf8');
+    if (res.status !== 200) throw new Error(`tracer control ${action} failed: ${text.slice(0, 2000)}`);
+    return JSON.parse(text) as T;
+  };
+  return { port: appPort, control, output: () => out, stop };
+}

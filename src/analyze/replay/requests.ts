@@ -1,0 +1,140 @@
+/**
+ * Recorded exchanges as replayable requests, and their primitive parameters (path params,
+ * query values, JSON body fields, form fields, a text body) — what fuzzing mutates and what
+ * entry detection looks for.
+ */
+import type { HarEntry } from '../../model/traffic.js';
+import { isFailedEntry } from '../../model/traffic.js';
+import type { OutRequest } from './http-client.js';
+
+export interface Recorded {
+  index: number;
+  method: string;
+  path: string;
+  query: [string, string][];
+  headers: Record<string, string>;
+  mimeType: string;
+  body: Buffer | undefined;
+  status: number;
+  /** Response body bytes as recorded (decoded), when present. */
+  response: Buffer | undefined;
+}
+
+/** A primitive parameter: where it sits and its value. */
+export type ParamLoc =
+  | { kind: 'path'; index: number; name: string }
+  | { kind: 'query'; index: number; name: string }
+  | { kind: 'json'; key: string }
+  | { kind: 'form'; key: string }
+  | { kind: 'text' };
+
+export interface Param {
+  loc: ParamLoc;
+  name: string;
+  value: string | number | boolean;
+}
+
+const DROP_HEADERS = new Set(['host', 'content-length', 'connection', 'accept-encoding', 'content-encoding', 'transfer-encoding', 'keep-alive', 'upgrade']);
+
+export function toRecorded(entry: HarEntry, index: number): Recorded | null {
+  if (isFailedEntry(entry)) return null;
+  const url = new URL(entry.request.url);
+  const headers: Record<string, string> = {};
+  for (const h of entry.request.headers) {
+    const n = h.name.toLowerCase();
+    if (DROP_HEADERS.has(n) || n.startsWith(':')) continue;
+    headers[n] = h.value;
+  }
+  const pd = entry.request.postData as { mimeType?: string; text?: string; encoding?: string } | undefined;
+  const body = pd?.text !== undefined && pd.text !== '' ? Buffer.from(pd.text, pd.encoding === 'base64' ? 'base64' : 'utf8') : undefined;
+  const c = entry.response.content as { text?: string; encoding?: string };
+  return {
+    index,
+    method: entry.request.method.toUpperCase(),
+    path: url.pathname,
+    query: [...url.searchParams],
+    headers,
+    mimeType: pd?.mimeType ?? headers['content-type'] ?? '',
+    body,
+    status: entry.response.status,
+    response: c.text !== undefined ? Buffer.from(c.text, c.encoding === 'base64' ? 'base64' : 'utf8') : undefined,
+  };
+}
+
+export function isSuccess(status: number): boolean {
+  return status >= 200 && status < 400;
+}
+
+export function toOutRequest(r: Recorded, execId: string, header: string): OutRequest {
+  const qs = new URLSearchParams(r.query).toString();
+  return { method: r.method, path: `${r.path}${qs ? `?${qs}` : ''}`, headers: { ...r.headers, [header]: execId }, body: r.body };
+}
+
+/** The primitive parameters of a request, given its route template. */
+export function paramsOf(r: Recorded, route: string): Param[] {
+  const out: Param[] = [];
+  const tpl = route.split('/');
+  const segs = r.path.split('/');
+  tpl.forEach((t, i) => {
+    if (t.startsWith(':') && segs[i] !== undefined) out.push({ loc: { kind: 'path', index: i, name: t.slice(1) }, name: t.slice(1), value: decodeURIComponent(segs[i]!) });
+  });
+  r.query.forEach(([name, value], index) => out.push({ loc: { kind: 'query', index, name }, name, value }));
+  if (r.body) {
+    const text = r.body.toString('utf8');
+    if (/json/i.test(r.mimeType)) {
+      try {
+        const v = JSON.parse(text) as unknown;
+        if (v && typeof v === 'object' && !Array.isArray(v)) {
+          for (const [key, x] of Object.entries(v as Record<string, unknown>)) {
+            if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out.push({ loc: { kind: 'json', key }, name: key, value: x });
+          }
+        } else if (typeof v === 'string' || typeof v === 'number') out.push({ loc: { kind: 'text' }, name: 'body', value: v });
+      } catch {
+        // not JSON after all: no parameters from the body
+      }
+    } else if (/x-www-form-urlencoded/i.test(r.mimeType)) {
+      for (const [key, value] of new URLSearchParams(text)) out.push({ loc: { kind: 'form', key }, name: key, value });
+    } else if (/^text\//i.test(r.mimeType) && text.length > 0) {
+      out.push({ loc: { kind: 'text' }, name: 'body', value: text });
+    }
+  }
+  return out;
+}
+
+/** A copy of the request with some parameters replaced. */
+export function withParams(r: Recorded, changes: { loc: ParamLoc; value: string | number | boolean }[]): Recorded {
+  const segs = r.path.split('/');
+  const query = r.query.map(([n, v]) => [n, v] as [string, string]);
+  let json: Record<string, unknown> | null = null;
+  let form: URLSearchParams | null = null;
+  let text: string | null = null;
+  for (const c of changes) {
+    switch (c.loc.kind) {
+      case 'path':
+        segs[c.loc.index] = encodeURIComponent(String(c.value));
+        break;
+      case 'query':
+        query[c.loc.index] = [c.loc.name, String(c.value)];
+        break;
+      case 'json':
+        json ??= JSON.parse(r.body!.toString('utf8')) as Record<string, unknown>;
+        json[c.loc.key] = c.value;
+        break;
+      case 'form':
+        form ??= new URLSearchParams(r.body!.toString('utf8'));
+        form.set(c.loc.key, String(c.value));
+        break;
+      case 'text':
+        text = typeof c.value === 'string' ? c.value : JSON.stringify(c.value);
+        if (/json/i.test(r.mimeType)) text = JSON.stringify(c.value);
+        break;
+      default:
+        throw new Error('unknown parameter kind');
+    }
+  }
+  let body = r.body;
+  if (json) body = Buffer.from(JSON.stringify(json));
+  else if (form) body = Buffer.from(form.toString());
+  else if (text !== null) body = Buffer.from(text);
+  return { ...r, path: segs.join('/'), query, body };
+}

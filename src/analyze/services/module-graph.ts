@@ -1,0 +1,70 @@
+/**
+ * The app's own modules reachable from its entry file (relative require/import/import()),
+ * so that route literals of scripts, tests and tools in the app dir do not count as routes.
+ */
+import path from 'node:path';
+import { parse } from '@babel/parser';
+import { traverse } from '../babel.js';
+
+export interface SourceFile {
+  file: string;
+  code: string;
+  sourceType: 'module' | 'script';
+}
+
+/** The entry file named by a start command (`node src/server.js`, `node --x src/server.mjs`). */
+export function entryOf(command: string, files: readonly SourceFile[]): string | null {
+  for (const tok of command.split(/\s+/)) {
+    const t = tok.replace(/^\.\//, '');
+    if (files.some((f) => f.file === t)) return t;
+    for (const ext of ['.js', '.mjs', '.cjs', '/index.js']) if (files.some((f) => f.file === `${t}${ext}`)) return `${t}${ext}`;
+  }
+  return null;
+}
+
+export function reachableFiles(entry: string, files: readonly SourceFile[]): SourceFile[] {
+  const byName = new Map(files.map((f) => [f.file, f]));
+  const seen = new Set<string>();
+  const stack = [entry];
+  while (stack.length) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    const src = byName.get(file);
+    if (!src) continue;
+    seen.add(file);
+    let ast;
+    try {
+      ast = parse(src.code, { sourceType: src.sourceType, allowReturnOutsideFunction: true, errorRecovery: true, plugins: ['jsx'] });
+    } catch {
+      continue;
+    }
+    const specs: string[] = [];
+    traverse(ast, {
+      ImportDeclaration(p) {
+        specs.push(p.node.source.value);
+      },
+      ExportNamedDeclaration(p) {
+        if (p.node.source) specs.push(p.node.source.value);
+      },
+      ExportAllDeclaration(p) {
+        specs.push(p.node.source.value);
+      },
+      CallExpression(p) {
+        const a = p.node.arguments[0];
+        const c = p.node.callee;
+        if (a?.type === 'StringLiteral' && ((c.type === 'Identifier' && c.name === 'require') || c.type === 'Import')) specs.push(a.value);
+      },
+    });
+    for (const s of specs) {
+      if (!s.startsWith('.')) continue;
+      const base = path.posix.normalize(path.posix.join(path.posix.dirname(file), s));
+      for (const cand of [base, `${base}.js`, `${base}.mjs`, `${base}.cjs`, `${base}/index.js`]) {
+        if (byName.has(cand)) {
+          stack.push(cand);
+          break;
+        }
+      }
+    }
+  }
+  return files.filter((f) => seen.has(f.file));
+}

@@ -1,0 +1,135 @@
+/**
+ * fs hooks: every path-taking function of fs, fs/promises and the stream constructors is
+ * wrapped to record (op, path) for the current execution — library code (express's
+ * res.sendFile -> send -> fs) included — and to back up a file under the app before its first
+ * write, so it can be restored (or deleted when it did not exist) after each execution.
+ */
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FileEvent } from './protocol.js';
+import type { Runtime } from './runtime.js';
+
+type Op = FileEvent['op'];
+/** Which argument positions hold paths, and what the call does to them. */
+const SPECS: Record<string, [Op, Op?]> = {
+  readFile: ['read'], createReadStream: ['read'], readdir: ['read'], opendir: ['read'], stat: ['read'], lstat: ['read'],
+  access: ['read'], exists: ['read'], realpath: ['read'], readlink: ['read'],
+  writeFile: ['write'], appendFile: ['write'], createWriteStream: ['write'], mkdir: ['write'], truncate: ['write'],
+  utimes: ['write'], mkdtemp: ['write'],
+  unlink: ['delete'], rm: ['delete'], rmdir: ['delete'],
+  rename: ['delete', 'write'], copyFile: ['read', 'write'], cp: ['read', 'write'], link: ['read', 'write'], symlink: ['read', 'write'],
+  open: ['read'],
+};
+
+type Fn = (...args: unknown[]) => unknown;
+
+function toPath(p: unknown): string | null {
+  if (typeof p === 'string') return path.resolve(p);
+  if (Buffer.isBuffer(p)) return path.resolve(p.toString());
+  if (p instanceof URL && p.protocol === 'file:') return fileURLToPath(p);
+  return null;
+}
+
+function openOp(flags: unknown): Op {
+  if (typeof flags === 'string') return /[wa+]/.test(flags) ? 'write' : 'read';
+  if (typeof flags === 'number') return flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR) ? 'write' : 'read';
+  return 'read';
+}
+
+export class FsHooks {
+  /** path -> backup file, or null when the path did not exist at the checkpoint. */
+  private readonly backups = new Map<string, string | null>();
+  private n = 0;
+  private suspended = false;
+  private readonly orig = { copyFileSync: fs.copyFileSync, statSync: fs.statSync, rmSync: fs.rmSync, mkdirSync: fs.mkdirSync, existsSync: fs.existsSync };
+
+  constructor(
+    private readonly rt: Runtime,
+    /** Root of the app copy: only files under it are backed up and restored. */
+    private readonly root: string,
+    private readonly backupDir: string,
+  ) {}
+
+  install(): void {
+    const fsp = fs.promises as unknown as Record<string, Fn>;
+    const target = fs as unknown as Record<string, Fn>;
+    for (const [name, ops] of Object.entries(SPECS)) {
+      for (const variant of [name, `${name}Sync`]) {
+        if (typeof target[variant] === 'function') target[variant] = this.wrap(target[variant]!, ops, name === 'open');
+      }
+      if (typeof fsp[name] === 'function') fsp[name] = this.wrap(fsp[name]!, ops, name === 'open');
+    }
+    syncBuiltinESMExports();
+  }
+
+  private wrap(orig: Fn, ops: [Op, Op?], isOpen: boolean): Fn {
+    const self = this;
+    const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+      if (!self.suspended) {
+        const first = isOpen ? openOp(args[1]) : ops[0];
+        self.event(first, args[0], args[1] && typeof args[1] === 'object' ? (args[1] as { flags?: unknown; flag?: unknown }) : null);
+        if (ops[1]) self.event(ops[1], args[1], null);
+      }
+      return orig.apply(this, args);
+    };
+    Object.defineProperties(wrapped, Object.getOwnPropertyDescriptors(orig));
+    return wrapped;
+  }
+
+  private event(op: Op, p: unknown, options: { flags?: unknown; flag?: unknown } | null): void {
+    const abs = toPath(p);
+    if (!abs) return;
+    if (op === 'read' && options && (options.flags !== undefined || options.flag !== undefined)) {
+      op = openOp(options.flags ?? options.flag);
+    }
+    if (op !== 'read') this.backup(abs);
+    const cur = this.rt.inExec();
+    if (cur && !cur.files.some((f) => f.op === op && f.path === abs)) cur.files.push({ op, path: abs });
+  }
+
+  /** Saves the checkpoint state of a path before its first change. */
+  private backup(abs: string): void {
+    if (!this.rt.checkpointed || this.backups.has(abs)) return;
+    const rel = path.relative(this.root, abs);
+    if (rel.startsWith('..') || path.isAbsolute(rel) || rel.split(path.sep).includes('node_modules')) return;
+    this.suspended = true;
+    try {
+      let st: fs.Stats | undefined;
+      try {
+        st = this.orig.statSync(abs);
+      } catch {
+        st = undefined;
+      }
+      if (!st) this.backups.set(abs, null);
+      else if (st.isFile()) {
+        const dest = path.join(this.backupDir, `f${this.n++}`);
+        this.orig.copyFileSync(abs, dest);
+        this.backups.set(abs, dest);
+      } else this.backups.set(abs, '');
+    } finally {
+      this.suspended = false;
+    }
+  }
+
+  /** Puts every changed path back as it was at the checkpoint. */
+  restore(): void {
+    this.suspended = true;
+    try {
+      const entries = [...this.backups.entries()].sort((a, b) => b[0].length - a[0].length);
+      for (const [abs, saved] of entries) {
+        if (saved === null) this.orig.rmSync(abs, { recursive: true, force: true });
+        else if (saved === '') this.orig.mkdirSync(abs, { recursive: true });
+      }
+      for (const [abs, saved] of entries) {
+        if (saved) {
+          this.orig.mkdirSync(path.dirname(abs), { recursive: true });
+          this.orig.copyFileSync(saved, abs);
+        }
+      }
+    } finally {
+      this.suspended = false;
+    }
+  }
+}

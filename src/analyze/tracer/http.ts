@@ -1,0 +1,116 @@
+/**
+ * HTTP side of the tracer: the 'request' hook that enters the execution's AsyncLocalStorage
+ * context, the control endpoint under /__edgstr/ (answered here, never reaching the app), the
+ * listening port written to the control dir, the app frame that ends each response (exit
+ * fallback), and outbound connections (state outside the app: not replicable).
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { CONTROL_PREFIX, EXEC_HEADER } from './protocol.js';
+import { als, type Runtime } from './runtime.js';
+
+export type ControlHandler = (action: string, query: URLSearchParams) => Promise<unknown>;
+
+const OUTBOUND = Symbol.for('edgstr.outbound');
+
+export function installHttpHooks(rt: Runtime, appRoot: string, controlDir: string, control: ControlHandler): void {
+  const emit = EventEmitter.prototype.emit;
+  http.Server.prototype.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'request') return emit.call(this, event, ...args);
+    const req = args[0] as http.IncomingMessage;
+    const res = args[1] as http.ServerResponse;
+    if (req.url?.startsWith(CONTROL_PREFIX)) {
+      const u = new URL(req.url, 'http://x');
+      control(u.pathname.slice(CONTROL_PREFIX.length), u.searchParams).then(
+        (body) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body ?? null));
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
+        },
+      );
+      req.resume();
+      return true;
+    }
+    const exec = req.headers[EXEC_HEADER];
+    if (typeof exec === 'string') return als.run({ id: exec }, () => emit.call(this, event, ...args));
+    return emit.call(this, event, ...args);
+  } as typeof http.Server.prototype.emit;
+
+  // The port: written once the first HTTP server listens.
+  const listen = net.Server.prototype.listen;
+  let announced = false;
+  net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+    if (this instanceof http.Server && !announced) {
+      this.once('listening', () => {
+        const addr = this.address();
+        if (announced || !addr || typeof addr === 'string') return;
+        announced = true;
+        fs.writeFileSync(path.join(controlDir, 'port.tmp'), String(addr.port));
+        fs.renameSync(path.join(controlDir, 'port.tmp'), path.join(controlDir, 'port'));
+      });
+    }
+    return listen.apply(this, args as Parameters<typeof listen>);
+  } as typeof net.Server.prototype.listen;
+
+  // Exit fallback: the topmost app frame when the response is ended or first written.
+  const appFrame = (): { file: string; line: number } | null => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 60;
+    const stack = new Error().stack ?? '';
+    Error.stackTraceLimit = limit;
+    for (const line of stack.split('\n').slice(1)) {
+      const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/.exec(line);
+      if (!m) continue;
+      const file = m[1]!.replace(/^file:\/\//, '');
+      const rel = path.relative(appRoot, file);
+      if (rel.startsWith('..') || rel.split(path.sep).includes('node_modules')) continue;
+      return { file, line: Number(m[2]) };
+    }
+    return null;
+  };
+  const proto = http.ServerResponse.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const name of ['end', 'write', 'writeHead']) {
+    const orig = proto[name]!;
+    proto[name] = function (this: object, ...args: unknown[]) {
+      const cur = rt.inExec();
+      if (cur) {
+        const f = appFrame();
+        if (f && !cur.endFrames.some((x) => x.file === f.file && x.line === f.line)) cur.endFrames.push(f);
+      }
+      return orig.apply(this, args);
+    };
+  }
+
+  // Outbound: sockets the app opens (databases, other services); their writes during an execution.
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    const opts = args[0];
+    let target = '';
+    if (typeof opts === 'object' && opts !== null && !Array.isArray(opts)) {
+      const o = opts as { host?: string; port?: number; path?: string };
+      target = o.path ?? `${o.host ?? 'localhost'}:${o.port ?? ''}`;
+    } else if (Array.isArray(opts)) {
+      const o = opts[0] as { host?: string; port?: number; path?: string } | undefined;
+      if (o && typeof o === 'object') target = o.path ?? `${o.host ?? 'localhost'}:${o.port ?? ''}`;
+    } else target = `${String(args[1] ?? 'localhost')}:${String(opts)}`;
+    (this as unknown as Record<symbol, string>)[OUTBOUND] = target;
+    const cur = rt.inExec();
+    if (cur && !cur.outbound.includes(target)) cur.outbound.push(target);
+    return connect.apply(this, args as Parameters<typeof connect>);
+  } as typeof net.Socket.prototype.connect;
+  const write = net.Socket.prototype.write;
+  net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) {
+    const target = (this as unknown as Record<symbol, string | undefined>)[OUTBOUND];
+    if (target) {
+      const cur = rt.inExec();
+      if (cur && !cur.outbound.includes(target)) cur.outbound.push(target);
+    }
+    return write.apply(this, args as Parameters<typeof write>);
+  } as typeof net.Socket.prototype.write;
+}

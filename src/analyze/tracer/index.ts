@@ -1,0 +1,114 @@
+/**
+ * The tracer: loaded into the app with NODE_OPTIONS=--import <this file>, before any app code.
+ * Installs the probe runtime, the SQL/fs/HTTP hooks and the control endpoint. Configured by
+ * EDGSTR_CONTROL_DIR (sizes.json in, port out, backups) and EDGSTR_APP_ROOT (the app copy).
+ */
+import fs from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import path from 'node:path';
+import { fingerprint } from './fingerprint.js';
+import { FsHooks } from './fs.js';
+import { installHttpHooks } from './http.js';
+import type { CheckpointInfo, ExecTrace } from './protocol.js';
+import { Runtime, type Sizes } from './runtime.js';
+import { SqlHooks } from './sql.js';
+
+const controlDir = process.env.EDGSTR_CONTROL_DIR;
+const appRoot = process.env.EDGSTR_APP_ROOT;
+
+function install(controlDir: string, appRoot: string): void {
+  const sizes = JSON.parse(fs.readFileSync(path.join(controlDir, 'sizes.json'), 'utf8')) as Sizes;
+  const rt = new Runtime(sizes);
+  (globalThis as Record<string, unknown>).__edgstr$rt = rt;
+  const sql = new SqlHooks(rt);
+  const backupDir = path.join(controlDir, 'backup');
+  fs.mkdirSync(backupDir, { recursive: true });
+  const files = new FsHooks(rt, appRoot, backupDir);
+  let mongo = false;
+
+  const patchModule = (request: string, exports: unknown, filename: string): void => {
+    if (/(^|[/\\])better-sqlite3[/\\]lib[/\\](index|database)\.js$/.test(filename) || request === 'better-sqlite3') sql.patchBetterSqlite3(exports);
+    else if (/(^|[/\\])sqlite3[/\\]lib[/\\]sqlite3\.js$/.test(filename) || request === 'sqlite3') sql.patchSqlite3(exports);
+    else if (/^(mongodb|mongoose)$/.test(request)) mongo = true;
+  };
+  // Late loads and other copies of the drivers (the app's own, resolved from where they live).
+  const M = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown; _resolveFilename: (r: string, p: unknown) => string };
+  const load = M._load;
+  M._load = function (request: string, parent: unknown, isMain: boolean) {
+    const out = load.call(this, request, parent, isMain);
+    if (/sqlite3|mongo/.test(request)) {
+      let filename = '';
+      try {
+        filename = M._resolveFilename(request, parent);
+      } catch {
+        filename = request;
+      }
+      patchModule(request, out, filename);
+    }
+    return out;
+  };
+  const appRequire = createRequire(path.join(appRoot, 'package.json'));
+  for (const name of ['better-sqlite3', 'sqlite3']) {
+    try {
+      const resolved = appRequire.resolve(name);
+      patchModule(name, appRequire(resolved), resolved);
+    } catch {
+      // the app does not use this driver
+    }
+  }
+  files.install();
+
+  const control = async (action: string, query: URLSearchParams): Promise<unknown> => {
+    switch (action) {
+      case 'checkpoint': {
+        const snapDir = query.get('snapshot');
+        if (snapDir) fs.mkdirSync(snapDir, { recursive: true });
+        const g = rt.checkpointGlobals();
+        const databases = await sql.checkpoint(snapDir);
+        const info: CheckpointInfo = { globals: g.globals, instances: g.instances, databases, mongo };
+        return info;
+      }
+      case 'begin': {
+        rt.cur = null;
+        await sql.restore();
+        files.restore();
+        rt.restoreGlobals();
+        rt.begin(query.get('id') ?? 'exec');
+        return { ok: true };
+      }
+      case 'trace': {
+        const cur = rt.cur;
+        rt.cur = null;
+        if (!cur) return null;
+        const values = rt.rawValues.map(([id, v]) => [id, fingerprint(v)] as const).filter((x): x is [number, string] => x[1] !== null);
+        rt.rawValues = [];
+        const trace: ExecTrace = { ...cur, values };
+        return trace;
+      }
+      case 'restore': {
+        rt.cur = null;
+        await sql.restore();
+        files.restore();
+        rt.restoreGlobals();
+        return { ok: true };
+      }
+      case 'globals': {
+        const snap = rt.snapshotValues();
+        const out: Record<string, unknown> = {};
+        for (const [id, v] of snap.globals) {
+          try {
+            out[id] = JSON.parse(JSON.stringify(v, (_k, x: unknown) => (x instanceof Map ? Object.fromEntries(x) : x instanceof Set ? [...x] : x)) ?? 'null');
+          } catch {
+            out[id] = null;
+          }
+        }
+        return out;
+      }
+      default:
+        throw new Error(`unknown control action ${action}`);
+    }
+  };
+  installHttpHooks(rt, appRoot, controlDir, control);
+}
+
+if (controlDir && appRoot) install(controlDir, appRoot);

@@ -1,0 +1,54 @@
+/**
+ * What the tracer (inside the app) reports to the analyzer over the control endpoint
+ * (`/__edgstr/...` on the app's own port). Shared by both sides.
+ */
+
+/** Header the analyzer sets on every replayed request; its value names the execution. */
+export const EXEC_HEADER = 'x-edgstr-exec';
+/** Prefix of the control endpoint; requests under it never reach the app. */
+export const CONTROL_PREFIX = '/__edgstr/';
+
+/** A file operation seen in an execution (app code or library code on its behalf). */
+export interface FileEvent {
+  op: 'read' | 'write' | 'delete';
+  /** Absolute path as touched. */
+  path: string;
+}
+
+/** One logged value: statement id and fingerprint ("=text" for short values, "#sha1" for long). */
+export type ValueLog = [stmt: number, fingerprint: string];
+
+/** The trace of one execution. */
+export interface ExecTrace {
+  id: string;
+  /** Statement ids in order of first execution. */
+  stmts: number[];
+  values: ValueLog[];
+  globalReads: number[];
+  globalWrites: number[];
+  fieldReads: number[];
+  fieldWrites: number[];
+  sql: string[];
+  files: FileEvent[];
+  /** host:port of network services the execution talked to (not the app itself). */
+  outbound: string[];
+  /** App frames (absolute file, line) on the stack when the response was ended / first written. */
+  endFrames: { file: string; line: number }[];
+  /** Uncaught errors thrown in the execution. */
+  errors: string[];
+}
+
+/** Answer to the checkpoint call. */
+export interface CheckpointInfo {
+  globals: number;
+  instances: number;
+  /** SQLite connections: database file and its tables. */
+  databases: { file: string; tables: string[]; snapshot: string | null }[];
+  mongo: boolean;
+}
+
+/** Checkpointed globals for snapshot/globals.json: id -> JSON-able value (when it is). */
+export interface GlobalsSnapshot {
+  globals: Record<string, unknown>;
+  fields: Record<string, unknown>;
+}

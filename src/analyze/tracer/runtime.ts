@@ -1,0 +1,237 @@
+/**
+ * The probe runtime (`globalThis.__edgstr$rt`) that instrumented modules call, and the current
+ * execution. The analyzer runs one execution at a time; flags (Uint8Array per id) make every
+ * probe after the first of its kind per execution a single array load, and the slow path checks
+ * through AsyncLocalStorage that the event really belongs to the current execution (background
+ * timers of earlier work do not count).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ExecTrace } from './protocol.js';
+import { copyFields, deepCopy, isCopyable, restoreFields, restoreInPlace, roughSize } from './deep-copy.js';
+
+export interface ExecStore {
+  id: string;
+}
+export const als = new AsyncLocalStorage<ExecStore>();
+
+const VALUES_PER_STMT = 8;
+const SMALL = 2000;
+
+const MAP_WRITES = new Set(['set', 'add', 'delete', 'clear']);
+const ARRAY_WRITES = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
+const TYPED_WRITES = new Set(['set', 'fill', 'sort', 'reverse', 'copyWithin']);
+
+/** Is calling `name` on `recv` a write? Decided by the receiver's run-time type. */
+export function isMutatingCall(recv: unknown, name: string): boolean {
+  if (recv instanceof Map || recv instanceof Set || recv instanceof WeakMap || recv instanceof WeakSet) return MAP_WRITES.has(name);
+  if (Array.isArray(recv)) return ARRAY_WRITES.has(name);
+  if (ArrayBuffer.isView(recv)) return TYPED_WRITES.has(name);
+  if (recv instanceof Date) return name.startsWith('set');
+  return false;
+}
+
+interface GlobalEntry {
+  get: () => unknown;
+  set: ((v: unknown) => void) | null;
+  ref?: unknown;
+  copy?: unknown;
+  small?: boolean;
+}
+interface InstanceEntry {
+  obj: object;
+  fields?: Record<string, unknown>;
+  small?: boolean;
+}
+
+export interface Sizes {
+  stmts: number;
+  globals: number;
+  fields: number;
+}
+
+export class Runtime {
+  s: Uint8Array;
+  gr: Uint8Array;
+  gw: Uint8Array;
+  private fr: Uint8Array;
+  private fw: Uint8Array;
+  private vc: Uint8Array;
+  cur: ExecTrace | null = null;
+  /** Raw values of the current execution; fingerprinted when the trace is fetched. */
+  rawValues: [number, unknown][] = [];
+  readonly globals = new Map<number, GlobalEntry>();
+  private readonly longLived = new WeakSet<object>();
+  private readonly instances: InstanceEntry[] = [];
+  private readonly instanceIndex = new WeakMap<object, InstanceEntry>();
+  private readonly dirtyGlobals = new Set<number>();
+  private readonly dirtyInstances = new Set<InstanceEntry>();
+  checkpointed = false;
+
+  constructor(sizes: Sizes) {
+    this.s = new Uint8Array(sizes.stmts + 1);
+    this.gr = new Uint8Array(sizes.globals + 1);
+    this.gw = new Uint8Array(sizes.globals + 1);
+    this.fr = new Uint8Array(sizes.fields + 1);
+    this.fw = new Uint8Array(sizes.fields + 1);
+    this.vc = new Uint8Array(sizes.stmts + 1);
+  }
+
+  /** The current execution when the caller runs on its behalf, else null. */
+  inExec(): ExecTrace | null {
+    const cur = this.cur;
+    if (!cur) return null;
+    const st = als.getStore();
+    return st && st.id === cur.id ? cur : null;
+  }
+
+  // ---- probes called by instrumented code (names are short: they are in every statement)
+  S(id: number): boolean {
+    const cur = this.inExec();
+    if (cur) {
+      this.s[id] = 1;
+      cur.stmts.push(id);
+    }
+    return false;
+  }
+  v<T>(id: number, value: T): T {
+    if (this.vc[id]! >= VALUES_PER_STMT) return value;
+    if (this.inExec()) {
+      this.vc[id]!++;
+      this.rawValues.push([id, value]);
+    }
+    return value;
+  }
+  R(id: number): boolean {
+    const cur = this.inExec();
+    if (cur) {
+      this.gr[id] = 1;
+      cur.globalReads.push(id);
+    }
+    return false;
+  }
+  W(id: number): boolean {
+    this.dirtyGlobals.add(id);
+    const cur = this.inExec();
+    if (cur) {
+      this.gw[id] = 1;
+      cur.globalWrites.push(id);
+    }
+    return false;
+  }
+  m<T>(id: number, recv: T, name: string): T {
+    if (isMutatingCall(recv, name)) {
+      if (!this.gw[id]) this.W(id);
+    } else if (!this.gr[id]) this.R(id);
+    return recv;
+  }
+  tR(id: number, self: object): void {
+    if (this.fr[id] || !this.longLived.has(self)) return;
+    const cur = this.inExec();
+    if (cur) {
+      this.fr[id] = 1;
+      cur.fieldReads.push(id);
+    }
+  }
+  tW(id: number, self: object): void {
+    if (!this.longLived.has(self)) return;
+    const e = this.instanceIndex.get(self);
+    if (e) this.dirtyInstances.add(e);
+    if (this.fw[id]) return;
+    const cur = this.inExec();
+    if (cur) {
+      this.fw[id] = 1;
+      cur.fieldWrites.push(id);
+    }
+  }
+  tm<T>(id: number, self: object, name: string, recv: T): T {
+    if (isMutatingCall(recv, name)) this.tW(id, self);
+    else this.tR(id, self);
+    return recv;
+  }
+  inst(self: object, _className: string): undefined {
+    if (this.instanceIndex.has(self)) return undefined;
+    if (!als.getStore()) {
+      this.longLived.add(self);
+      const e: InstanceEntry = { obj: self };
+      this.instances.push(e);
+      this.instanceIndex.set(self, e);
+      if (this.checkpointed) this.snapshotInstance(e);
+    }
+    return undefined;
+  }
+  mod(_file: string, list: [number, () => unknown, ((v: unknown) => void) | null][]): void {
+    for (const [id, get, set] of list) this.globals.set(id, { get, set });
+  }
+
+  // ---- checkpoint / restore of globals and long-lived instances
+  checkpointGlobals(): { globals: number; instances: number } {
+    for (const g of this.globals.values()) {
+      let v: unknown;
+      try {
+        v = g.get();
+      } catch {
+        continue; // still in its temporal dead zone: the module never finished loading
+      }
+      g.ref = v;
+      g.copy = isCopyable(v) ? deepCopy(v) : undefined;
+      g.small = roughSize(v) < SMALL;
+    }
+    for (const e of this.instances) this.snapshotInstance(e);
+    this.checkpointed = true;
+    return { globals: this.globals.size, instances: this.instances.length };
+  }
+  private snapshotInstance(e: InstanceEntry): void {
+    e.fields = copyFields(e.obj);
+    e.small = roughSize(e.fields) < SMALL;
+  }
+  restoreGlobals(): void {
+    for (const [id, g] of this.globals) {
+      if (!('ref' in g)) continue;
+      const dirty = this.dirtyGlobals.has(id);
+      let cur: unknown;
+      try {
+        cur = g.get();
+      } catch {
+        continue;
+      }
+      if (cur !== g.ref && g.set) g.set(g.ref);
+      if (g.copy !== undefined && (dirty || g.small)) restoreInPlace(g.ref, g.copy);
+    }
+    for (const e of this.instances) {
+      if (e.fields && (e.small || this.dirtyInstances.has(e))) restoreFields(e.obj, e.fields);
+    }
+    this.dirtyGlobals.clear();
+    this.dirtyInstances.clear();
+  }
+  /** JSON-able values of the checkpointed globals and instance fields (for snapshot/globals.json). */
+  snapshotValues(): { globals: Map<number, unknown>; instances: object[] } {
+    const globals = new Map<number, unknown>();
+    for (const [id, g] of this.globals) if ('ref' in g) globals.set(id, g.copy ?? g.ref);
+    return { globals, instances: this.instances.map((e) => e.obj) };
+  }
+
+  /** Starts a new execution: flags cleared, nothing attributed to it yet. */
+  begin(id: string): void {
+    this.s.fill(0);
+    this.gr.fill(0);
+    this.gw.fill(0);
+    this.fr.fill(0);
+    this.fw.fill(0);
+    this.vc.fill(0);
+    this.rawValues = [];
+    this.cur = {
+      id,
+      stmts: [],
+      values: [],
+      globalReads: [],
+      globalWrites: [],
+      fieldReads: [],
+      fieldWrites: [],
+      sql: [],
+      files: [],
+      outbound: [],
+      endFrames: [],
+      errors: [],
+    };
+  }
+}
