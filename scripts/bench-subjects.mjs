@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// Runs the whole edgstr pipeline on bundled subjects and benches each one:
+//   record (the subject's regression client through `edgstr record`) -> analyze -> review --accept all
+//   -> generate --target node -> bench, with the report in docs/bench/<subject>/.
+//
+//   node scripts/bench-subjects.mjs [--subjects donutshop,recipebook,booktext] [--report-root DIR]
+//                                   [--keep] [-- extra edgstr bench flags, e.g. --full]
+// Needs `npm run build` first. Each subject takes a few minutes with the default grid.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = path.join(root, 'bin', 'edgstr');
+const argv = process.argv.slice(2);
+const dash = argv.indexOf('--');
+const own = dash >= 0 ? argv.slice(0, dash) : argv;
+const benchFlags = dash >= 0 ? argv.slice(dash + 1) : [];
+const opt = (name, def) => (own.includes(name) ? own[own.indexOf(name) + 1] : def);
+const subjects = opt('--subjects', 'donutshop,recipebook,booktext').split(',');
+const reportRoot = path.resolve(opt('--report-root', path.join(root, 'docs', 'bench')));
+const children = new Set();
+const say = (msg) => process.stderr.write(`\n[bench-subjects] ${msg}\n`);
+
+function run(cmd, args, opts = {}) {
+  say(`$ ${[cmd === process.execPath ? 'node' : cmd, ...args].join(' ')}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+    children.add(child);
+    child.on('exit', (code) => {
+      children.delete(child);
+      if (code === 0) resolve();
+      else reject(new Error(`${path.basename(cmd)} ${args.join(' ')} exited with ${code}`));
+    });
+  });
+}
+
+function start(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], detached: true, ...opts });
+  children.add(child);
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    async stop() {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch {}
+      const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 5000);
+      await exited;
+      clearTimeout(t);
+      children.delete(child);
+    },
+  };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url, ms = 30000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      await (await fetch(url)).arrayBuffer();
+      return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${ms / 1000} s`);
+}
+
+process.on('SIGINT', () => {
+  for (const c of children) try { process.kill(-c.pid, 'SIGKILL'); } catch {}
+  process.exit(130);
+});
+
+let failed = 0;
+for (const subject of subjects) {
+  // Work on a copy of the subject (others may be running the same subject dir at the same time),
+  // inside the repo's ignored tmp/ so that the hoisted root node_modules still resolves.
+  const source = path.join(root, 'subjects', subject);
+  mkdirSync(path.join(root, 'tmp'), { recursive: true });
+  const appDir = mkdtempSync(path.join(root, 'tmp', `bench-${subject}-`));
+  cpSync(source, appDir, { recursive: true, filter: (src) => !/^[/\\](node_modules|data)$/.test(src.slice(source.length)) });
+  if (existsSync(path.join(source, 'node_modules'))) symlinkSync(path.join(source, 'node_modules'), path.join(appDir, 'node_modules'), 'dir');
+  const work = mkdtempSync(path.join(os.tmpdir(), `edgstr-bench-${subject}-`));
+  const workdir = path.join(work, '.edgstr');
+  const out = path.join(work, 'out');
+  const edgstr = (...a) => run(process.execPath, [bin, ...a, '--workdir', workdir]);
+  try {
+    say(`${subject}: work files in ${work}`);
+    await run('npm', ['run', '--silent', 'reset'], { cwd: appDir });
+    const appPort = await freePort();
+    const proxyPort = await freePort();
+    const app = start('npm', ['start', '--silent'], { cwd: appDir, env: { ...process.env, PORT: String(appPort) } });
+    try {
+      await waitFor(`http://127.0.0.1:${appPort}/`);
+      const rec = start(process.execPath, [bin, 'record', '--target', `http://127.0.0.1:${appPort}`, '--port', String(proxyPort), '--workdir', workdir]);
+      await waitFor(`http://127.0.0.1:${proxyPort}/`);
+      await run(process.execPath, [path.join(appDir, 'scripts', 'client.js'), `http://127.0.0.1:${proxyPort}`], { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'] });
+      await rec.stop();
+    } finally {
+      await app.stop();
+    }
+    await run('npm', ['run', '--silent', 'reset'], { cwd: appDir });
+    await edgstr('analyze', '--app', appDir);
+    await edgstr('review', '--accept', 'all');
+    await edgstr('generate', '--target', 'node', '--out', out);
+    await edgstr('bench', '--out', out, '--report', path.join(reportRoot, subject), '--label', `${subject} (record -> analyze -> review --accept all -> generate --target node)`, ...benchFlags);
+  } catch (err) {
+    failed++;
+    say(`${subject} FAILED: ${err.message}`);
+  } finally {
+    if (!own.includes('--keep')) {
+      rmSync(work, { recursive: true, force: true });
+      rmSync(appDir, { recursive: true, force: true });
+    } else say(`${subject}: kept ${work} and the app copy ${appDir}`);
+  }
+}
+process.exit(failed ? 1 : 0);
