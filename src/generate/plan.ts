@@ -37,6 +37,8 @@ export interface GenerateInput {
   /** Initial state files of the app from the snapshot (app-relative paths). */
   snapshotFiles: { path: string; from: string }[];
   databases: SnapshotDatabase[];
+  /** Global -> the app file analyze saw declare it (a hint; the declaration is still checked). */
+  globalFiles: Map<string, string>;
   /** Extracted service functions by slug. */
   extracted: Map<string, { file: string; text: string }>;
   /** The compiled runtime (paths relative to its root). */
@@ -81,6 +83,7 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
     input.appFiles.flatMap((f) => (f.text === null ? [] : [{ path: f.path, text: f.text }])),
     state.globals,
     (path) => relativeSpecifier(posix.join('app', posix.dirname(path)), globalsShimPath),
+    input.globalFiles,
   );
   warnings.push(...transformed.warnings);
   const globals = state.globals.filter((g) => transformed.registeredIn.has(g));

@@ -41,6 +41,7 @@ export function readGenerateInput(workdir: string, options: { runtimeDir?: strin
     appFiles,
     snapshotFiles: snapshot.files,
     databases: snapshot.databases,
+    globalFiles: snapshot.globalFiles,
     extracted: readExtracted(workdir, analysis),
     runtimeFiles: readRuntimeFiles(options.runtimeDir ?? join(EDGSTR_ROOT, 'dist', 'runtime')),
     dependencies: dependencyVersions(appDir, pkg),
@@ -124,40 +125,73 @@ function tablesOf(file: string): string[] {
   }
 }
 
+/** snapshot/manifest.json as analyze writes it (paths of `snapshot` relative to the workdir). */
+interface SnapshotManifest {
+  databases?: { file?: string; path?: string; snapshot?: string; tables?: string[] }[];
+  files?: (string | { file?: string; path?: string; snapshot?: string })[];
+}
+
+export interface SnapshotContents {
+  files: { path: string; from: string }[];
+  databases: SnapshotDatabase[];
+  /** Global -> the app file that declares it (snapshot/globals.json), when analyze said so. */
+  globalFiles: Map<string, string>;
+}
+
 /**
- * The snapshot: initial state files at their app-relative paths (snapshot/ mirrors the app), plus
- * SQLite databases. A manifest (snapshot/manifest.json: {databases: [{path, snapshot}], files:
- * [{path, snapshot}]}) maps snapshot files stored under other names back to app paths; a database
- * stored without one is matched to the app's database with the same tables.
+ * The snapshot (init state). Analyze writes snapshot/files/<app-relative path> for databases and
+ * files, snapshot/manifest.json mapping them, and snapshot/globals.json ({name: {file, value}}).
+ * Without a manifest, snapshot/files/ (or snapshot/ itself) is taken to mirror the app's paths,
+ * and a top-level database file is matched to the app's database with the same tables.
  */
-function readSnapshot(dir: string, appDir: string): { files: { path: string; from: string }[]; databases: SnapshotDatabase[] } {
-  if (!existsSync(dir)) return { files: [], databases: [] };
-  const files: { path: string; from: string }[] = [];
+export function readSnapshot(dir: string, appDir: string): SnapshotContents {
+  const out: SnapshotContents = { files: [], databases: [], globalFiles: new Map() };
+  if (!existsSync(dir)) return out;
+  const workdir = dirname(dir);
+  const locate = (snapshot: string): string => [resolve(workdir, snapshot), resolve(dir, snapshot)].find((f) => existsSync(f)) ?? resolve(workdir, snapshot);
+  const mirrorRoot = existsSync(join(dir, 'files')) ? join(dir, 'files') : dir;
   const manifestFile = join(dir, 'manifest.json');
-  const mapped = new Set<string>();
   if (existsSync(manifestFile)) {
-    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { databases?: { path?: string; snapshot?: string }[]; files?: { path?: string; snapshot?: string }[] };
+    const manifest = readJsonFile<SnapshotManifest>(manifestFile);
     for (const entry of [...(manifest.databases ?? []), ...(manifest.files ?? [])]) {
-      if (!entry.path || !entry.snapshot) continue;
-      files.push({ path: appRelative(entry.path, appDir), from: resolve(dir, entry.snapshot) });
-      mapped.add(resolve(dir, entry.snapshot));
+      const path = typeof entry === 'string' ? entry : (entry.file ?? entry.path);
+      if (!path) continue;
+      const from = typeof entry !== 'string' && entry.snapshot ? locate(entry.snapshot) : join(mirrorRoot, path);
+      if (!existsSync(from)) throw new UserError(`${manifestFile}: ${path} is listed but ${from} is missing; run \`edgstr analyze\` again`);
+      out.files.push({ path: appRelative(path, appDir), from });
+    }
+  } else {
+    const appDatabases = listFiles(appDir).filter((p) => /\.(db|sqlite3?)$/.test(p) && isSqlite(join(appDir, p)));
+    for (const path of listFiles(mirrorRoot)) {
+      const from = join(mirrorRoot, path);
+      const topLevel = !path.includes('/');
+      if (mirrorRoot === dir && topLevel && path.endsWith('.json')) continue;
+      if (topLevel && isSqlite(from) && !existsSync(join(appDir, path))) {
+        const tables = tablesOf(from).join(',');
+        const match = appDatabases.find((p) => tablesOf(join(appDir, p)).join(',') === tables);
+        if (match) out.files.push({ path: match, from });
+        continue;
+      }
+      out.files.push({ path, from });
     }
   }
-  const appDatabases = listFiles(appDir).filter((p) => p.endsWith('.db') || p.endsWith('.sqlite') || p.endsWith('.sqlite3'));
-  for (const path of listFiles(dir)) {
-    const from = join(dir, path);
-    if (mapped.has(from) || (!path.includes('/') && path.endsWith('.json'))) continue;
-    if (!path.includes('/') && isSqlite(from)) {
-      // A top-level database without a manifest entry: match it to the app's by its tables.
-      const tables = tablesOf(from).join(',');
-      const match = appDatabases.find((p) => isSqlite(join(appDir, p)) && tablesOf(join(appDir, p)).join(',') === tables);
-      if (match) files.push({ path: match, from });
-      continue;
+  out.databases = out.files.filter((f) => isSqlite(f.from)).map((f) => ({ path: f.path, tables: tablesOf(f.from) }));
+  const globalsFile = join(dir, 'globals.json');
+  if (existsSync(globalsFile)) {
+    for (const [name, value] of Object.entries(readJsonFile<Record<string, unknown>>(globalsFile))) {
+      const file = (value as { file?: unknown } | null)?.file;
+      if (typeof file === 'string') out.globalFiles.set(name, appRelative(file, appDir));
     }
-    files.push({ path, from });
   }
-  const databases = files.filter((f) => isSqlite(f.from)).map((f) => ({ path: f.path, tables: tablesOf(f.from) }));
-  return { files, databases };
+  return out;
+}
+
+function readJsonFile<T>(file: string): T {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (err: unknown) {
+    throw new UserError(`${file}: not valid JSON (${(err as Error).message}); run \`edgstr analyze\` again`);
+  }
 }
 
 function appRelative(path: string, appDir: string): string {

@@ -74,13 +74,15 @@ export interface RegisterGlobalsResult {
 }
 
 /**
- * Registers every global of `globals` in the one app file that declares it (the first in path
- * order when several do, with a warning: two registrations of one name would fight).
+ * Registers every global of `globals` in the one app file that declares it: the file analyze
+ * named (`hints`) when it declares it, else the first in path order (with a warning when several
+ * do: two registrations of one name would fight).
  */
 export function registerGlobalsInApp(
   files: readonly { path: string; text: string }[],
   globals: readonly string[],
   helperModuleFor: (path: string) => string,
+  hints: ReadonlyMap<string, string> = new Map(),
 ): RegisterGlobalsResult {
   const out: RegisterGlobalsResult = { files: new Map(), registeredIn: new Map(), missing: [], warnings: [] };
   if (globals.length === 0) return out;
@@ -100,8 +102,9 @@ export function registerGlobalsInApp(
       const found = g.includes('#') ? declared.classes.has(keys(g)) : declared.names.has(g);
       if (!found) continue;
       const first = owner.get(g);
-      if (first === undefined) owner.set(g, file.path);
-      else out.warnings.push(`global ${g} is declared in ${first} and ${file.path}; registering the one in ${first}`);
+      if (first === undefined || (hints.get(g) === file.path && hints.get(g) !== first)) owner.set(g, file.path);
+      if (first !== undefined && hints.has(g)) continue; // analyze said which one: no ambiguity
+      if (first !== undefined) out.warnings.push(`global ${g} is declared in ${first} and ${file.path}; registering the one in ${first}`);
     }
   }
   const byFile = new Map<string, string[]>();
