@@ -8,7 +8,7 @@ import { writeDecisions, type Decisions } from '../model/decisions.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { decide, toDecisions, type Selection } from './decide.js';
 import { loadReview } from './load.js';
-import { buildReviewPlan } from './plan.js';
+import { buildReviewPlan, replicatedState } from './plan.js';
 import { renderHtml } from './present-html.js';
 import { renderService, type Colors } from './present-terminal.js';
 import { askDecisions, type PromptIO } from './prompt.js';
@@ -73,6 +73,13 @@ export function reviewJson(result: ReviewResult): unknown {
   return {
     decisions: result.decisionsFile,
     ...(result.htmlFile ? { html: result.htmlFile } : {}),
+    leavesCloud: replicatedState(result.plan, (id) => result.decisions.get(id)?.accepted === true).map((r) => ({
+      kind: r.kind,
+      name: r.name,
+      ...(r.rows !== undefined ? { rows: r.rows } : {}),
+      services: r.services,
+      note: r.exposure,
+    })),
     services: result.plan.services.map((s) => ({
       id: s.id,
       accepted: result.decisions.get(s.id)?.accepted === true,

@@ -90,3 +90,35 @@ function planService(svc: AnalyzedService, input: ReviewInput, defs: DefinitionI
     previous: input.previous?.get(id) ?? input.previous?.get(svc.id) ?? null,
   };
 }
+
+/** One piece of state replicated by the accepted services, and which of them touch it. */
+export interface ReplicatedState {
+  kind: StateKind;
+  name: string;
+  /** True when some accepted service reads it: then all of it is shipped to every edge. */
+  read: boolean;
+  rows?: number;
+  services: string[];
+  /** What leaves the cloud because of it (issue 6). */
+  exposure: string;
+}
+
+/** The union of the state the accepted services replicate: everything that leaves the cloud. */
+export function replicatedState(plan: ReviewPlan, accepted: (id: string) => boolean): ReplicatedState[] {
+  const byKey = new Map<string, ReplicatedState>();
+  for (const s of plan.services) {
+    if (!s.replicable || !accepted(s.id)) continue;
+    for (const item of s.items) {
+      const key = `${item.kind}\u0000${item.name}`;
+      const entry = byKey.get(key) ?? { kind: item.kind, name: item.name, read: false, services: [], exposure: '' };
+      entry.read ||= item.reads;
+      if (item.rows !== undefined) entry.rows = item.rows;
+      entry.services.push(s.id);
+      byKey.set(key, entry);
+    }
+  }
+  const order: Record<StateKind, number> = { table: 0, file: 1, global: 2 };
+  return [...byKey.values()]
+    .map((e) => ({ ...e, exposure: exposureNote(e.kind, e.name, e.read, e.rows) }))
+    .sort((a, b) => order[a.kind] - order[b.kind] || a.name.localeCompare(b.name));
+}

@@ -5,6 +5,7 @@
  */
 import type { Decisions } from '../model/decisions.js';
 import { accessLabel } from './present-terminal.js';
+import { replicatedState } from './plan.js';
 import type { ReviewPlan, ServicePlan, StateItem } from './types.js';
 
 /** Escapes text for HTML element content and attribute values. */
@@ -62,6 +63,13 @@ export function renderHtml(plan: ReviewPlan, decisions: Decisions, generatedAt: 
     })
     .join('\n');
   const accepted = plan.services.filter((s) => decisions.get(s.id)?.accepted === true).length;
+  const shipped = replicatedState(plan, (id) => decisions.get(id)?.accepted === true);
+  const leaves =
+    shipped.length === 0
+      ? '<p>With these decisions no state leaves the cloud.</p>'
+      : `<div class="exposure"><strong>With these decisions, this leaves the cloud for every edge:</strong><ul>${shipped
+          .map((r) => `<li>${escapeHtml(r.exposure)} <span class="note">(${escapeHtml(r.services.join(', '))})</span></li>`)
+          .join('')}</ul></div>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -78,6 +86,7 @@ ${plan.warnings.map((w) => `<p class="why">Warning: ${escapeHtml(w)}</p>`).join(
 <tbody>
 ${summary}
 </tbody></table>
+${leaves}
 ${plan.services.map((s, i) => serviceHtml(s, i, decisions)).join('\n')}
 </body>
 </html>

@@ -4,6 +4,7 @@
  */
 import type pc from 'picocolors';
 import type { Decisions } from '../model/decisions.js';
+import { replicatedState } from './plan.js';
 import type { ReviewPlan, ServicePlan, StateItem } from './types.js';
 
 /** picocolors' formatter set (coloured or plain). */
@@ -73,5 +74,11 @@ export function renderSummary(plan: ReviewPlan, c: Colors, decisions: Decisions)
     return `  ${ok ? c.green('accept') : c.red('reject')}  ${s.id}${s.replicable ? '' : c.dim('  (not replicable)')}`;
   });
   const n = plan.services.filter((s) => decisions.get(s.id)?.accepted === true).length;
-  return [c.bold('decisions'), ...lines, `${n} of ${plan.services.length} services accepted for the edge`].join('\n');
+  const out = [c.bold('decisions'), ...lines, `${n} of ${plan.services.length} services accepted for the edge`];
+  const shipped = replicatedState(plan, (id) => decisions.get(id)?.accepted === true);
+  if (shipped.length > 0) {
+    out.push(c.yellow('with these decisions, this leaves the cloud for every edge:'));
+    for (const r of shipped) out.push(`  - ${r.exposure} (${r.services.join(', ')})`);
+  }
+  return out.join('\n');
 }

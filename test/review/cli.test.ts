@@ -44,7 +44,7 @@ async function edgstr(args: string[]): Promise<Run> {
 const decisionsFile = (): string => join(ws.workdir, 'decisions.json');
 const decisions = (): { services: Record<string, { accepted: boolean; by: string; at: string }> } => JSON.parse(readFileSync(decisionsFile(), 'utf8'));
 const oneLine = (r: Run): string => {
-  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr.trimEnd().split('\n'), r.stderr).toHaveLength(1);
   return r.stderr.trim();
 };
 
@@ -72,6 +72,16 @@ describe('edgstr review (CLI)', () => {
     expect(visits.notes).toContain('global visits: increments from all edges add up, but each edge shows its own count until synced.');
     expect(visits.state).toEqual({ reads: { tables: [], files: [], globals: ['visits'] }, writes: { tables: [], files: [], globals: ['visits'] } });
     expect(decisions().services['POST /login']!.accepted).toBe(false);
+    expect((JSON.parse(r.stdout) as { leavesCloud: unknown }).leavesCloud).toEqual([
+      {
+        kind: 'table',
+        name: 'seats',
+        rows: 3,
+        services: ['GET /seats'],
+        note: 'the whole table seats (3 rows at analysis time) is copied to every edge, including rows other clients created',
+      },
+      { kind: 'global', name: 'visits', services: ['GET /visits'], note: 'the in-memory value of visits (shared by all clients) is copied to every edge' },
+    ]);
   });
 
   it('unknown service names: exit 1, one line naming them and the valid ids; nothing written', async () => {

@@ -5,7 +5,8 @@ import { UserError } from '../../src/cli/errors.js';
 import type { Decisions } from '../../src/model/decisions.js';
 import { buildReviewPlan } from '../../src/review/plan.js';
 import { escapeHtml, renderHtml } from '../../src/review/present-html.js';
-import { renderPlan, renderService } from '../../src/review/present-terminal.js';
+import { replicatedState } from '../../src/review/plan.js';
+import { renderPlan, renderService, renderSummary } from '../../src/review/present-terminal.js';
 import { askDecisions, parseAnswer } from '../../src/review/prompt.js';
 import { seatsInput } from './helpers.js';
 
@@ -24,6 +25,23 @@ describe('terminal view', () => {
     expect(text).not.toMatch(/\x1b\[/);
     const all = renderPlan(plan, plain, new Map());
     expect(all).toContain('GET /weather  stateless, not replicable\n  reason: it calls another host');
+  });
+});
+
+describe('what leaves the cloud', () => {
+  it('is the union of the state of the accepted services, whole tables when any of them reads', () => {
+    const plan = buildReviewPlan(seatsInput({ snapshot: { tableRows: new Map([['seats', 3]]) } }));
+    const accepted = new Set(['POST /seats/:id/book', 'GET /seats', 'POST /messages', 'GET /weather']);
+    const shipped = replicatedState(plan, (id) => accepted.has(id));
+    expect(shipped.map((r) => [r.kind, r.name, r.read, r.services])).toEqual([
+      ['table', 'messages', false, ['POST /messages']],
+      ['table', 'seats', true, ['GET /seats', 'POST /seats/:id/book']],
+    ]);
+    const decisions: Decisions = new Map([...accepted].map((id) => [id, { accepted: true, by: 'a', at: '' }]));
+    const text = renderSummary(plan, plain, decisions);
+    expect(text).toContain('with these decisions, this leaves the cloud for every edge:');
+    expect(text).toContain('  - the whole table seats (3 rows at analysis time) is copied to every edge, including rows other clients created (GET /seats, POST /seats/:id/book)');
+    expect(renderSummary(plan, plain, new Map())).not.toContain('leaves the cloud');
   });
 });
 
