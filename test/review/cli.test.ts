@@ -161,36 +161,52 @@ describe('edgstr review (CLI)', () => {
     expect(existsSync(decisionsFile())).toBe(false);
   });
 
-  it.skipIf(!existsSync('/usr/bin/script'))('interactive on a terminal: y/n per service, then writes decisions.json', async () => {
-    // script(1) gives the CLI a pseudo-terminal; answers are typed one line at a time.
+  /**
+   * Runs review on a pseudo-terminal (script(1)) and types `keys[i]` after the i-th question
+   * ("[y/N] " or "[Y/n] ", repeated questions included). Resolves to the exit code and the screen.
+   */
+  async function onTerminal(keys: string[]): Promise<{ code: number; screen: string }> {
     const cmd = `${process.execPath} ${bin} review --workdir ${ws.workdir}`;
     const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ws.root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    const answers = ['y', 'n', 'y', 'maybe', 'y', 'n', 'y', ''];
+    let screen = '';
+    child.stdout.on('data', (b: Buffer) => (screen += b.toString()));
     const done = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     try {
       let asked = 0;
-      while (answers.length > 0) {
-        // One answer per question shown ("[y/N] " or "[Y/n] "), including a repeated one.
-        const count = (out.match(/\[(y\/N|Y\/n)\] /g) ?? []).length;
+      const pending = [...keys];
+      while (pending.length > 0 && child.exitCode === null) {
+        const count = (screen.match(/\[(y\/N|Y\/n)\] /g) ?? []).length;
         if (count > asked) {
           asked = count;
-          child.stdin.write(`${answers.shift()}\n`);
+          child.stdin.write(pending.shift()!);
         }
         await new Promise((r) => setTimeout(r, 20));
-        if (child.exitCode !== null) break;
       }
-      expect(await done).toBe(0);
+      return { code: await done, screen };
     } finally {
       clearTimeout(timer);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-    expect(out).toContain('[5/8] GET /weather  stateless, not replicable');
-    expect(out).toContain('please answer y or n');
-    const d = decisions().services;
-    const acc = Object.entries(d).filter(([, v]) => v.accepted).map(([k]) => k).sort();
+  }
+
+  it.skipIf(!existsSync('/usr/bin/script'))('interactive on a terminal: y/n per service, then writes decisions.json', async () => {
+    const { code, screen } = await onTerminal(['y\n', 'n\n', 'y\n', 'maybe\n', 'y\n', 'n\n', 'y\n', '\n']);
+    expect(code, screen).toBe(0);
+    expect(screen).toContain('[5/8] GET /weather  stateless, not replicable');
+    expect(screen).toContain('please answer y or n');
+    const acc = Object.entries(decisions().services)
+      .filter(([, v]) => v.accepted)
+      .map(([k]) => k)
+      .sort();
     expect(acc).toEqual(['GET /seats', 'GET /visits', 'POST /login', 'POST /messages'].sort());
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))('Ctrl-C in the middle: exit 1, one clear line, decisions.json untouched', async () => {
+    writeFileSync(decisionsFile(), '{"schemaVersion":1,"services":{"GET /seats":true}}\n');
+    const { code, screen } = await onTerminal(['n\n', '\u0003']);
+    expect(code, screen).toBe(1);
+    expect(screen).toMatch(/edgstr: review interrupted before every service was decided; decisions.json was not changed/);
+    expect(readFileSync(decisionsFile(), 'utf8')).toBe('{"schemaVersion":1,"services":{"GET /seats":true}}\n');
   });
 });
