@@ -117,7 +117,13 @@ export function findEntryExit(table: ProbeTable, original: Execution, params: Pa
       const rel = path.relative(copyRoot, f.file).split(path.sep).join('/');
       if (!rel.startsWith('..')) exitFrames.push({ file: rel, line: f.line });
     }
-    if (exitFrames.length === 0) exitHow = 'none';
+    if (exitFrames.length === 0) {
+      // the response was written from library code alone (a piped stream): the last app
+      // statement the execution reached is what handed it over
+      const last = [...original.trace.stmts].sort(byOrder).pop();
+      if (last !== undefined) exit = [last];
+      exitHow = last === undefined ? 'none' : 'stack';
+    }
   }
   return { entry: [...entry].sort(byOrder), exit: exit.length ? [exit[exit.length - 1]!] : [], exitFrames: exitFrames.slice(0, 1), how: { entry: entryHow, exit: exitHow } };
 }

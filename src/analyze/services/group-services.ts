@@ -43,7 +43,7 @@ export function templateFor(path: string, patterns: readonly string[]): string {
       }
       if (ok) {
         const base = best[end - k]!;
-        consider(base.score + score, [...base.tpl, ...p.segs.map((d, i) => (d.startsWith(':') || d === '*' ? d.replace(/\?$/, '') : segs[end - k + i]!))]);
+        consider(base.score + score - 0.1, [...base.tpl, ...p.segs.map((d, i) => (d.startsWith(':') || d === '*' ? d.replace(/\?$/, '') : segs[end - k + i]!))]);
       }
     }
     best.push(cand!);

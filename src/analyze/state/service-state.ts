@@ -115,8 +115,9 @@ export function serviceState(traces: readonly ExecTrace[], ctx: StateContext): S
       const r = rel(f.path);
       if (r === null) continue;
       if (f.op === 'read') {
-        // a probe for a file that is not there (static middleware, existence checks) reads no state
-        if (fs.existsSync(f.path) || written.has(f.path)) rf.add(r);
+        // a stat/exists probe for a file that is not there (static middleware, existence
+        // checks) reads no state; reading contents does, even of a file still to be created
+        if (!f.probe || fs.existsSync(f.path) || written.has(f.path)) rf.add(r);
       } else wf.add(r);
     }
     for (const id of t.globalReads) {

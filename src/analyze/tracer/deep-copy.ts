@@ -13,6 +13,8 @@ function isPlainObject(v: object): boolean {
 /** True when `deepCopy` would copy `v` (rather than keep the reference). */
 export function isCopyable(v: unknown): v is object {
   if (v === null || typeof v !== 'object') return false;
+  // a frozen value cannot change: nothing to checkpoint or restore
+  if (Object.isFrozen(v) && !ArrayBuffer.isView(v)) return false;
   return Array.isArray(v) || v instanceof Map || v instanceof Set || v instanceof Date || ArrayBuffer.isView(v) || isPlainObject(v);
 }
 

@@ -13,6 +13,7 @@ import type { Runtime } from './runtime.js';
 
 type Op = FileEvent['op'];
 /** Which argument positions hold paths, and what the call does to them. */
+const PROBES = new Set(['stat', 'lstat', 'access', 'exists']);
 const SPECS: Record<string, [Op, Op?]> = {
   readFile: ['read'], createReadStream: ['read'], readdir: ['read'], opendir: ['read'], stat: ['read'], lstat: ['read'],
   access: ['read'], exists: ['read'], realpath: ['read'], readlink: ['read'],
@@ -57,20 +58,20 @@ export class FsHooks {
     const target = fs as unknown as Record<string, Fn>;
     for (const [name, ops] of Object.entries(SPECS)) {
       for (const variant of [name, `${name}Sync`]) {
-        if (typeof target[variant] === 'function') target[variant] = this.wrap(target[variant]!, ops, name === 'open');
+        if (typeof target[variant] === 'function') target[variant] = this.wrap(target[variant]!, ops, name === 'open', PROBES.has(name));
       }
-      if (typeof fsp[name] === 'function') fsp[name] = this.wrap(fsp[name]!, ops, name === 'open');
+      if (typeof fsp[name] === 'function') fsp[name] = this.wrap(fsp[name]!, ops, name === 'open', PROBES.has(name));
     }
     syncBuiltinESMExports();
   }
 
-  private wrap(orig: Fn, ops: [Op, Op?], isOpen: boolean): Fn {
+  private wrap(orig: Fn, ops: [Op, Op?], isOpen: boolean, probe: boolean): Fn {
     const self = this;
     const wrapped = function (this: unknown, ...args: unknown[]): unknown {
       if (!self.suspended) {
         const first = isOpen ? openOp(args[1]) : ops[0];
-        self.event(first, args[0], args[1] && typeof args[1] === 'object' ? (args[1] as { flags?: unknown; flag?: unknown }) : null);
-        if (ops[1]) self.event(ops[1], args[1], null);
+        self.event(first, args[0], args[1] && typeof args[1] === 'object' ? (args[1] as { flags?: unknown; flag?: unknown }) : null, probe);
+        if (ops[1]) self.event(ops[1], args[1], null, false);
       }
       return orig.apply(this, args);
     };
@@ -78,7 +79,7 @@ export class FsHooks {
     return wrapped;
   }
 
-  private event(op: Op, p: unknown, options: { flags?: unknown; flag?: unknown } | null): void {
+  private event(op: Op, p: unknown, options: { flags?: unknown; flag?: unknown } | null, probe: boolean): void {
     const abs = toPath(p);
     if (!abs) return;
     if (op === 'read' && options && (options.flags !== undefined || options.flag !== undefined)) {
@@ -86,7 +87,7 @@ export class FsHooks {
     }
     if (op !== 'read') this.backup(abs);
     const cur = this.rt.inExec();
-    if (cur && !cur.files.some((f) => f.op === op && f.path === abs)) cur.files.push({ op, path: abs });
+    if (cur && !cur.files.some((f) => f.op === op && f.path === abs && Boolean(f.probe) === probe)) cur.files.push(probe ? { op, path: abs, probe } : { op, path: abs });
   }
 
   /** Saves the checkpoint state of a path before its first change. */

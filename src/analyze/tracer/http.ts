@@ -4,6 +4,7 @@
  * listening port written to the control dir, the app frame that ends each response (exit
  * fallback), and outbound connections (state outside the app: not replicable).
  */
+import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -15,6 +16,40 @@ import { als, type Runtime } from './runtime.js';
 export type ControlHandler = (action: string, query: URLSearchParams) => Promise<unknown>;
 
 const OUTBOUND = Symbol.for('edgstr.outbound');
+
+const BOUND = Symbol.for('edgstr.bound');
+
+/**
+ * A request's 'data'/'end' events are emitted from the HTTP parser, whose async context was
+ * fixed before the request hook entered the execution's; listeners added to the request are
+ * bound to the execution so that work done in them (body parsing, then the handler) is
+ * attributed to it. removeListener finds the bound twin.
+ */
+function bindListeners(emitter: EventEmitter): void {
+  const e = emitter as EventEmitter & Record<symbol, WeakMap<object, (...a: unknown[]) => void>>;
+  const twins = new WeakMap<object, (...a: unknown[]) => void>();
+  e[BOUND] = twins;
+  const bind = (fn: (...a: unknown[]) => void) => {
+    let b = twins.get(fn);
+    if (!b) {
+      b = AsyncResource.bind(fn);
+      twins.set(fn, b);
+    }
+    return b;
+  };
+  for (const name of ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener'] as const) {
+    const orig = e[name];
+    e[name] = function (this: EventEmitter, ev: string | symbol, fn: (...a: unknown[]) => void) {
+      return orig.call(this, ev, typeof fn === 'function' ? bind(fn) : fn);
+    } as typeof orig;
+  }
+  for (const name of ['removeListener', 'off'] as const) {
+    const orig = e[name];
+    e[name] = function (this: EventEmitter, ev: string | symbol, fn: (...a: unknown[]) => void) {
+      return orig.call(this, ev, (typeof fn === 'function' && twins.get(fn)) || fn);
+    } as typeof orig;
+  }
+}
 
 export function installHttpHooks(rt: Runtime, appRoot: string, controlDir: string, control: ControlHandler): void {
   const emit = EventEmitter.prototype.emit;
@@ -38,7 +73,12 @@ export function installHttpHooks(rt: Runtime, appRoot: string, controlDir: strin
       return true;
     }
     const exec = req.headers[EXEC_HEADER];
-    if (typeof exec === 'string') return als.run({ id: exec }, () => emit.call(this, event, ...args));
+    if (typeof exec === 'string') {
+      return als.run({ id: exec }, () => {
+        bindListeners(req);
+        return emit.call(this, event, ...args);
+      });
+    }
     return emit.call(this, event, ...args);
   } as typeof http.Server.prototype.emit;
 

@@ -13,6 +13,8 @@ export interface FileEvent {
   op: 'read' | 'write' | 'delete';
   /** Absolute path as touched. */
   path: string;
+  /** A metadata probe (stat, access, exists) rather than a read of contents. */
+  probe?: boolean;
 }
 
 /** One logged value: statement id and fingerprint ("=text" for short values, "#sha1" for long). */

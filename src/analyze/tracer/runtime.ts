@@ -194,11 +194,19 @@ export class Runtime {
       } catch {
         continue;
       }
-      if (cur !== g.ref && g.set) g.set(g.ref);
-      if (g.copy !== undefined && (dirty || g.small)) restoreInPlace(g.ref, g.copy);
+      try {
+        if (cur !== g.ref && g.set) g.set(g.ref);
+        if (g.copy !== undefined && (dirty || g.small)) restoreInPlace(g.ref, g.copy);
+      } catch {
+        // a sealed or exotic value: it could not have been changed through the probes either
+      }
     }
     for (const e of this.instances) {
-      if (e.fields && (e.small || this.dirtyInstances.has(e))) restoreFields(e.obj, e.fields);
+      try {
+        if (e.fields && (e.small || this.dirtyInstances.has(e))) restoreFields(e.obj, e.fields);
+      } catch {
+        // frozen instance
+      }
     }
     this.dirtyGlobals.clear();
     this.dirtyInstances.clear();
