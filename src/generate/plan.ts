@@ -55,6 +55,7 @@ export interface GeneratePlan {
   warnings: string[];
 }
 
+const MAX_EDGES = 63;
 const RUNTIME_DEPENDENCIES = ['@automerge/automerge', 'better-sqlite3', 'http-proxy', 'socket.io', 'socket.io-client'];
 /** SQLite's companion files of a database file. */
 const SQLITE_COMPANION = /-(wal|shm|journal)$/;
@@ -66,6 +67,8 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
     if (!input.analysis.services.some((s) => s.id === id)) warnings.push(`decisions.json names ${id}, which analysis.json does not have; ignored`);
   }
   if (accepted.length === 0) throw new UserError('no accepted services: run `edgstr review --accept ...` first');
+  // The runtime gives each replica its own primary-key slot: 0 is the cloud, 1..63 the edges.
+  if (options.edges > MAX_EDGES) throw new UserError(`--edges ${options.edges}: at most ${MAX_EDGES} edges (one primary-key range each)`);
   const { routes, warnings: routeWarnings } = buildRoutes(input.analysis, input.decisions);
   warnings.push(...routeWarnings);
   const localRoutes = routes.filter((r) => r.local);
