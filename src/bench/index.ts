@@ -17,9 +17,9 @@ export type { BenchResult, SystemName } from './result.js';
 
 /** The grids: the default one runs in minutes; --full is the paper's range and takes an hour or more. */
 export const GRIDS = {
-  quick: { bandwidths: [0.1, 1], delays: [100], requests: 3, throughputRequests: 40, throughputSeconds: 5 },
-  default: { bandwidths: [0.1, 0.5, 1, 5], delays: [100], requests: 5, throughputRequests: 100, throughputSeconds: 10 },
-  full: { bandwidths: [0.1, 0.25, 0.5, 1, 2, 5], delays: [100, 250, 500, 1000], requests: 10, throughputRequests: 200, throughputSeconds: 20 },
+  quick: { bandwidths: [0.1, 1], delays: [100], requests: 1, throughputRequests: 40, throughputSeconds: 5 },
+  default: { bandwidths: [0.1, 0.5, 1, 5], delays: [100], requests: 1, throughputRequests: 100, throughputSeconds: 10 },
+  full: { bandwidths: [0.1, 0.25, 0.5, 1, 2, 5], delays: [100, 250, 500, 1000], requests: 3, throughputRequests: 200, throughputSeconds: 20 },
 } as const;
 
 export interface BenchCommandOptions {

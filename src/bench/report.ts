@@ -110,7 +110,7 @@ export function renderMarkdown(result: BenchResult, charts: RenderedChart[]): st
     `# edgstr bench: ${result.subject}`,
     '',
     `Measured ${result.createdAt}. WAN shaping: ${result.shaping === 'kernel' ? 'tc htb in network namespaces (bandwidth) + user-space proxy (delay)' : 'user-space proxy (bandwidth and delay)'}.`,
-    `Client on the LAN side (loopback). Per-service numbers at ${r.bandwidthMBps} MB/s and ${r.delayMs} ms one-way delay (RTT ${2 * r.delayMs} ms), ${result.requestsPerService} sequential requests per service; L = mean latency, WAN = bytes over the WAN link (both directions) per request, including sync traffic.`,
+    `Client on the LAN side (loopback). Per-service numbers at ${r.bandwidthMBps} MB/s and ${r.delayMs} ms one-way delay (RTT ${2 * r.delayMs} ms), the recording replayed in order ${result.requestsPerService}× from the init state, one request at a time (ids the system generates are renamed as verify does); L = mean latency, WAN = bytes over the WAN link (both directions) per request, including sync traffic.`,
     '',
     '## Table II analogue',
     '',

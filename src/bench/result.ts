@@ -2,7 +2,7 @@
  * bench.json: what `edgstr bench` measured. The Markdown table and the SVG charts are rendered
  * from this document alone, so a report can be re-rendered without measuring again.
  */
-import type { LatencyStats } from './http-client.js';
+import type { LatencyStats, Sample } from './http-client.js';
 
 /** The systems measured side by side (the paper's §IV-E: original, edgstr, two baselines). */
 export const SYSTEMS = ['original', 'edgstr', 'caching', 'batching'] as const;
@@ -21,6 +21,8 @@ export interface ServiceMeasure {
   latency: LatencyStats;
   /** Bytes that crossed the WAN (both directions) per request of this service. */
   wanBytesPerRequest: number;
+  /** Every request's outcome, in replay order. */
+  samples: Sample[];
 }
 
 /** One row of Table II. */

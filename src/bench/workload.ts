@@ -18,6 +18,8 @@ export interface BenchRequest {
   path: string;
   headers: Record<string, string>;
   body: Buffer | undefined;
+  /** The recorded exchange (for in-order replay with id renaming, as verify does). */
+  entry: HarEntry;
 }
 
 /** All recorded requests of one service, in recorded order. */
@@ -52,7 +54,7 @@ function toRequest(entry: HarEntry, service: string): BenchRequest {
     const enc = pd.encoding ?? pd._encoding;
     body = enc === 'base64' ? Buffer.from(pd.text, 'base64') : Buffer.from(pd.text, 'utf8');
   }
-  return { service, method: entry.request.method.toUpperCase(), path: u.pathname + u.search, headers, body };
+  return { service, method: entry.request.method.toUpperCase(), path: u.pathname + u.search, headers, body, entry };
 }
 
 /**

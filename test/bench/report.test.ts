@@ -9,6 +9,7 @@ import { xmlProblems } from './xml-check.js';
 const m = (meanMs: number, wan: number, statuses: Record<string, number> = { '200': 5 }): ServiceMeasure => ({
   latency: { count: 5, errors: 0, meanMs, p50Ms: meanMs, p95Ms: meanMs, statuses },
   wanBytesPerRequest: wan,
+  samples: [],
 });
 
 const point = (system: GridPoint['system'], bandwidthMBps: number, throughputRps: number, meanLatencyMs: number): GridPoint => ({

@@ -46,7 +46,7 @@ export function registerBench(program: Command): void {
     .option('--report <dir>', 'where to write the report (default <workdir>/bench)')
     .option('--bandwidths <list>', 'WAN bandwidths in MB/s, comma-separated (default 0.1,0.5,1,5)', numberList('--bandwidths'))
     .option('--delays <list>', 'one-way WAN delays in ms, comma-separated (default 100)', numberList('--delays'))
-    .option('--requests <n>', 'sequential requests per service for the latency table (default 5)', parsePositiveInt)
+    .option('--requests <n>', 'in-order replays of the recording for the latency table, each from the init state (default 1)', parsePositiveInt)
     .option('--concurrency <n>', 'concurrent clients for throughput (default 4)', parsePositiveInt)
     .option('--systems <list>', 'which of original,edgstr,caching,batching to measure (default all)', parseList)
     .option('--full', 'the full grid: 0.1-5 MB/s x 100-1000 ms (takes an hour or more)')
