@@ -77,8 +77,10 @@ describe('runBench against stand-in cloud and edge', () => {
 
   it('the edge answers replicated services on the LAN and syncs writes in the background', () => {
     const row = (id: string) => result.services.find((s) => s.service === id)!.systems;
+    // No WAN round trip (2 × DELAY) on the client's path, with margin for a loaded CI machine.
     for (const id of ['GET /items/:id', 'POST /items', 'PUT /items/:id']) {
-      expect(row(id).edgstr!.latency.meanMs).toBeLessThan(DELAY);
+      expect(row(id).edgstr!.latency.meanMs).toBeLessThan(2 * DELAY);
+      expect(row(id).edgstr!.latency.meanMs).toBeLessThan(row(id).original!.latency.meanMs);
     }
     // Reads cost no WAN bytes at the edge; writes cost their sync messages.
     expect(row('GET /items/:id').edgstr!.wanBytesPerRequest).toBeLessThan(row('GET /items/:id').original!.wanBytesPerRequest / 4);
@@ -94,7 +96,7 @@ describe('runBench against stand-in cloud and edge', () => {
         expect(bad, `${sys} ${r.service}`).toEqual([]);
       }
     }
-    expect(row('POST /items').batching!.latency.meanMs).toBeLessThan(DELAY);
+    expect(row('POST /items').batching!.latency.meanMs).toBeLessThan(2 * DELAY);
     expect(row('GET /items/:id').batching!.latency.meanMs).toBeGreaterThanOrEqual(2 * DELAY);
   });
 
