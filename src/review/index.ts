@@ -2,9 +2,10 @@
  * `edgstr review` as a library: read the work directory, build the plan, get a verdict per
  * service (flags or prompts), write decisions.json and, if asked, the HTML page.
  */
-import { join, relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { writeDecisions, type Decisions } from '../model/decisions.js';
+import type { ServiceId } from '../model/service-id.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { decide, toDecisions, type Selection } from './decide.js';
 import { loadReview } from './load.js';
@@ -48,7 +49,7 @@ export async function runReview(opts: ReviewOptions): Promise<ReviewResult> {
   const loaded = loadReview(opts.workdir);
   const plan = buildReviewPlan(loaded.input);
   const flagged = opts.selection.accept !== undefined || opts.selection.reject !== undefined;
-  let answers;
+  let answers: Map<ServiceId, boolean> | undefined;
   if (!flagged) {
     if (opts.prompt === null) {
       throw new UserError('review needs a decision per service and this is not a terminal: pass --accept all|LIST and/or --reject LIST');
@@ -59,13 +60,27 @@ export async function runReview(opts: ReviewOptions): Promise<ReviewResult> {
   const { verdicts, notes } = decide(plan, opts.selection, answers);
   const { decisions, dropped } = toDecisions(verdicts, loaded.previousDecisions, opts.who, opts.when);
   if (dropped.length > 0) notes.push(`decisions.json named services analysis.json no longer has; dropped: ${dropped.join(', ')}`);
-  writeDecisions(loaded.decisionsFile, decisions, relative(opts.workdir, loaded.analysisFile) || join('analysis.json'));
+  writeOrExplain(loaded.decisionsFile, 'decisions.json', () =>
+    writeDecisions(loaded.decisionsFile, decisions, relative(dirname(loaded.decisionsFile), loaded.analysisFile)),
+  );
   const result: ReviewResult = { plan, decisions, notes, interactive: !flagged, decisionsFile: loaded.decisionsFile };
   if (opts.html !== undefined) {
-    writeFileAtomic(opts.html, renderHtml(plan, decisions, opts.when));
-    result.htmlFile = opts.html;
+    const html = opts.html;
+    writeOrExplain(html, '--html page', () => writeFileAtomic(html, renderHtml(plan, decisions, opts.when)));
+    result.htmlFile = html;
   }
   return result;
+}
+
+/** File-system refusals (a directory in the way, no permission) are the user's to fix: one line. */
+function writeOrExplain(file: string, what: string, write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw err;
+    throw new UserError(`${file}: cannot write the ${what} (${code}); choose a writable path`, { cause: err });
+  }
 }
 
 /** The `--json` document. */
