@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -116,5 +116,25 @@ describe('generate: --target node', () => {
     expect(secrets[0]).toMatch(/^[0-9a-f]{64}$/);
     expect(secrets[1]).toBe(secrets[0]);
     expect(readFileSync(join(plain, 'edge', 'README.md'), 'utf8')).not.toContain('Raspberry Pi');
+  });
+});
+
+describe('generate: writing the output', () => {
+  it('--force replaces an existing tree, and a refused run leaves the old one untouched', async () => {
+    const dir = join(scratch, 'forced');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'stale.txt'), 'old');
+    await generate({ workdir: join(CASE, 'input'), out: dir, target: 'node', force: true, lockfiles: false, runtimeDir });
+    expect(existsSync(join(dir, 'stale.txt'))).toBe(false);
+    expect(existsSync(join(dir, 'edge', 'server.js'))).toBe(true);
+
+    const broken = join(scratch, 'broken-work');
+    cpSync(join(CASE, 'input'), broken, { recursive: true });
+    rmSync(join(broken, 'extracted', 'post-notes.js'));
+    await expect(generate({ workdir: broken, out: dir, target: 'node', force: true, lockfiles: false, runtimeDir })).rejects.toThrow(
+      'extracted/post-notes.js is missing for accepted service POST /notes; run `edgstr analyze` again',
+    );
+    expect(existsSync(join(dir, 'edge', 'server.js'))).toBe(true);
+    expect(readdirSync(scratch).filter((n) => n.includes('.tmp'))).toEqual([]);
   });
 });
