@@ -47,7 +47,7 @@ export const AnalysisSchema = z.looseObject({
 export type Analysis = z.infer<typeof AnalysisSchema>;
 
 export function readAnalysis(file: string): Analysis {
-  return readJsonArtefact(file, AnalysisSchema, 'analysis.json', 'run `edgstr analyze` again to rewrite it');
+  return readJsonArtefact(file, AnalysisSchema, 'analysis.json', 'run `edgstr analyze` to (re)write it');
 }
 
 export function writeAnalysis(file: string, analysis: Analysis): void {

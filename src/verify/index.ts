@@ -24,7 +24,8 @@ import { ensureInstalled, readGenerated, startCloudOnly, startStack } from './st
 export interface VerifyOptions {
   workdir: string;
   outDir: string;
-  edges: number;
+  /** How many edges to start; default: as many as `generate --edges` wrote configs for. */
+  edges?: number;
   log?: (msg: string) => void;
 }
 
@@ -68,8 +69,10 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
   const entries = har.log.entries.filter((e) => !isFailedEntry(e));
   if (entries.length === 0) throw new UserError(`${join(opts.workdir, 'traffic.har')}: no successful exchange to replay; record traffic again`);
   const generated = readGenerated(opts.outDir);
-  if (generated.edges.length > 0 && opts.edges > generated.edges.length) {
-    throw new UserError(`--edges ${opts.edges}: ${opts.outDir} was generated for ${generated.edges.length} edges; run \`edgstr generate --edges ${opts.edges}\``);
+  const edgeCount = opts.edges ?? Math.max(1, generated.edges.length);
+  // Edges without a config of their own would share a key range and collide on inserts.
+  if (edgeCount > Math.max(1, generated.edges.length)) {
+    throw new UserError(`--edges ${edgeCount}: ${opts.outDir} was generated for ${Math.max(1, generated.edges.length)} edge(s); run \`edgstr generate --edges ${edgeCount}\` first`);
   }
   await ensureInstalled(join(opts.outDir, 'cloud'), log);
   await ensureInstalled(join(opts.outDir, 'edge'), log);
@@ -95,8 +98,8 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     const volatile = runs.map((r) => volatilePaths(r));
 
     // 2. Through the edges.
-    log(`starting the cloud and ${opts.edges} edge(s)`);
-    const stack = await startStack(opts.outDir, join(scratch, 'system'), opts.edges);
+    log(`starting the cloud and ${edgeCount} edge(s)`);
+    const stack = await startStack(opts.outDir, join(scratch, 'system'), edgeCount);
     const requests: RequestResult[] = [];
     let convergence: ConvergenceReport;
     try {
@@ -136,7 +139,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     return {
       schemaVersion: 1,
       outDir: opts.outDir,
-      edges: opts.edges,
+      edges: edgeCount,
       requests,
       convergence,
       services: [...services].map(([id, s]) => ({ id, ...s })).sort((a, b) => a.id.localeCompare(b.id)),

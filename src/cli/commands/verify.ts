@@ -9,7 +9,7 @@ import { parsePositiveInt, resolveWorkdir, type CommonOptions } from '../options
 
 interface VerifyFlags extends CommonOptions {
   out: string;
-  edges: number;
+  edges?: number;
 }
 
 function printReport(r: VerifyReport): void {
@@ -32,7 +32,7 @@ export function registerVerify(program: Command): void {
       .command('verify')
       .description('replay the traffic through generated edges, compare with the recording, check the replicas converge')
       .requiredOption('--out <dir>', 'directory written by `edgstr generate`')
-      .option('--edges <n>', 'number of edges to start', parsePositiveInt, 2),
+      .option('--edges <n>', 'number of edges to start (default: as many as were generated)', parsePositiveInt),
   ).action(async (flags: VerifyFlags) => {
     const workdir = resolveWorkdir(flags);
     const outDir = resolve(flags.out);

@@ -1,0 +1,6 @@
+import { describe } from 'vitest';
+import { pipelineTest } from './pipeline.js';
+
+describe('pipeline', () => {
+  pipelineTest('objdetect', 'all');
+});

@@ -1,0 +1,84 @@
+/**
+ * The whole pipeline on one subject app, through the CLI as a user runs it:
+ *   record (the subject's regression client through the recording proxy) → analyze → grade the
+ *   analysis against the subject's expected.json (../shared/tools/grade-analysis.mjs) → review
+ *   --accept all → generate --target node --edges 2 → verify --edges 2.
+ * Each subject's test file calls {@link pipelineTest} with the grade it must at least reach, so a
+ * regression in any stage fails the suite.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+import { recordSubject } from '../helpers/index.js';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const BIN = join(ROOT, 'bin', 'edgstr');
+const GRADER = resolve(ROOT, '..', 'shared', 'tools', 'grade-analysis.mjs');
+
+interface Grade {
+  total: number;
+  exact: number;
+  entryExit: number;
+}
+type GradeFn = (analysis: unknown, expected: unknown, appDir: string) => Grade & { services: unknown[] };
+type FormatFn = (label: string, g: unknown, note?: string) => string;
+
+function edgstr(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface PipelineFloor {
+  /** Services whose six state sets must be exact (DESIGN.md §3 grader). */
+  exact: number;
+  /** Services whose entry and exit must point inside the app. */
+  entryExit: number;
+}
+
+export function pipelineTest(subject: string, floor: PipelineFloor | 'all'): void {
+  const work = mkdtempSync(join(tmpdir(), `edgstr-e2e-${subject}-`));
+  const workdir = join(work, '.edgstr');
+  const appDir = join(ROOT, 'subjects', subject);
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it(`${subject}: record → analyze → review → generate → verify`, { timeout: 600_000 }, async () => {
+    await recordSubject(subject, join(workdir, 'traffic.har'));
+
+    const analyze = await edgstr(['analyze', '--app', appDir, '--workdir', workdir], 300_000);
+    expect(analyze.code, `analyze failed:\n${analyze.stderr.slice(-3000)}`).toBe(0);
+
+    expect(existsSync(GRADER), `the grader ${GRADER} is missing (shared/ must sit beside the checkout)`).toBe(true);
+    const { grade, formatReport } = (await import(pathToFileURL(GRADER).href)) as { grade: GradeFn; formatReport: FormatFn };
+    const analysis = JSON.parse(readFileSync(join(workdir, 'analysis.json'), 'utf8')) as unknown;
+    const expected = JSON.parse(readFileSync(join(appDir, 'expected.json'), 'utf8')) as unknown;
+    const g = grade(analysis, expected, appDir);
+    const report = formatReport(subject, g);
+    process.stderr.write(report);
+    const want = floor === 'all' ? { exact: g.total, entryExit: g.total } : floor;
+    expect(g.exact, report).toBeGreaterThanOrEqual(want.exact);
+    expect(g.entryExit, report).toBeGreaterThanOrEqual(want.entryExit);
+
+    const review = await edgstr(['review', '--accept', 'all', '--workdir', workdir], 60_000);
+    expect(review.code, review.stderr).toBe(0);
+
+    const out = join(work, 'out');
+    const generate = await edgstr(['generate', '--target', 'node', '--out', out, '--edges', '2', '--workdir', workdir], 180_000);
+    expect(generate.code, generate.stderr).toBe(0);
+
+    const verify = await edgstr(['verify', '--out', out, '--edges', '2', '--workdir', workdir, '--json'], 400_000);
+    const lines = verify.stdout.trim();
+    expect(verify.code === 0 || verify.code === 1, `verify crashed (exit ${verify.code}):\n${verify.stderr.slice(-3000)}`).toBe(true);
+    const result = JSON.parse(lines) as { passed: number; failed: number; requests: Array<{ ok: boolean }>; convergence: { ok: boolean; differences: string[] } };
+    const failures = JSON.stringify(result.requests.filter((r) => !r.ok).slice(0, 10), null, 1);
+    expect(result.convergence.differences, 'replicas differ').toEqual([]);
+    expect(result.failed, `verify failures:\n${failures}`).toBe(0);
+    expect(result.passed).toBeGreaterThan(10);
+  });
+}
