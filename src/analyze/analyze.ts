@@ -151,6 +151,7 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     lap('write');
     return { analysisFile, services: report, timings, warnings };
   } finally {
-    if (!opts.keepTemp) fs.rmSync(tmp, { recursive: true, force: true });
+    if (!opts.keepTemp && !process.env.EDGSTR_KEEP_TEMP) fs.rmSync(tmp, { recursive: true, force: true });
+    else progress(`kept ${tmp}`);
   }
 }

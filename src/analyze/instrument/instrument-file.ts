@@ -20,7 +20,13 @@ export interface InstrumentOptions {
   file: string;
   sourceType: 'module' | 'script';
   table: ProbeTable;
+  /** Plugins to run after the facts pass (default: all). Fixture tests run one at a time. */
+  plugins?: readonly PluginName[];
+  /** Append an inline source map (default true). */
+  sourceMap?: boolean;
 }
+
+export type PluginName = 'globals' | 'this-fields' | 'values';
 
 export function instrumentSource(code: string, opts: InstrumentOptions): string {
   let ast;
@@ -40,10 +46,12 @@ export function instrumentSource(code: string, opts: InstrumentOptions): string 
   }
   const ctx = { file: opts.file, table: opts.table };
   collectFacts(ast, ctx);
-  instrumentGlobals(ast, ctx);
-  instrumentThisFields(ast, ctx);
-  instrumentValues(ast, ctx);
+  const plugins = opts.plugins ?? ['globals', 'this-fields', 'values'];
+  if (plugins.includes('globals')) instrumentGlobals(ast, ctx);
+  if (plugins.includes('this-fields')) instrumentThisFields(ast, ctx);
+  if (plugins.includes('values')) instrumentValues(ast, ctx);
   ast.program.body.unshift(mark(s.prelude()));
+  if (opts.sourceMap === false) return `${generate(ast, { retainLines: false }, code).code}\n`;
   const out = generate(ast, { sourceMaps: true, sourceFileName: basename(opts.file), retainLines: true }, code);
   const map = Buffer.from(JSON.stringify(out.map)).toString('base64');
   return `${out.code}\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${map}\n`;

@@ -24,19 +24,40 @@ const asValues = (cs: FuzzChange[]) => cs.map((c) => ({ loc: c.loc, value: c.to 
 
 const MAX_PREFIX = 40;
 const FUZZED_ORIGINALS = 2;
+const MAX_ORIGINALS = 6;
+const MAX_SINGLE = 4;
+/** Executions slower than this are fuzzed sparingly (CPU-bound services). */
+const SLOW_MS = 300;
 
 /** Recorded successful writes before `r` in the traffic, most recent last. */
-function prefixOf(r: Recorded, all: readonly Recorded[]): Recorded[] {
-  return all.filter((x) => x.index < r.index && x.method !== 'GET' && x.method !== 'HEAD' && isSuccess(x.status)).slice(-MAX_PREFIX);
+function writesBefore(r: Recorded, all: readonly Recorded[]): Recorded[] {
+  return all.filter((x) => x.index < r.index && x.method !== 'GET' && x.method !== 'HEAD' && isSuccess(x.status));
+}
+
+/**
+ * The recorded writes that produced what `r` refers to: those whose response mentions one of
+ * r's path segments (the POST that created row 16 before `DELETE /items/16`).
+ */
+function producersOf(r: Recorded, all: readonly Recorded[]): Recorded[] {
+  const segs = r.path.split('/').filter((s) => s.length > 0 && !/^[a-z]+$/i.test(s));
+  if (segs.length === 0) return [];
+  return writesBefore(r, all).filter((w) => {
+    const text = w.response?.toString('utf8') ?? '';
+    return segs.some((s) => new RegExp(`(^|[^\\w-])${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^\\w-]|$)`).test(text));
+  });
 }
 
 export async function runService(replayer: Replayer, route: string, items: readonly Recorded[], all: readonly Recorded[], m: number, dict: Dictionary): Promise<ServiceRuns> {
   const out: ServiceRuns = { originals: [], failedOriginals: [], fuzzedOk: 0, fuzzedFailed: 0 };
-  for (const r of items) {
+  for (const r of items.slice(0, MAX_ORIGINALS)) {
     let prefix: Recorded[] = [];
     let exec = await replayer.run(r);
     if (!isSuccess(exec.response.status)) {
-      prefix = prefixOf(r, all);
+      prefix = producersOf(r, all);
+      if (prefix.length) exec = await replayer.run(r, prefix);
+    }
+    if (!isSuccess(exec.response.status)) {
+      prefix = writesBefore(r, all).slice(-MAX_PREFIX);
       if (prefix.length) exec = await replayer.run(r, prefix);
     }
     if (!isSuccess(exec.response.status)) {
@@ -45,7 +66,8 @@ export async function runService(replayer: Replayer, route: string, items: reado
     }
     out.originals.push({ exec, params: paramsOf(r, route), prefix, variants: [] });
   }
-  for (const o of out.originals.slice(0, FUZZED_ORIGINALS)) {
+  const slow = out.originals.length > 0 && out.originals.reduce((a, o) => a + o.exec.ms, 0) / out.originals.length > SLOW_MS;
+  for (const o of out.originals.slice(0, slow ? 1 : FUZZED_ORIGINALS)) {
     if (o.params.length === 0) continue;
     for (let j = 1; j <= m; j++) {
       const changes = allAtOnce(o.params, j, dict);
@@ -57,8 +79,8 @@ export async function runService(replayer: Replayer, route: string, items: reado
         continue;
       }
       out.fuzzedFailed++;
-      if (changes.length === 1) continue;
-      for (const single of oneAtATime(o.params, j, dict)) {
+      if (changes.length === 1 || slow) continue;
+      for (const single of oneAtATime(o.params, j, dict).slice(0, MAX_SINGLE)) {
         const e1 = await replayer.run(withParams(o.exec.request, asValues(single)), o.prefix);
         if (isSuccess(e1.response.status)) {
           out.fuzzedOk++;

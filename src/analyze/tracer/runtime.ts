@@ -79,7 +79,7 @@ export class Runtime {
   /** The current execution when the caller runs on its behalf, else null. */
   inExec(): ExecTrace | null {
     const cur = this.cur;
-    if (!cur) return null;
+    if (cur === null) return null;
     const st = als.getStore();
     return st && st.id === cur.id ? cur : null;
   }
@@ -94,7 +94,7 @@ export class Runtime {
     return false;
   }
   v<T>(id: number, value: T): T {
-    if (this.vc[id]! >= VALUES_PER_STMT) return value;
+    if (this.cur === null || this.vc[id]! >= VALUES_PER_STMT) return value;
     if (this.inExec()) {
       this.vc[id]!++;
       this.rawValues.push([id, value]);
