@@ -64,6 +64,20 @@ function freePort() {
   });
 }
 
+/** Waits until a TCP port accepts connections (no HTTP request: it would be recorded). */
+async function waitPort(port, ms = 30000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`port ${port} did not open within ${ms / 1000} s`);
+}
+
 async function waitFor(url, ms = 30000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -103,7 +117,7 @@ for (const subject of subjects) {
     try {
       await waitFor(`http://127.0.0.1:${appPort}/`);
       const rec = start(process.execPath, [bin, 'record', '--target', `http://127.0.0.1:${appPort}`, '--port', String(proxyPort), '--workdir', workdir]);
-      await waitFor(`http://127.0.0.1:${proxyPort}/`);
+      await waitPort(proxyPort);
       await run(process.execPath, [path.join(appDir, 'scripts', 'client.js'), `http://127.0.0.1:${proxyPort}`], { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'] });
       await rec.stop();
     } finally {
