@@ -165,6 +165,28 @@ describe('generated tally: cloud + two edges on loopback', () => {
     expect(JSON.parse(body)).toEqual({ role: 'cloud' });
   });
 
+  it('brings a write made at the cloud to both edges, and keeps concurrent creates at two edges', async () => {
+    const atCloud = await json(`${cloudUrl}/notes`, { method: 'POST', body: { text: 'from the cloud' } });
+    expect(atCloud.status).toBe(201);
+    const [a, b] = await Promise.all([
+      json(`${edgeUrl[0]}/notes`, { method: 'POST', body: { text: 'concurrent at edge 1' } }),
+      json(`${edgeUrl[1]}/notes`, { method: 'POST', body: { text: 'concurrent at edge 2' } }),
+    ]);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect((a.body as { id: number }).id).not.toBe((b.body as { id: number }).id);
+    const wanted = ['from the cloud', 'concurrent at edge 1', 'concurrent at edge 2'];
+    for (const base of [edgeUrl[0]!, edgeUrl[1]!, cloudUrl]) {
+      await waitFor(`all three notes at ${base}`, async () => {
+        const texts = (await notesOf(base)).map((n) => n.text);
+        return wanted.every((w) => texts.includes(w)) ? true : undefined;
+      }, 2_000);
+    }
+    // All replicas end with the same table.
+    const tables = await Promise.all([edgeUrl[0]!, edgeUrl[1]!, cloudUrl].map(notesOf));
+    expect(tables[1]).toEqual(tables[0]);
+    expect(tables[2]).toEqual(tables[0]);
+  });
+
   it('answers 502 naming the cloud when the cloud is down', async () => {
     stop(children[0]!);
     await waitFor('the cloud to stop', async () => ((await json(`${cloudUrl}/__edgstr/health`).then(() => false, () => true)) ? true : undefined), 10_000);
