@@ -3,6 +3,7 @@
  * reader, so both produce the same shape: full headers, queryString, postData, content (decoded
  * from Content-Encoding; text when it is text, base64 otherwise), timings and `_edgstr*` fields.
  */
+import { isUtf8 } from 'node:buffer';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import type { Cookie, Entry, Header, PostData, QueryString } from 'har-format';
 
@@ -233,14 +234,9 @@ export function isTextType(mimeType: string): boolean {
   return TEXT_TYPE.test(mimeType.trim());
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** The bytes as a string when they are valid UTF-8 without NUL bytes; undefined otherwise. */
 function asUtf8(data: Buffer): string | undefined {
-  if (data.includes(0)) return undefined;
-  try {
-    return utf8.decode(data);
-  } catch {
-    return undefined;
-  }
+  // buffer.isUtf8 validates in C++ without building a string; toString then takes the fast path.
+  if (data.includes(0) || !isUtf8(data)) return undefined;
+  return data.toString('utf8');
 }

@@ -57,24 +57,49 @@ export class HarWriter {
     return this.entries;
   }
 
-  /** Queues one entry; resolves when it is on disk. Appends are serialized in call order. */
+  /**
+   * Queues one entry; resolves when it is on disk. Appends keep call order; entries queued while
+   * a write is in flight go out together in the next single positional write.
+   */
   append(entry: EdgstrEntry): Promise<void> {
     if (this.closed) return Promise.reject(new Error('HAR writer is closed'));
     const json = JSON.stringify(entry);
-    const next = this.chain.then(async () => {
-      if (this.failure !== undefined) throw this.failure;
-      const buf = Buffer.from(`${this.entries === 0 ? '' : ','}${json}${TAIL}`);
-      try {
-        await writeFully(this.fh, buf, this.end);
-      } catch (err) {
-        this.failure = err;
-        throw err;
-      }
-      this.end += buf.length - TAIL.length;
-      this.entries++;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ json, resolve, reject });
+      if (!this.writing) this.chain = this.drain();
     });
-    this.chain = next.catch(() => undefined);
-    return next;
+  }
+
+  private queue: { json: string; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private writing = false;
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        if (this.failure !== undefined) {
+          for (const b of batch) b.reject(this.failure);
+          continue;
+        }
+        const parts: string[] = [];
+        batch.forEach((b, i) => parts.push(this.entries + i === 0 ? b.json : `,${b.json}`));
+        const buf = Buffer.from(`${parts.join('')}${TAIL}`);
+        try {
+          await writeFully(this.fh, buf, this.end);
+        } catch (err) {
+          this.failure = err;
+          for (const b of batch) b.reject(err);
+          continue;
+        }
+        this.end += buf.length - TAIL.length;
+        this.entries += batch.length;
+        for (const b of batch) b.resolve();
+      }
+    } finally {
+      this.writing = false;
+    }
   }
 
   /** Waits for queued appends, syncs and closes the file. */

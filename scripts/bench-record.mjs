@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Benchmark of the recording proxy (edgstr record) against talking to the server directly.
+//   node scripts/bench-record.mjs [--seconds 5] [--clients 20] [--exchanges 10000]
+// Needs `npm run build` first (uses dist/). Server, recorder and load generator run in separate
+// processes so they do not share one event loop. Prints a Markdown report on stdout.
+//  1. throughput + p50/p99 latency, 20 concurrent keep-alive clients, 1 KB and 1 MB responses,
+//     direct vs through the recorder (1 MB runs a fixed number of requests: the HAR grows 1 MB each);
+//  2. per-exchange cost from exchange 1 to 10,000: sequential requests through the recorder,
+//     mean latency per block of 1,000, and the HAR append time alone (HarWriter) per block.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const self = fileURLToPath(import.meta.url);
+const dist = new URL('../dist/record/', import.meta.url);
+const [role, ...rest] = process.argv.slice(2);
+
+if (role === 'server') {
+  const size = Number(rest[0]);
+  const body = Buffer.alloc(size, 'x');
+  const srv = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  srv.keepAliveTimeout = 30_000;
+  srv.listen(0, '127.0.0.1', () => console.log(srv.address().port));
+} else if (role === 'bare') {
+  // http-proxy alone, configured as the recorder configures it, without recording: the ceiling.
+  const { default: httpProxy } = await import('http-proxy');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const proxy = httpProxy.createProxyServer({ target: rest[0], agent });
+  const srv = http.createServer((req, res) => proxy.web(req, res));
+  srv.listen(0, '127.0.0.1', () => console.log(srv.address().port));
+} else if (role === 'recorder') {
+  const { startRecorder } = await import(new URL('recorder.js', dist).href);
+  const rec = await startRecorder({ target: rest[0], port: 0, out: rest[1] });
+  console.log(rec.port);
+  process.on('SIGTERM', async () => {
+    await rec.close();
+    process.exit(0);
+  });
+} else {
+  await main();
+}
+
+function arg(name, def) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+}
+
+function child(args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    p.stdout.once('data', (d) => resolve({ port: Number(String(d).trim()), stop: () => new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); }) }));
+    p.once('error', reject);
+  });
+}
+
+function get(agent, port, path = '/') {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** `clients` keep-alive loops until `seconds` pass or `total` requests are done. */
+async function load(port, { clients, seconds, total }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const lat = [];
+  const end = performance.now() + seconds * 1000;
+  let issued = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while ((total ? issued < total : performance.now() < end)) {
+      issued++;
+      lat.push(await get(agent, port));
+    }
+  }));
+  const elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+  return { n: lat.length, rps: lat.length / elapsed, p50: q(0.5), p99: q(0.99) };
+}
+
+async function main() {
+  const seconds = arg('seconds', 5);
+  const clients = arg('clients', 20);
+  const exchanges = arg('exchanges', 10_000);
+  const dir = mkdtempSync(join(tmpdir(), 'edgstr-bench-'));
+  const out = [];
+  const say = (s) => out.push(s);
+  say(`# edgstr record benchmark\n`);
+  say(`node ${process.version}, ${cpus().length} CPUs, load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ${clients} keep-alive clients\n`);
+  say('| response | path | requests | req/s | p50 ms | p99 ms | added p50 | added p99 | proxy/direct throughput |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  try {
+    for (const [label, size, opts] of [['1 KB', 1024, { seconds }], ['1 MB', 1024 * 1024, { total: 300 }]]) {
+      const server = await child(['server', String(size)]);
+      const har = join(dir, `bench-${size}.har`);
+      const rec = await child(['recorder', `http://127.0.0.1:${server.port}`, har]);
+      const bare = await child(['bare', `http://127.0.0.1:${server.port}`]);
+      await load(server.port, { clients, total: 200 }); // warm-up
+      await load(rec.port, { clients, total: 200 });
+      await load(bare.port, { clients, total: 200 });
+      const direct = await load(server.port, { clients, ...opts });
+      const proxied = await load(rec.port, { clients, ...opts });
+      const plain = await load(bare.port, { clients, ...opts });
+      await rec.stop();
+      await bare.stop();
+      await server.stop();
+      const f = (x) => x.toFixed(2);
+      const d = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+      say(`| ${label} | direct | ${direct.n} | ${direct.rps.toFixed(0)} | ${f(direct.p50)} | ${f(direct.p99)} | | | |`);
+      say(`| ${label} | recorder | ${proxied.n} | ${proxied.rps.toFixed(0)} | ${f(proxied.p50)} | ${f(proxied.p99)} | ${d(proxied.p50 - direct.p50)} | ${d(proxied.p99 - direct.p99)} | ${(proxied.rps / direct.rps).toFixed(2)}x |`);
+      say(`| ${label} | http-proxy alone (no recording) | ${plain.n} | ${plain.rps.toFixed(0)} | ${f(plain.p50)} | ${f(plain.p99)} | ${d(plain.p50 - direct.p50)} | ${d(plain.p99 - direct.p99)} | ${(plain.rps / direct.rps).toFixed(2)}x |`);
+      say(`|  |  | HAR ${(statSync(har).size / 1e6).toFixed(1)} MB |  |  |  |  |  |  |`);
+      rmSync(har, { force: true });
+    }
+
+    say(`\n## Per-exchange cost, exchange 1 to ${exchanges}\n`);
+    const server = await child(['server', '1024']);
+    const har = join(dir, 'seq.har');
+    const rec = await child(['recorder', `http://127.0.0.1:${server.port}`, har]);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const block = exchanges / 10;
+    // JIT warm-up (recorded too): the blocks below are exchanges 501 to 500 + N of the file.
+    for (let i = 0; i < 500; i++) await get(agent, rec.port);
+    const blocks = [];
+    for (let b = 0; b < 10; b++) {
+      let sum = 0;
+      for (let i = 0; i < block; i++) sum += await get(agent, rec.port);
+      blocks.push(sum / block);
+    }
+    agent.destroy();
+    await rec.stop();
+    await server.stop();
+    const { HarWriter } = await import(new URL('har-writer.js', dist).href);
+    const wfile = join(dir, 'writer.har');
+    const writer = await HarWriter.open(wfile);
+    const entry = JSON.parse(JSON.stringify({ startedDateTime: new Date().toISOString(), time: 1, request: { method: 'GET', url: 'http://x/a', httpVersion: 'HTTP/1.1', headers: [], queryString: [], cookies: [], headersSize: -1, bodySize: 0 }, response: { status: 200, statusText: 'OK', httpVersion: 'HTTP/1.1', headers: [], cookies: [], content: { size: 1024, mimeType: 'text/plain', text: 'x'.repeat(1024) }, redirectURL: '', headersSize: -1, bodySize: 1024 }, cache: {}, timings: { send: 0, wait: 1, receive: 0 }, _edgstrSeq: 0 }));
+    const wblocks = [];
+    for (let b = 0; b < 10; b++) {
+      const t0 = performance.now();
+      for (let i = 0; i < block; i++) await writer.append({ ...entry, _edgstrSeq: b * block + i + 1 });
+      wblocks.push(((performance.now() - t0) / block) * 1000);
+    }
+    await writer.close();
+    say('| exchanges | mean latency through recorder (ms, sequential, 1 KB) | HAR append alone (µs) |');
+    say('| --- | --- | --- |');
+    blocks.forEach((ms, i) => say(`| ${i * block + 1}-${(i + 1) * block} (file entries ${500 + i * block + 1}-${500 + (i + 1) * block}) | ${ms.toFixed(3)} | ${wblocks[i].toFixed(1)} |`));
+    say(`\nlast/first block: latency ${(blocks[9] / blocks[0]).toFixed(2)}x, append ${(wblocks[9] / wblocks[0]).toFixed(2)}x; HAR ${(statSync(har).size / 1e6).toFixed(1)} MB`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(out.join('\n'));
+}
