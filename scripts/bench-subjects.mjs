@@ -82,7 +82,7 @@ async function waitFor(url, ms = 30000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     try {
-      await (await fetch(url)).arrayBuffer();
+      await (await fetch(url, { signal: AbortSignal.timeout(3000) })).arrayBuffer();
       return;
     } catch {}
     await new Promise((r) => setTimeout(r, 200));
