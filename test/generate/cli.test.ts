@@ -3,7 +3,7 @@
  * clear line, and nothing written.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,25 @@ function workdir(name: string): string {
   return dir;
 }
 
-describe('edgstr generate refusals', () => {
+describe('edgstr generate', () => {
+  it('writes both projects with their lockfiles and reports them with --json', async () => {
+    const wd = workdir('ok');
+    const out = join(scratch, 'ok-out');
+    const r = await edgstr(['generate', '--target', 'rpi', '--out', out, '--edges', '2', '--cloud-url', 'http://cloud.example:8080/ignored', '--workdir', wd, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { out: string; local: string[]; forwarded: string[]; warnings: string[] };
+    expect(result.out).toBe(out);
+    expect(result.forwarded).toEqual(['GET /whoami']);
+    expect(result.local).toHaveLength(6);
+    for (const side of ['edge', 'cloud']) expect(existsSync(join(out, side, 'package-lock.json')), side).toBe(true);
+    const config = JSON.parse(readFileSync(join(out, 'edge', 'config.json'), 'utf8')) as { cloudUrl: string; '//': string };
+    expect(config.cloudUrl).toBe('http://cloud.example:8080');
+    expect(config['//']).toContain('edgstr generate --target rpi --out');
+    expect(existsSync(join(out, 'edge', 'edges', 'edge-2.json'))).toBe(true);
+  }, 180_000);
+});
+
+describe.concurrent('edgstr generate refusals', () => {
   it('refuses a non-empty --out without --force', async () => {
     const wd = workdir('nonempty');
     const out = join(scratch, 'nonempty-out');
@@ -71,7 +89,7 @@ describe('edgstr generate refusals', () => {
     const out = join(scratch, 'corrupt-out');
     const r = await edgstr(['generate', '--target', 'node', '--out', out, '--workdir', wd]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/analysis\.json: analysis\.json is not valid JSON .*run `edgstr analyze` again/);
+    expect(r.stderr).toMatch(/analysis\.json: analysis\.json is not valid JSON .*run `edgstr analyze`/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
   });
