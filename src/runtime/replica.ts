@@ -9,7 +9,7 @@ import type { Health, LocalTx, Replica, ReplicaConfig } from './api.js';
 import type { CrdtAdapter } from './adapter.js';
 import { FileCrdt } from './file-crdt.js';
 import { JsonCrdt, type GlobalBinding } from './json-crdt.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage, type WireMessage } from './sync/messages.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage } from './sync/messages.js';
 import { PeerSync } from './sync/peer-sync.js';
 import { dialSocketIo, listenSocketIo } from './sync/socketio-transport.js';
 import type { Connection, Endpoint } from './sync/transport.js';
@@ -36,6 +36,7 @@ export class EdgstrReplica implements Replica {
   private json: JsonCrdt | null = null;
   private timer: NodeJS.Timeout | undefined;
   private flushQueued = false;
+  private ticks = 0;
   private closed = false;
   private lastSyncAt: string | null = null;
   private lastShared = new Map<string, A.Heads>();
@@ -191,12 +192,27 @@ export class EdgstrReplica implements Replica {
   private backgroundFlush(): void {
     if (this.flushQueued || this.closed) return;
     this.flushQueued = true;
+    const nudge = ++this.ticks % 10 === 0;
     this.mutex
-      .run(() => this.flushLocked())
+      .run(() => {
+        this.flushLocked();
+        // A change made while a sync message was in flight waits for the peer's answer; if
+        // that answer never comes (dropped, or it crossed our message), ask again now and then.
+        if (nudge) this.nudgePeers();
+      })
       .catch((err: unknown) => rlog.warn(`background flush failed: ${errorMessage(err)}`))
       .finally(() => {
         this.flushQueued = false;
       });
+  }
+
+  private nudgePeers(): void {
+    for (const [docId, a] of this.adapters) {
+      for (const p of this.peers) {
+        if (A.hasOurChanges(a.store.doc, p.state(docId))) p.setState(docId, A.initSyncState());
+        p.send(docId, a.store.doc);
+      }
+    }
   }
 
   /** Capture -> persist (fsync) -> drop captured log rows -> send. Caller holds the lock. */
@@ -245,9 +261,14 @@ export class EdgstrReplica implements Replica {
         rlog.warn(`${this.config.nodeId}: refused a sync message from ${connection.remoteId}: ${msg}`);
         return;
       }
-      this.mutex
-        .run(() => this.handle(peer, msg))
-        .catch((err: unknown) => rlog.warn(`sync message from ${connection.remoteId} failed: ${errorMessage(err)}`));
+      // Messages that queue up while the replica is busy are applied together: one SQL
+      // transaction, one fsync and one reply per document instead of one per message.
+      peer.inbox.push(msg);
+      if (peer.inbox.length === 1) {
+        this.mutex
+          .run(() => this.drain(peer))
+          .catch((err: unknown) => rlog.warn(`sync message from ${connection.remoteId} failed: ${errorMessage(err)}`));
+      }
     });
     void this.mutex.run(() => {
       if (this.config.role === 'cloud') {
@@ -261,38 +282,49 @@ export class EdgstrReplica implements Replica {
     });
   }
 
-  private handle(peer: PeerSync, msg: WireMessage): void {
-    if (msg.type === 'hello') {
-      if (this.config.role === 'edge') this.hubHeads = msg.heads;
-      this.checkInitialSync();
-      return;
+  private drain(peer: PeerSync): void {
+    const batch = peer.inbox.splice(0);
+    const byDoc = new Map<string, Uint8Array[]>();
+    for (const msg of batch) {
+      if (msg.type === 'hello') {
+        if (this.config.role === 'edge') this.hubHeads = msg.heads;
+        continue;
+      }
+      let list = byDoc.get(msg.docId);
+      if (!list) byDoc.set(msg.docId, (list = []));
+      list.push(msg.data);
     }
-    const adapter = this.adapters.get(msg.docId);
+    for (const [docId, datas] of byDoc) this.receive(peer, docId, datas);
+    this.checkInitialSync();
+  }
+
+  private receive(peer: PeerSync, docId: string, datas: Uint8Array[]): void {
+    const adapter = this.adapters.get(docId);
     if (!adapter) {
-      this.refusedMessages++;
-      rlog.warn(`${this.config.nodeId}: sync message for unknown document ${msg.docId} from ${peer.connection.remoteId}`);
+      this.refusedMessages += datas.length;
+      rlog.warn(`${this.config.nodeId}: sync message for unknown document ${docId} from ${peer.connection.remoteId}`);
       return;
     }
-    let next = peer.state(msg.docId);
-    let after;
-    try {
-      after = adapter.receive((doc) => {
-        const [d, s] = A.receiveSyncMessage(doc, peer.state(msg.docId), msg.data);
-        next = s;
-        return d;
-      }, !this.initializing);
-    } catch (err: unknown) {
-      this.refusedMessages++;
-      rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${peer.connection.remoteId}: ${errorMessage(err)}`);
-      return;
-    }
-    peer.setState(msg.docId, next);
+    let state = peer.state(docId);
+    const after = adapter.receive((start) => {
+      let doc = start;
+      for (const data of datas) {
+        try {
+          [doc, state] = A.receiveSyncMessage(doc, state, data);
+        } catch (err: unknown) {
+          // Automerge refused it: the document and sync state stay as they were.
+          this.refusedMessages++;
+          rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${peer.connection.remoteId}: ${errorMessage(err)}`);
+        }
+      }
+      return doc;
+    }, !this.initializing);
+    peer.setState(docId, state);
     this.lastSyncAt = new Date().toISOString();
     adapter.store.persist();
     after?.();
     // Reply to the sender and relay to everyone else.
-    this.broadcast(msg.docId);
-    this.checkInitialSync();
+    this.broadcast(docId);
   }
 
   private waitForInitialSync(timeoutMs: number): Promise<boolean> {

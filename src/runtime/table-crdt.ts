@@ -46,6 +46,9 @@ export class TableCrdt implements CrdtAdapter {
     // Remote rows arrive in bucket order, not in the order their foreign keys need; they were
     // valid where they were written. Cascades of a remote delete arrive as their own changes.
     this.db.pragma('foreign_keys = OFF');
+    // NORMAL (WAL) survives a process crash; what a power loss could drop from this connection
+    // (applied remote rows, log deletions) is redone from the fsynced document at start-up.
+    this.db.pragma('synchronous = NORMAL');
     installControlTables(this.db);
     for (const name of [...config.tables].sort()) {
       let info = readTableInfo(this.db, name);

@@ -109,7 +109,7 @@ describe('replica: cloud hub + two edges over socket.io', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(rows(cluster.cloud, "SELECT * FROM notes WHERE title = 'failed request'")).toEqual([]);
     expect(readFile(cluster.cloud, 'data/uploads/failed.txt')).toBeNull();
-    expect(e1.replica.health().pendingChanges).toBe(0);
+    await waitFor(() => e1.replica.health().pendingChanges === 0, 3000, 'nothing pending at edge 1');
   });
 
   it('refuses a peer with a wrong token: disconnected, receives nothing', async () => {

@@ -6,9 +6,12 @@
  */
 import * as A from '@automerge/automerge';
 import type { Connection } from './transport.js';
+import type { WireMessage } from './messages.js';
 
 export class PeerSync {
   private readonly states = new Map<string, A.SyncState>();
+  /** Validated messages waiting for the replica's lock. */
+  readonly inbox: WireMessage[] = [];
 
   constructor(readonly connection: Connection) {}
 

@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// Measures the edgstr runtime's sync on loopback (issue 4 goals): sync bytes per row write,
+// commit latency, time to converge after 1,000 writes, edge RSS with 10,000 replicated rows.
+// The cloud runs in a child process (its own RSS), the edge in this one.
+//
+//   npm run build && node scripts/bench-sync.mjs [--writes 1000] [--rows 10000] [--json]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const runtime = await import(join(here, '..', 'dist', 'runtime', 'index.js'));
+const SECRET = 'bench-secret';
+const SCHEMA = 'CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, body TEXT)';
+process.env.EDGSTR_QUIET = '1';
+
+function arg(name, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+function makeDb(file) {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec(SCHEMA);
+  return db;
+}
+
+function config(role, dir, extra = {}) {
+  return {
+    role, nodeId: role === 'cloud' ? 'cloud' : 'edge-1', secret: SECRET, dataDir: join(dir, 'data'),
+    rangeIndex: role === 'cloud' ? 0 : 1, tables: [{ file: join(dir, 'app.db'), tables: ['notes'] }],
+    files: { root: dir, paths: [] }, globals: [], ...extra,
+  };
+}
+
+/** Cloud process: the app's HTTP server with the hub, plus /count and /bulk for the bench. */
+async function runCloud() {
+  const dir = mkdtempSync(join(tmpdir(), 'edgstr-bench-cloud-'));
+  const db = makeDb(join(dir, 'app.db'));
+  const replica = await runtime.startReplica(config('cloud', dir));
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/count') {
+      res.end(String(db.prepare('SELECT count(*) AS n FROM notes').get().n));
+    } else if (url.pathname === '/bulk') {
+      const n = Number(url.searchParams.get('n'));
+      const insert = db.prepare('INSERT INTO notes (title, body) VALUES (?, ?)');
+      db.transaction(() => { for (let i = 0; i < n; i++) insert.run(`bulk ${i}`, 'x'.repeat(100)); })();
+      res.end('ok');
+    } else if (url.pathname === '/rss') {
+      res.end(String(process.memoryUsage().rss));
+    } else res.end('app');
+  });
+  replica.attachHub(server);
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
+  process.on('SIGTERM', async () => {
+    await replica.close();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  });
+}
+
+/** Wraps a transport endpoint to count the bytes of sync messages in each direction. */
+function counting(endpoint, counts) {
+  return {
+    close: () => endpoint.close(),
+    onConnection(handler) {
+      endpoint.onConnection((c) => {
+        handler({
+          remoteId: c.remoteId,
+          send(m) { if (m.type === 'sync') { counts.sent += m.data.length; counts.sentMsgs++; } c.send(m); },
+          onMessage(h) { c.onMessage((raw) => { if (raw?.data?.length) { counts.received += raw.data.length; counts.receivedMsgs++; } h(raw); }); },
+          onClose: (h) => c.onClose(h),
+          close: () => c.close(),
+        });
+      });
+    },
+  };
+}
+
+const progress = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
+async function main() {
+  const writes = arg('writes', 1000);
+  const rows = arg('rows', 10000);
+  const cloud = spawn(process.execPath, [fileURLToPath(import.meta.url), '--cloud'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { port } = await new Promise((resolve) => cloud.stdout.once('data', (d) => resolve(JSON.parse(String(d)))));
+  const base = `http://127.0.0.1:${port}`;
+  const cloudCount = async () => Number(await (await fetch(`${base}/count`)).text());
+  const dir = mkdtempSync(join(tmpdir(), 'edgstr-bench-edge-'));
+  const app = makeDb(join(dir, 'app.db'));
+  const counts = { sent: 0, received: 0, sentMsgs: 0, receivedMsgs: 0 };
+  const edge = await runtime.startReplica(config('edge', dir, { initialSyncTimeoutMs: 0 }));
+  edge.attachTransport(counting(runtime.dialSocketIo(base, { secret: SECRET, nodeId: 'edge-1' }), counts));
+  progress('edge started');
+  while (edge.health().peers.length === 0) await sleep(20);
+  progress('connected');
+  await sleep(300);
+  const insert = app.prepare('INSERT INTO notes (title, body) VALUES (?, ?)');
+  const write = async (title) => {
+    const tx = await edge.begin();
+    insert.run(title, 'a body of about forty characters, fixed..');
+    await tx.commit();
+  };
+
+  // 1. Bytes per row write, one request at a time (each synced before the next).
+  const single = 100;
+  const before = { ...counts };
+  const latency = [];
+  for (let i = 0; i < single; i++) {
+    const t0 = performance.now();
+    await write(`single ${i}`);
+    latency.push(performance.now() - t0);
+    while ((await cloudCount()) < i + 1) await sleep(2);
+    if (i % 20 === 0) progress(`single ${i}`);
+  }
+  await sleep(300);
+  const perWrite = {
+    edgeToCloudBytes: (counts.sent - before.sent) / single,
+    cloudToEdgeBytes: (counts.received - before.received) / single,
+    messagesPerWrite: (counts.sentMsgs - before.sentMsgs + counts.receivedMsgs - before.receivedMsgs) / single,
+    commitP50ms: pct(latency, 0.5),
+    commitP95ms: pct(latency, 0.95),
+  };
+
+  // 2. Convergence after `writes` writes made back to back at the edge.
+  const t0 = performance.now();
+  for (let i = 0; i < writes; i++) {
+    await write(`burst ${i}`);
+    if (i % 200 === 0) progress(`burst ${i}`);
+  }
+  const writeDone = performance.now();
+  while ((await cloudCount()) < single + writes) await sleep(5);
+  const converged = performance.now();
+  const burst = {
+    writes,
+    writeMs: Math.round(writeDone - t0),
+    convergeAfterLastWriteMs: Math.round(converged - writeDone),
+    convergeTotalMs: Math.round(converged - t0),
+  };
+
+  // 3. RSS with `rows` replicated rows (cloud bulk insert, synced to the edge), idle and under load.
+  await fetch(`${base}/bulk?n=${rows}`);
+  const total = single + writes + rows;
+  const tBulk = performance.now();
+  while (app.prepare('SELECT count(*) AS n FROM notes').get().n < total) await sleep(20);
+  const bulkSyncMs = Math.round(performance.now() - tBulk);
+  global.gc?.();
+  await sleep(500);
+  const rssIdle = process.memoryUsage().rss;
+  let rssLoad = 0;
+  for (let i = 0; i < 500; i++) {
+    await write(`load ${i}`);
+    if (i % 50 === 0) rssLoad = Math.max(rssLoad, process.memoryUsage().rss);
+  }
+  const cloudRss = Number(await (await fetch(`${base}/rss`)).text());
+  const memory = { rows: total, bulkSyncMs, edgeRssIdleMB: +(rssIdle / 2 ** 20).toFixed(1),
+    edgeRssLoadMB: +(rssLoad / 2 ** 20).toFixed(1), cloudRssMB: +(cloudRss / 2 ** 20).toFixed(1) };
+
+  const result = { perWrite, burst, memory, node: process.version, when: new Date().toISOString() };
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    console.log(`sync per row write: edge->cloud ${perWrite.edgeToCloudBytes.toFixed(0)} B, cloud->edge ${perWrite.cloudToEdgeBytes.toFixed(0)} B, ${perWrite.messagesPerWrite.toFixed(1)} messages`);
+    console.log(`commit latency: p50 ${perWrite.commitP50ms.toFixed(1)} ms, p95 ${perWrite.commitP95ms.toFixed(1)} ms`);
+    console.log(`${writes} writes: written in ${burst.writeMs} ms, converged ${burst.convergeAfterLastWriteMs} ms after the last (${burst.convergeTotalMs} ms total)`);
+    console.log(`${total} rows: bulk of ${rows} synced to the edge in ${bulkSyncMs} ms; edge RSS idle ${memory.edgeRssIdleMB} MB, under load ${memory.edgeRssLoadMB} MB; cloud RSS ${memory.cloudRssMB} MB`);
+  }
+  await edge.close();
+  app.close();
+  cloud.kill('SIGTERM');
+  await new Promise((r) => cloud.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (process.argv.includes('--cloud')) await runCloud();
+else await main();
