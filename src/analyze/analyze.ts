@@ -11,14 +11,14 @@ import { serviceId } from '../model/service-id.js';
 import { readTraffic } from '../model/traffic.js';
 import { buildDictionary } from './fuzz/fuzz.js';
 import { instrumentSource } from './instrument/instrument-file.js';
-import { emptyProbeTable } from './instrument/probe-table.js';
+import { emptyProbeTable, type ProbeTable } from './instrument/probe-table.js';
 import { startApp } from './replay/app-process.js';
 import { Replayer } from './replay/replayer.js';
 import { paramsOf, toRecorded, isSuccess, type Recorded } from './replay/requests.js';
 import { runService, type ServiceRuns } from './replay/run-service.js';
 import { declaredRoutes } from './services/declared-routes.js';
 import { groupServices } from './services/group-services.js';
-import { entryOf, reachableFiles } from './services/module-graph.js';
+import { entryOf, reachableFiles, type SourceFile } from './services/module-graph.js';
 import { buildReport, type ServiceReport } from './report.js';
 import { writeArtefacts } from './write-artefacts.js';
 import type { CheckpointInfo } from './tracer/protocol.js';
@@ -61,6 +61,29 @@ function startCommand(appDir: string, given: string | undefined): string {
   return start;
 }
 
+export interface InstrumentedCopy {
+  copyRoot: string;
+  controlDir: string;
+  table: ProbeTable;
+  sources: SourceFile[];
+}
+
+/** Copies appDir into tmp/app with every source file instrumented; tmp/control for the tracer. */
+export function instrumentCopy(appDir: string, tmp: string): InstrumentedCopy {
+  const copyRoot = path.join(tmp, 'app');
+  const controlDir = path.join(tmp, 'control');
+  fs.mkdirSync(controlDir, { recursive: true });
+  const table = emptyProbeTable();
+  const sources: SourceFile[] = [];
+  copyApp(appDir, copyRoot, (file, code, sourceType) => {
+    sources.push({ file, code, sourceType });
+    if (file.split('/').some((s) => s === 'test' || s === 'tests' || s === '__tests__')) return code;
+    return instrumentSource(code, { file, sourceType, table });
+  });
+  fs.writeFileSync(path.join(controlDir, 'sizes.json'), JSON.stringify({ stmts: table.stmts.length, globals: table.globals.length, fields: table.fields.length }));
+  return { copyRoot, controlDir, table, sources };
+}
+
 export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const progress = opts.progress ?? (() => undefined);
   const timings: Record<string, number> = {};
@@ -80,19 +103,9 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
 
   // 1. copy + instrument
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-analyze-'));
-  const copyRoot = path.join(tmp, 'app');
-  const controlDir = path.join(tmp, 'control');
-  fs.mkdirSync(controlDir, { recursive: true });
-  const table = emptyProbeTable();
-  const sources: { file: string; code: string; sourceType: 'module' | 'script' }[] = [];
   try {
     progress('instrumenting');
-    copyApp(appDir, copyRoot, (file, code, sourceType) => {
-      sources.push({ file, code, sourceType });
-      if (file.split('/').some((s) => s === 'test' || s === 'tests' || s === '__tests__')) return code;
-      return instrumentSource(code, { file, sourceType, table });
-    });
-    fs.writeFileSync(path.join(controlDir, 'sizes.json'), JSON.stringify({ stmts: table.stmts.length, globals: table.globals.length, fields: table.fields.length }));
+    const { copyRoot, controlDir, table, sources } = instrumentCopy(appDir, tmp);
     lap('instrument');
 
     // 2. services

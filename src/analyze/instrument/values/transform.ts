@@ -24,9 +24,23 @@ function isRuntimeCall(node: t.Node): boolean {
   return t.isMemberExpression(c) && t.isIdentifier(c.object, { name: RT });
 }
 
-/** Values not worth logging: constants and code. */
+/**
+ * Arithmetic on numbers and indexed element reads: in hot loops they would dominate the cost of
+ * tracing, and a request parameter or a response body reaches the app through calls, names and
+ * property reads, not through `a * b` or `w[i]`.
+ */
+function isArithmetic(node: t.Node): boolean {
+  if (t.isBinaryExpression(node)) return node.operator !== '+' || !(t.isStringLiteral(node.left) || t.isStringLiteral(node.right) || t.isTemplateLiteral(node.left) || t.isTemplateLiteral(node.right));
+  if (t.isUnaryExpression(node)) return node.operator !== 'typeof' && node.operator !== 'delete';
+  if (t.isUpdateExpression(node)) return true;
+  if (t.isMemberExpression(node) && node.computed && !t.isStringLiteral(node.property)) return true;
+  return false;
+}
+
+/** Values not worth logging: constants, code, arithmetic. */
 function isBoring(node: t.Node): boolean {
   return (
+    isArithmetic(node) ||
     t.isLiteral(node) && !t.isTemplateLiteral(node) ||
     (t.isTemplateLiteral(node) && node.expressions.length === 0) ||
     t.isFunction(node) ||
