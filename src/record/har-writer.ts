@@ -9,6 +9,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { dirname, resolve } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { readTraffic } from '../model/traffic.js';
 import type { EdgstrEntry } from './har-entry.js';
 
 const TAIL = ']}}';
@@ -33,7 +34,8 @@ export class HarWriter {
    */
   static async open(file: string): Promise<HarWriter> {
     let entries = 0;
-    if (existsSync(file)) {
+    // An empty file (e.g. created with touch) holds no recording: start it afresh.
+    if (existsSync(file) && !(statSync(file).isFile() && statSync(file).size === 0)) {
       entries = prepareExisting(file);
     } else {
       checkWritableDir(file);
@@ -145,6 +147,13 @@ function prepareExisting(file: string): number {
   const log = isObject(doc) ? doc.log : undefined;
   if (!isObject(log) || !Array.isArray(log.entries)) {
     throw new UserError(`${file}: exists but is not valid HAR (no log.entries array); move it away or choose another --out path`);
+  }
+  // The full check readers will apply (readTraffic), so what we append to stays readable.
+  try {
+    readTraffic(file);
+  } catch (err) {
+    const why = err instanceof UserError ? err.message.replace(/^.*?HAR file is invalid at /, 'invalid at ').replace(/; record it again.*$/, '') : String(err);
+    throw new UserError(`${file}: exists but is not valid HAR (${why}); move it away or choose another --out path`);
   }
   const entries = log.entries as unknown[];
   const docKeys = Object.keys(doc as object);

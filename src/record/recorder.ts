@@ -124,6 +124,7 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
     const tHeaders = p.tHeaders ?? now;
     let error = p.error;
     if (error === undefined && p.proxyRes && !p.resEnded) error = 'the connection closed before the response was complete';
+    if (error === undefined && !p.proxyRes) error = 'the client closed the connection before the response';
     const status = p.proxyRes && p.error === undefined ? p.proxyRes.statusCode ?? 0 : 0;
     const entry = buildEntry(
       {

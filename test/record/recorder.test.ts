@@ -219,3 +219,17 @@ describe('recording proxy', () => {
     await expect(startRecorder({ target: 'not a url', port: 0, out: join(dir, 'p3.har') })).rejects.toThrow(/is not a URL/);
   });
 });
+
+describe('HAR file handling', () => {
+  it('refuses a JSON file with entries that readers would reject, and starts an empty file afresh', async () => {
+    const bad = join(dir, 'half.har');
+    writeFileSync(bad, JSON.stringify({ log: { entries: [{ request: {} }] } }));
+    await expect(startRecorder({ target: server.url, port: 0, out: bad })).rejects.toThrow(/half\.har: exists but is not valid HAR \(invalid at log\./);
+    const empty = join(dir, 'empty.har');
+    writeFileSync(empty, '');
+    const rec = await startRecorder({ target: server.url, port: 0, out: empty });
+    await (await fetch(`${rec.url}/echo/1`)).text();
+    expect((await rec.close()).totalEntries).toBe(1);
+    expect(readTraffic(empty).log.entries).toHaveLength(1);
+  });
+});
