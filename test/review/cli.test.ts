@@ -107,7 +107,7 @@ describe('edgstr review (CLI)', () => {
     writeFileSync(join(ws.workdir, 'analysis.json'), '{"schemaVersion": 1, "services": [');
     let r = await edgstr(['--accept', 'all']);
     expect(r.code).toBe(1);
-    expect(oneLine(r)).toMatch(/analysis\.json: analysis\.json is not valid JSON .*run `edgstr analyze` again/);
+    expect(oneLine(r)).toMatch(/analysis\.json: analysis\.json is not valid JSON .*run `edgstr analyze` to \(re\)write it/);
     writeFileSync(join(ws.workdir, 'analysis.json'), JSON.stringify({ schemaVersion: 1, app: { dir: 'app', start: 'x', port: 1 }, services: [{ id: 'GET /' }] }));
     r = await edgstr(['--accept', 'all']);
     expect(r.code).toBe(1);
