@@ -194,3 +194,18 @@ export function placeTables(tables: readonly string[], databases: readonly Snaps
   }
   return { placed: [...placed].map(([path, t]) => ({ path, tables: t })), warnings };
 }
+
+/**
+ * Replicated file paths as the runtime wants them: a path that is a directory of the app (some
+ * known file lies under it) ends in "/", and files under a replicated directory are not listed
+ * again. `known` holds the app-relative paths of the app's and the snapshot's files (the listed
+ * paths count too: `data/books` is a directory when `data/books/a.txt` is listed).
+ */
+export function normalizeFilePaths(paths: readonly string[], known: readonly string[]): string[] {
+  const asDir = (p: string): string => (p.endsWith('/') ? p : `${p}/`);
+  const all = [...known, ...paths];
+  const normalized = paths.map((p) => (!p.endsWith('/') && all.some((k) => k.startsWith(asDir(p))) ? asDir(p) : p));
+  const dirs = normalized.filter((p) => p.endsWith('/'));
+  const kept = normalized.filter((p) => !dirs.some((d) => p !== d && p.startsWith(d)));
+  return [...new Set(kept)].sort();
+}

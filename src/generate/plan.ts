@@ -9,6 +9,7 @@ import type { Decisions } from '../model/decisions.js';
 import {
   buildRoutes,
   headerContext,
+  normalizeFilePaths,
   placeTables,
   replicatedStateOf,
   type GenerateOptions,
@@ -90,7 +91,8 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
   );
   warnings.push(...transformed.warnings);
   const globals = state.globals.filter((g) => transformed.registeredIn.has(g));
-  const replicated = { tables: placed, files: state.files, globals };
+  const knownPaths = [...input.appFiles.map((f) => f.path), ...input.snapshotFiles.map((f) => f.path)];
+  const replicated = { tables: placed, files: normalizeFilePaths(state.files, knownPaths), globals };
 
   const files: FileSet = new Map();
   for (const side of ['edge', 'cloud'] as const) {
