@@ -43,6 +43,8 @@ export interface AnalyzeResult {
   services: ServiceReport[];
   timings: Record<string, number>;
   warnings: string[];
+  /** Peak RSS of the instrumented app process. */
+  appMaxRssKb: number;
 }
 
 export function tracerPath(): string {
@@ -128,6 +130,7 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     const runs = new Map<string, ServiceRuns>();
     let checkpoint: CheckpointInfo;
     let globalsSnapshot: Record<string, unknown> = {};
+    let appMaxRssKb = 0;
     try {
       checkpoint = await app.control<CheckpointInfo>('checkpoint', { snapshot: path.join(controlDir, 'sqlite') });
       lap('start');
@@ -137,6 +140,7 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
         runs.set(g.id, await runService(replayer, g.route, g.items, recorded, opts.fuzz, dict));
       }
       globalsSnapshot = await app.control<Record<string, unknown>>('globals');
+      appMaxRssKb = (await app.control<{ maxRssKb: number }>('stats')).maxRssKb;
       lap('replay');
     } catch (err: unknown) {
       if (err instanceof UserError) throw err;
@@ -162,7 +166,7 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       copyRoot,
     });
     lap('write');
-    return { analysisFile, services: report, timings, warnings };
+    return { analysisFile, services: report, timings, warnings, appMaxRssKb };
   } finally {
     if (!opts.keepTemp && !process.env.EDGSTR_KEEP_TEMP) fs.rmSync(tmp, { recursive: true, force: true });
     else progress(`kept ${tmp}`);

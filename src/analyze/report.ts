@@ -12,7 +12,7 @@ import { GlobalNames, serviceState, stateGlobals } from './state/service-state.j
 import type { CheckpointInfo, ExecTrace } from './tracer/protocol.js';
 
 export type ServiceReport = AnalyzedService & {
-  runs: { original: number; originalFailed: number; fuzzedOk: number; fuzzedFailed: number };
+  runs: { original: number; originalFailed: number; fuzzedOk: number; fuzzedFailed: number; msMedian: number | null };
   /** True when no fuzzed variant succeeded: entry/exit come from the original runs alone. */
   originalOnly: boolean;
   how: { entry: string; exit: string };
@@ -30,6 +30,12 @@ interface Input {
   warnings: string[];
 }
 
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.floor(s.length / 2)]! * 10) / 10;
+}
+
 export function buildReport(inp: Input): ServiceReport[] {
   const names = new GlobalNames(inp.table);
   const allTraces: ExecTrace[] = [];
@@ -43,7 +49,7 @@ export function buildReport(inp: Input): ServiceReport[] {
       id: g.id,
       method: g.method,
       route: g.route,
-      runs: { original: r.originals.length, originalFailed: r.failedOriginals.length, fuzzedOk: r.fuzzedOk, fuzzedFailed: r.fuzzedFailed },
+      runs: { original: r.originals.length, originalFailed: r.failedOriginals.length, fuzzedOk: r.fuzzedOk, fuzzedFailed: r.fuzzedFailed, msMedian: median(r.originals.map((o) => o.exec.ms)) },
       extracted: null,
       examples: r.originals.slice(0, 5).map((o) => ({ method: o.exec.request.method, path: o.exec.request.path, status: o.exec.response.status })),
     };

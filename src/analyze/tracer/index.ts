@@ -104,6 +104,8 @@ function install(controlDir: string, appRoot: string): void {
         }
         return out;
       }
+      case 'stats':
+        return { maxRssKb: process.resourceUsage().maxRSS };
       default:
         throw new Error(`unknown control action ${action}`);
     }
