@@ -3,7 +3,8 @@
 //   node scripts/bench-record.mjs [--seconds 5] [--clients 20] [--exchanges 10000]
 // Needs `npm run build` first (uses dist/). Server, recorder and load generator run in separate
 // processes so they do not share one event loop. Prints a Markdown report on stdout.
-//  1. throughput + p50/p99 latency, 20 concurrent keep-alive clients, 1 KB and 1 MB responses,
+//  1. throughput + p50/p99 latency, 20 concurrent keep-alive clients, 1 KB and 1 MB responses, in
+//     3 alternating rounds per path (median round reported),
 //     direct vs through the recorder (1 MB runs a fixed number of requests: the HAR grows 1 MB each);
 //  2. per-exchange cost from exchange 1 to 10,000: sequential requests through the recorder,
 //     mean latency per block of 1,000, and the HAR append time alone (HarWriter) per block.
@@ -22,7 +23,10 @@ const [role, ...rest] = process.argv.slice(2);
 if (role === 'server') {
   const size = Number(rest[0]);
   const body = Buffer.alloc(size, 'x');
+  let handled = 0;
+  reportOnExit(() => handled);
   const srv = http.createServer((req, res) => {
+    handled++;
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
@@ -36,7 +40,12 @@ if (role === 'server') {
   const { default: httpProxy } = await import('http-proxy');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const proxy = httpProxy.createProxyServer({ target: rest[0], agent });
-  const srv = http.createServer((req, res) => proxy.web(req, res));
+  let handled = 0;
+  reportOnExit(() => handled);
+  const srv = http.createServer((req, res) => {
+    handled++;
+    proxy.web(req, res);
+  });
   srv.listen(0, '127.0.0.1', () => console.log(srv.address().port));
 } else if (role === 'recorder') {
   const { startRecorder } = await import(new URL('recorder.js', dist).href);
@@ -44,10 +53,24 @@ if (role === 'server') {
   console.log(rec.port);
   process.on('SIGTERM', async () => {
     await rec.close();
+    console.log(JSON.stringify({ cpuMicros: cpuMicros(), handled: rec.count }));
     process.exit(0);
   });
 } else {
   await main();
+}
+
+function cpuMicros() {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** On SIGTERM, prints {cpuMicros, handled} as the child's last stdout line, then exits. */
+function reportOnExit(count) {
+  process.on('SIGTERM', () => {
+    console.log(JSON.stringify({ cpuMicros: cpuMicros(), handled: count() }));
+    process.exit(0);
+  });
 }
 
 function arg(name, def) {
@@ -58,7 +81,14 @@ function arg(name, def) {
 function child(args) {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    p.stdout.once('data', (d) => resolve({ port: Number(String(d).trim()), stop: () => new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); }) }));
+    let text = '';
+    p.stdout.on('data', (d) => (text += d));
+    // stop() resolves to the child's {cpuMicros, handled} report.
+    const stop = () => new Promise((r) => {
+      p.once('exit', () => r(JSON.parse(text.trim().split('\n').at(-1))));
+      p.kill('SIGTERM');
+    });
+    p.stdout.once('data', (d) => resolve({ port: Number(String(d).trim().split('\n')[0]), stop }));
     p.once('error', reject);
   });
 }
@@ -67,8 +97,11 @@ function get(agent, port, path = '/') {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`status ${res.statusCode}`))));
+      let text = '';
+      res.on('data', (c) => {
+        if (res.statusCode !== 200) text += c;
+      });
+      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`status ${res.statusCode}: ${text.slice(0, 300)}`))));
     });
     req.on('error', reject);
   });
@@ -81,17 +114,25 @@ async function load(port, { clients, seconds, total }) {
   const end = performance.now() + seconds * 1000;
   let issued = 0;
   const t0 = performance.now();
+  let errors = 0;
+  let firstError;
   await Promise.all(Array.from({ length: clients }, async () => {
     while ((total ? issued < total : performance.now() < end)) {
       issued++;
-      lat.push(await get(agent, port));
+      try {
+        lat.push(await get(agent, port));
+      } catch (err) {
+        errors++;
+        firstError ??= err.message;
+      }
     }
   }));
   const elapsed = (performance.now() - t0) / 1000;
   agent.destroy();
   lat.sort((a, b) => a - b);
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { n: lat.length, rps: lat.length / elapsed, p50: q(0.5), p99: q(0.99) };
+  if (errors) process.stderr.write(`${errors} failed requests on port ${port}, first: ${firstError}\n`);
+  return { n: lat.length, errors, rps: lat.length / elapsed, p50: q(0.5), p99: q(0.99) };
 }
 
 async function main() {
@@ -101,12 +142,13 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'edgstr-bench-'));
   const out = [];
   const say = (s) => out.push(s);
+  const cpuRows = [];
   say(`# edgstr record benchmark\n`);
   say(`node ${process.version}, ${cpus().length} CPUs, load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ${clients} keep-alive clients\n`);
-  say('| response | path | requests | req/s | p50 ms | p99 ms | added p50 | added p99 | proxy/direct throughput |');
+  say('| response | path | requests (all rounds) | req/s (median round) | p50 ms | p99 ms | added p50 | added p99 | proxy/direct throughput |');
   say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   try {
-    for (const [label, size, opts] of [['1 KB', 1024, { seconds }], ['1 MB', 1024 * 1024, { total: 300 }]]) {
+    for (const [label, size, opts] of [['1 KB', 1024, { seconds: seconds * 3 }], ['1 MB', 1024 * 1024, { total: 300 }]]) {
       const server = await child(['server', String(size)]);
       const har = join(dir, `bench-${size}.har`);
       const rec = await child(['recorder', `http://127.0.0.1:${server.port}`, har]);
@@ -114,12 +156,23 @@ async function main() {
       await load(server.port, { clients, total: 200 }); // warm-up
       await load(rec.port, { clients, total: 200 });
       await load(bare.port, { clients, total: 200 });
-      const direct = await load(server.port, { clients, ...opts });
-      const proxied = await load(rec.port, { clients, ...opts });
-      const plain = await load(bare.port, { clients, ...opts });
-      await rec.stop();
-      await bare.stop();
-      await server.stop();
+      // The machine's load varies: alternate the three paths over rounds and keep each one's median round.
+      const runs = { direct: [], proxied: [], plain: [] };
+      const rounds = 3;
+      const per = opts.total ? { total: Math.ceil(opts.total / rounds) } : { seconds: opts.seconds / rounds };
+      for (let r = 0; r < rounds; r++) {
+        runs.direct.push(await load(server.port, { clients, ...per }));
+        runs.proxied.push(await load(rec.port, { clients, ...per }));
+        runs.plain.push(await load(bare.port, { clients, ...per }));
+      }
+      const median = (xs) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)];
+      const total = (xs) => xs.reduce((n, x) => n + x.n, 0);
+      const direct = { ...median(runs.direct), n: total(runs.direct) };
+      const proxied = { ...median(runs.proxied), n: total(runs.proxied) };
+      const plain = { ...median(runs.plain), n: total(runs.plain) };
+      const cpu = { recorder: await rec.stop(), bare: await bare.stop(), server: await server.stop() };
+      const perEx = (c) => (c.cpuMicros / Math.max(1, c.handled)).toFixed(0);
+      cpuRows.push(`| ${label} | ${perEx(cpu.server)} | ${perEx(cpu.recorder)} | ${perEx(cpu.bare)} | ${(cpu.recorder.cpuMicros / cpu.recorder.handled / (cpu.server.cpuMicros / cpu.server.handled)).toFixed(2)}x |`);
       const f = (x) => x.toFixed(2);
       const d = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
       say(`| ${label} | direct | ${direct.n} | ${direct.rps.toFixed(0)} | ${f(direct.p50)} | ${f(direct.p99)} | | | |`);
@@ -129,6 +182,10 @@ async function main() {
       rmSync(har, { force: true });
     }
 
+    say('\nCPU time per exchange (user+system of each process over its lifetime, warm-up included; independent of how busy the machine is):\n');
+    say('| response | server (µs) | recorder (µs) | http-proxy alone (µs) | recorder / server |');
+    say('| --- | --- | --- | --- | --- |');
+    for (const r of cpuRows) say(r);
     say(`\n## Per-exchange cost, exchange 1 to ${exchanges}\n`);
     const server = await child(['server', '1024']);
     const har = join(dir, 'seq.har');

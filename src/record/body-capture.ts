@@ -34,6 +34,17 @@ export class BodyCapture {
     this.kept += part.length;
   }
 
+  /** More bytes arrived than were kept. */
+  get truncatedSoFar(): boolean {
+    return this.total > this.kept;
+  }
+
+  /** The bytes kept so far, without ending the capture (for replaying a request). */
+  peek(): Buffer {
+    if (this.fixed) return this.fixed.subarray(0, this.kept);
+    return Buffer.concat(this.chunks, this.kept);
+  }
+
   get size(): number {
     return this.total;
   }

@@ -4,6 +4,7 @@
  * entry per exchange. `startRecorder` is the library entry; the CLI and tests use it in-process.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import httpProxy from 'http-proxy';
 import { UserError } from '../cli/errors.js';
@@ -64,7 +65,10 @@ interface Pending {
   resEnded: boolean;
   error: string | undefined;
   serverIP: string | undefined;
+  retried: boolean;
 }
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** Parses and checks --target; a bad one is a UserError. */
 export function parseTarget(target: string): URL {
@@ -187,20 +191,32 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
       resEnded: false,
       error: undefined,
       serverIP: undefined,
+      retried: false,
     };
     inflight++;
     pending.set(req, p);
     if (opts.maxRequests !== undefined && started >= opts.maxRequests) res.shouldKeepAlive = false;
     res.once('close', () => finish(req, res, p));
-    proxy.web(req, res, {}, (err: Error) => {
-      p.error = `${(err as NodeJS.ErrnoException).code ?? 'error'}: ${err.message}`;
+    const onProxyError = (err: Error): void => {
+      // The target closed a kept-alive socket just as it was reused: nothing reached the server's
+      // handler, so an idempotent request is sent once more (its body replayed from the capture).
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ECONNRESET' && !p.retried && !res.headersSent && !p.proxyRes && IDEMPOTENT.has(req.method ?? '') && req.complete && !p.reqBody.truncatedSoFar) {
+        p.retried = true;
+        const replay = new PassThrough();
+        replay.end(p.reqBody.peek());
+        proxy.web(req, res, { buffer: replay }, onProxyError);
+        return;
+      }
+      p.error = `${code ?? 'error'}: ${err.message}`;
       if (!res.headersSent) {
         res.writeHead(502, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: `edgstr recorder: the target did not answer (${p.error})`, target: target.href }));
       } else {
         res.destroy();
       }
-    });
+    };
+    proxy.web(req, res, {}, onProxyError);
     // Attached after proxy.web piped the request, in the same tick: both see every chunk.
     req.on('data', (chunk: Buffer) => p.reqBody.push(chunk));
     req.once('end', () => {

@@ -233,3 +233,33 @@ describe('HAR file handling', () => {
     expect(readTraffic(empty).log.entries).toHaveLength(1);
   });
 });
+
+describe('upstream keep-alive reset', () => {
+  it('sends an idempotent request once more when the target resets a reused socket', async () => {
+    const perSocket = new WeakMap<object, number>();
+    const flaky = http.createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n === 2) return req.socket.destroy(); // as if the target closed the idle socket
+      req.resume();
+      req.on('end', () => res.end(`ok ${req.method}`));
+    });
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+    const out = join(dir, 'retry.har');
+    const rec = await startRecorder({ target: `http://127.0.0.1:${(flaky.address() as { port: number }).port}`, port: 0, out });
+    try {
+      const a = await fetch(`${rec.url}/a`);
+      expect(await a.text()).toBe('ok GET');
+      const b = await fetch(`${rec.url}/b`, { method: 'PUT', body: 'payload' });
+      expect(b.status).toBe(200);
+      expect(await b.text()).toBe('ok PUT');
+    } finally {
+      await rec.close();
+      flaky.closeAllConnections();
+      flaky.close();
+    }
+    const entries = readTraffic(out).log.entries;
+    expect(entries.map((e) => e.response.status)).toEqual([200, 200]);
+    expect(entries[1]!.request.postData?.text).toBe('payload');
+  });
+});
