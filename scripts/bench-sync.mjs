@@ -93,7 +93,17 @@ async function main() {
   const cloud = spawn(process.execPath, [fileURLToPath(import.meta.url), '--cloud'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const { port } = await new Promise((resolve) => cloud.stdout.once('data', (d) => resolve(JSON.parse(String(d)))));
   const base = `http://127.0.0.1:${port}`;
-  const cloudCount = async () => Number(await (await fetch(`${base}/count`)).text());
+  // Retry: an idle keep-alive socket closed by the server races with the next request.
+  const get = async (path) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await (await fetch(`${base}${path}`)).text();
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
+  };
+  const cloudCount = async () => Number(await get('/count'));
   const dir = mkdtempSync(join(tmpdir(), 'edgstr-bench-edge-'));
   const app = makeDb(join(dir, 'app.db'));
   const counts = { sent: 0, received: 0, sentMsgs: 0, receivedMsgs: 0 };
@@ -134,9 +144,10 @@ async function main() {
   const t0 = performance.now();
   for (let i = 0; i < writes; i++) {
     await write(`burst ${i}`);
-    if (i % 200 === 0) progress(`burst ${i}`);
+    if (i % 200 === 0) progress(`burst ${i} at ${Math.round(performance.now() - t0)} ms`);
   }
   const writeDone = performance.now();
+  progress('burst written');
   while ((await cloudCount()) < single + writes) await sleep(5);
   const converged = performance.now();
   const burst = {
@@ -147,7 +158,7 @@ async function main() {
   };
 
   // 3. RSS with `rows` replicated rows (cloud bulk insert, synced to the edge), idle and under load.
-  await fetch(`${base}/bulk?n=${rows}`);
+  await get(`/bulk?n=${rows}`);
   const total = single + writes + rows;
   const tBulk = performance.now();
   while (app.prepare('SELECT count(*) AS n FROM notes').get().n < total) await sleep(20);
@@ -155,12 +166,13 @@ async function main() {
   global.gc?.();
   await sleep(500);
   const rssIdle = process.memoryUsage().rss;
+  progress(`bulk synced in ${bulkSyncMs} ms`);
   let rssLoad = 0;
   for (let i = 0; i < 500; i++) {
     await write(`load ${i}`);
     if (i % 50 === 0) rssLoad = Math.max(rssLoad, process.memoryUsage().rss);
   }
-  const cloudRss = Number(await (await fetch(`${base}/rss`)).text());
+  const cloudRss = Number(await get('/rss'));
   const memory = { rows: total, bulkSyncMs, edgeRssIdleMB: +(rssIdle / 2 ** 20).toFixed(1),
     edgeRssLoadMB: +(rssLoad / 2 ** 20).toFixed(1), cloudRssMB: +(cloudRss / 2 ** 20).toFixed(1) };
 

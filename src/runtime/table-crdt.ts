@@ -191,25 +191,39 @@ export class TableCrdt implements CrdtAdapter {
       tbl: string;
       key: string;
     }[];
+    // Compare against the materialized document (plain objects, cheap) and only then write
+    // through Automerge's proxies (expensive): most of a capture's cost is in the proxies.
+    const work: { tbl: string; key: string; row: SqlRow | undefined; cols: string[] | null }[] = [];
+    for (const { tbl, key: rawKey } of keys) {
+      const info = this.tables.get(tbl);
+      if (!info) continue;
+      const key = canonicalKey(rawKey);
+      const row = this.readRow(info, key);
+      const existing = this.docRow(tbl, key);
+      if (!row) {
+        if (existing) work.push({ tbl, key, row, cols: null });
+      } else if (!existing) {
+        work.push({ tbl, key, row, cols: null });
+      } else {
+        const cols = info.columns.filter((c) => !sameValue(fromDocValue(existing[c]), row[c] ?? null));
+        if (cols.length > 0) work.push({ tbl, key, row, cols });
+      }
+    }
+    if (work.length === 0) return upTo;
     this.store.doc = A.change(this.store.doc, (d) => {
-      for (const { tbl, key: rawKey } of keys) {
-        const info = this.tables.get(tbl);
-        if (!info) continue;
-        const key = canonicalKey(rawKey);
-        const bucket = (d[tbl] as Record<string, Record<string, DocRow>>)[bucketOf(key)]!;
-        const row = this.readRow(info, key);
-        if (!row) {
-          if (key in bucket) delete bucket[key];
-          continue;
+      const buckets = new Map<string, Record<string, DocRow>>();
+      for (const { tbl, key, row, cols } of work) {
+        const name = bucketOf(key);
+        let bucket = buckets.get(`${tbl}\0${name}`);
+        if (!bucket) {
+          bucket = (d[tbl] as Record<string, Record<string, DocRow>>)[name]!;
+          buckets.set(`${tbl}\0${name}`, bucket);
         }
-        const existing = bucket[key];
-        if (!existing) {
-          bucket[key] = toDocRow(info, row);
-          continue;
-        }
-        for (const col of info.columns) {
-          const value = toDocValue(row[col] ?? null);
-          if (!sameValue(fromDocValue(existing[col]), row[col] ?? null)) existing[col] = value;
+        if (!row) delete bucket[key];
+        else if (!cols) bucket[key] = toDocRow(this.tables.get(tbl)!, row);
+        else {
+          const target = bucket[key]!;
+          for (const c of cols) target[c] = toDocValue(row[c] ?? null);
         }
       }
     });
