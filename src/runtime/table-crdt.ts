@@ -10,6 +10,7 @@
  */
 import * as A from '@automerge/automerge';
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
 import type { AfterPersist, CrdtAdapter } from './adapter.js';
 import { DocStore, genesisChanges, type DocRoot } from './doc-store.js';
 import {
@@ -40,7 +41,12 @@ export class TableCrdt implements CrdtAdapter {
   private readonly stmts = new Map<string, Database.Statement>();
 
   constructor(config: ReplicatedDatabase, dataDir: string, docId: string, private readonly rangeIndex: number) {
-    this.db = new Database(config.file, { timeout: 10_000 });
+    if (!existsSync(config.file)) {
+      // Opening would create an empty file, and an app that seeds its database only when the
+      // file is missing would then never seed it.
+      throw new Error(`replicated database ${config.file} does not exist: start from the snapshot (or let the app create it first)`);
+    }
+    this.db = new Database(config.file, { timeout: 10_000, fileMustExist: true });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 10000');
     // Remote rows arrive in bucket order, not in the order their foreign keys need; they were

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as A from '@automerge/automerge';
 import { TableCrdt } from '../../src/runtime/table-crdt.js';
@@ -40,6 +41,14 @@ describe('CRDT-Table', () => {
     expect(crdt.db.prepare('SELECT who FROM likes WHERE id = 1').get()).toEqual({ who: 'ann' });
     const idx = crdt.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'likes'").all();
     expect(idx).toEqual([{ name: 'likes_note' }]);
+  });
+
+  it('refuses a missing database file without creating it', () => {
+    const t = tempDir('missing');
+    cleanups.push(t.cleanup);
+    const file = `${t.dir}/nope.db`;
+    expect(() => new TableCrdt({ file, tables: TABLES }, `${t.dir}/data`, 'db', 0)).toThrow(/does not exist/);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('adds AUTOINCREMENT to column and table primary-key forms', () => {
