@@ -48,10 +48,11 @@ describe('edgstr generate', () => {
     expect(config.cloudUrl).toBe('http://cloud.example:8080');
     expect(config['//']).toContain('edgstr generate --target rpi --out');
     expect(existsSync(join(out, 'edge', 'edges', 'edge-2.json'))).toBe(true);
-  }, 180_000);
+  }, 300_000);
 });
 
-describe.concurrent('edgstr generate refusals', () => {
+// Each case spawns bin/edgstr (node startup + the CLI's imports): generous timeouts for loaded CI machines.
+describe.concurrent('edgstr generate refusals', { timeout: 180_000 }, () => {
   it('refuses a non-empty --out without --force', async () => {
     const wd = workdir('nonempty');
     const out = join(scratch, 'nonempty-out');

@@ -93,7 +93,7 @@ beforeAll(async () => {
     const port = await waitFor(`${name} to listen`, async () => /edgstr edge \S+ listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(logs.get(name)!.join(''))?.[1], 30_000);
     edgeUrl.push(`http://127.0.0.1:${port}`);
   }
-}, 240_000);
+}, 480_000);
 
 afterAll(() => {
   children.forEach(stop);
