@@ -33,9 +33,13 @@ check() {
 # also switched off so the link sees wire-sized packets and the pacing is smooth.
 shape() {
   bits=$(( $3 * 8 ))
+  # The bucket must hold what the link sends between two timer ticks, or htb cannot reach the
+  # rate (measured: 3000 bytes capped a 5 MB/s link at 1 MB/s). 20 ms of data, at least 3000 bytes.
+  burst=$(( $3 / 50 ))
+  [ "$burst" -ge 3000 ] || burst=3000
   ip -n "$1" link set dev "$2" gso_max_size 1500 2>/dev/null || true
   tc -n "$1" qdisc add dev "$2" root handle 1: htb default 10
-  tc -n "$1" class add dev "$2" parent 1: classid 1:10 htb rate "${bits}bit" ceil "${bits}bit" burst 3000 cburst 3000
+  tc -n "$1" class add dev "$2" parent 1: classid 1:10 htb rate "${bits}bit" ceil "${bits}bit" burst "$burst" cburst "$burst"
 }
 
 up() {
