@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { withCommonOptions } from '../command.js';
 import { UserError } from '../errors.js';
 import { resolveWorkdir, type CommonOptions } from '../options.js';
-import { readTraffic } from '../../model/traffic.js';
+import { isFailedEntry, readTraffic } from '../../model/traffic.js';
 import { log, printJson } from '../../util/log.js';
 import { writeJsonAtomic } from '../../util/atomic-write.js';
 import { describeSubject, toOpenApi } from '../../record/services/index.js';
@@ -26,6 +26,11 @@ export function registerServices(program: Command): void {
         throw new UserError(`--app ${flags.app}: no such directory; give the app's source directory`);
       }
       const har = readTraffic(traffic);
+      const total = har.log.entries.length;
+      // A recording where the target never answered has no service to show; saying "1 service" would hide that.
+      if (total > 0 && har.log.entries.every(isFailedEntry)) {
+        throw new UserError(`${traffic}: no successful exchange (all ${total} failed: the target did not answer); record again with \`edgstr record\` while the app is running`);
+      }
       const { services, skipped } = describeSubject(har, flags.app !== undefined ? { appDir: flags.app } : {});
       for (const f of skipped) log.warn(`${f}: could not be parsed; its routes are inferred from traffic`);
       if (flags.openapi) {
