@@ -86,6 +86,11 @@ export class Runtime {
 
   // ---- probes called by instrumented code (names are short: they are in every statement)
   S(id: number): boolean {
+    // between executions (start-up included) the flag short-cuts later hits; begin() clears it
+    if (this.cur === null) {
+      this.s[id] = 1;
+      return false;
+    }
     const cur = this.inExec();
     if (cur) {
       this.s[id] = 1;
@@ -102,6 +107,10 @@ export class Runtime {
     return value;
   }
   R(id: number): boolean {
+    if (this.cur === null) {
+      this.gr[id] = 1;
+      return false;
+    }
     const cur = this.inExec();
     if (cur) {
       this.gr[id] = 1;
