@@ -82,7 +82,7 @@ describe('replica restarts and outages', () => {
       initialSyncTimeoutMs: 5000, tables: [{ file: dbFile, tables: TABLES }], files: { root: join(t.dir, 'app'), paths: FILE_PATHS },
     });
     const child = spawn(process.execPath, [join('test/runtime/fixtures/edge-writer.mjs'), pathToFileURL(runtime).href, JSON.stringify(config)],
-      { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, EDGSTR_QUIET: '1' } });
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, EDGSTR_QUIET: '1' } });
     const acked: string[] = [];
     let buffer = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -92,7 +92,7 @@ describe('replica restarts and outages', () => {
       for (const l of lines) if (l.startsWith('ack ')) acked.push(l.slice(4));
     });
     try {
-      await waitFor(() => acked.length >= 15, 30_000, '15 acknowledged writes');
+      await waitFor(() => acked.length >= 10, 60_000, '10 acknowledged writes');
     } finally {
       child.kill('SIGKILL');
     }
@@ -106,5 +106,5 @@ describe('replica restarts and outages', () => {
       await restarted.close();
       t.cleanup();
     }
-  });
+  }, 120_000);
 });
