@@ -126,7 +126,11 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
 
     // 3. run
     progress('starting the app');
-    const app = await startApp({ cwd: copyRoot, command, tracer: tracerPath(), controlDir, timeoutMs: opts.startTimeoutMs ?? 30000 });
+    const app = await startApp({ cwd: copyRoot, command, tracer: tracerPath(), controlDir, timeoutMs: opts.startTimeoutMs ?? 30000 }).catch((err: unknown) => {
+      // point at the user's files, not at the work copy
+      if (err instanceof UserError) throw new UserError(err.message.split(copyRoot).join(appDir), { details: err.details?.split(copyRoot).join(appDir) });
+      throw err;
+    });
     const runs = new Map<string, ServiceRuns>();
     let checkpoint: CheckpointInfo;
     let globalsSnapshot: Record<string, unknown> = {};
