@@ -30,8 +30,12 @@ export const EXIT_INTERNAL = 2;
 /** Maps any thrown value to an exit code and the text to print on stderr. */
 export function describeError(err: unknown): { code: number; text: string } {
   if (err instanceof UserError) {
-    const first = `edgstr: ${err.message.split('\n')[0]}`;
-    return { code: EXIT_USER, text: err.details ? `${first}\n${err.details}` : first };
+    // Some stages put the app's output tail after a newline in the message itself: show it as the
+    // details (after the one-line message) instead of dropping it.
+    const [head = '', ...rest] = err.message.split('\n');
+    const first = `edgstr: ${head}`;
+    const details = err.details || rest.join('\n').trimEnd();
+    return { code: EXIT_USER, text: details ? `${first}\n${details}` : first };
   }
   const e = err instanceof Error ? err : new Error(String(err));
   const stack = process.env.EDGSTR_DEBUG ? `\n${e.stack ?? ''}` : '';

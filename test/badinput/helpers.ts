@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,9 @@ export function digestTree(dir: string): Record<string, string> {
 /** A copy of the committed good work directory (analysis.json, decisions.json, snapshot/, extracted/) plus traffic.har. */
 export function goodWorkdir(dest: string, har: string | null = 'good.har'): string {
   cpSync(join(fx, 'workdir'), dest, { recursive: true });
+  // The committed analysis.json names the app relative to the fixture; generate resolves it from the copy.
+  const analysis = join(dest, 'analysis.json');
+  writeFileSync(analysis, readFileSync(analysis, 'utf8').replace('"../apps/tiny"', JSON.stringify(join(fx, 'apps', 'tiny'))));
   if (har) cpSync(join(fx, 'har', har), join(dest, 'traffic.har'));
   return dest;
 }
