@@ -4,30 +4,48 @@
  */
 import { Command, CommanderError } from 'commander';
 import { describeError, EXIT_INTERNAL, EXIT_OK, EXIT_USER, QuietExit } from './errors.js';
-import { registerRecord } from './commands/record.js';
-import { registerServices } from './commands/services.js';
-import { registerAnalyze } from './commands/analyze.js';
-import { registerReview } from './commands/review.js';
-import { registerGenerate } from './commands/generate.js';
-import { registerVerify } from './commands/verify.js';
-import { registerBench } from './commands/bench.js';
+import type { Command as CommandType } from 'commander';
 
-export function buildProgram(): Command {
+type Register = (program: CommandType) => void;
+
+/**
+ * The commands, loaded lazily: a command pulls in its whole stage (Babel, Automerge, socket.io...),
+ * and loading all of them costs about a second of CPU per run; only the one asked for is loaded
+ * (all of them for `edgstr --help` or an unknown command).
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  record: async () => (await import('./commands/record.js')).registerRecord,
+  services: async () => (await import('./commands/services.js')).registerServices,
+  analyze: async () => (await import('./commands/analyze.js')).registerAnalyze,
+  review: async () => (await import('./commands/review.js')).registerReview,
+  generate: async () => (await import('./commands/generate.js')).registerGenerate,
+  verify: async () => (await import('./commands/verify.js')).registerVerify,
+  bench: async () => (await import('./commands/bench.js')).registerBench,
+};
+
+/** Builds the program with the commands `argv` needs (all of them when `only` is not one). */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('edgstr')
     .description('Turn a two-tier Node.js client-cloud web app into a client-edge-cloud app.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [registerRecord, registerServices, registerAnalyze, registerReview, registerGenerate, registerVerify, registerBench]) {
-    register(program);
-  }
+  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]!())(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  let program: Command;
+  try {
+    program = await buildProgram(argv[2]);
+  } catch (err) {
+    const { text } = describeError(err);
+    process.stderr.write(`${text}\n`);
+    return EXIT_INTERNAL;
+  }
   try {
     await program.parseAsync(argv);
     return EXIT_OK;
