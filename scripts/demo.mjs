@@ -80,6 +80,23 @@ function start(cmd, argv, opts = {}) {
   };
 }
 
+/** Waits until a TCP port accepts connections (no HTTP request, so nothing gets recorded). */
+async function waitForPort(port, ms = 30000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`port ${port} did not open within ${ms / 1000}s`);
+}
+
 async function waitFor(url, ms = 30000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -118,7 +135,7 @@ try {
   const app = start('npm', ['start', '--silent'], { cwd: appDir, env: { ...process.env, PORT: String(appPort) } });
   await waitFor(`http://127.0.0.1:${appPort}/`);
   const rec = start(process.execPath, [bin, 'record', '--target', `http://127.0.0.1:${appPort}`, '--port', String(proxyPort), '--workdir', workdir]);
-  await waitFor(`http://127.0.0.1:${proxyPort}/`);
+  await waitForPort(proxyPort);
   await run(process.execPath, [path.join(appDir, 'scripts', 'client.js'), `http://127.0.0.1:${proxyPort}`], { cwd: appDir });
   await rec.stop();
   await app.stop();
