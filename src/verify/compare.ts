@@ -78,9 +78,9 @@ export class IdMap {
     const a = String(actual);
     const fwd = this.forward.get(kind) ?? new Map<string, string>();
     const bwd = this.backward.get(kind) ?? new Map<string, string>();
-    const f = fwd.get(r);
+    const f = fwd.get(r) ?? this.get(kind, r);
     const b = bwd.get(a);
-    if (f !== undefined || b !== undefined) return f === a && b === r;
+    if (f !== undefined || b !== undefined) return f === a && (b === undefined || b === r);
     if (!learn) return false;
     fwd.set(r, a);
     bwd.set(a, r);
@@ -89,8 +89,30 @@ export class IdMap {
     return true;
   }
 
+  /**
+   * True when some kind already maps `recorded` to `actual`: the same thing reached under
+   * another name (`POST /detect` answers `{id}`, `GET /detections` lists it). Never learns.
+   */
+  knownPair(recorded: unknown, actual: unknown): boolean {
+    if (!isIdLike(recorded) || !isIdLike(actual)) return false;
+    for (const m of this.forward.values()) if (m.get(String(recorded)) === String(actual)) return true;
+    return false;
+  }
+
+  /**
+   * The renaming of `recorded` for things of `kind`; else from a related kind, one name being a
+   * prefix of the other (`POST /detect` created it, `/detections/5` reads it).
+   */
   get(kind: string, recorded: string): string | undefined {
-    return this.forward.get(kind)?.get(recorded);
+    const exact = this.forward.get(kind)?.get(recorded);
+    if (exact !== undefined) return exact;
+    for (const [k, m] of this.forward) {
+      if (Math.min(k.length, kind.length) >= 4 && (k.startsWith(kind) || kind.startsWith(k))) {
+        const v = m.get(recorded);
+        if (v !== undefined) return v;
+      }
+    }
+    return undefined;
   }
 
   get size(): number {
@@ -256,6 +278,7 @@ function lastKey(path: JsonPath): string {
 function renamed(ids: IdMap, path: JsonPath, e: unknown, a: unknown, learn: boolean, requestPath: string): boolean {
   const kind = kindOfField(lastKey(path), requestPath);
   if (kind && ids.agrees(kind, e, a, learn)) return true;
+  if (kind && ids.knownPair(e, a)) return true;
   if (typeof e === 'string' && typeof a === 'string') {
     const k = kindOfPath(requestPath);
     if (k && ids.rewriteText(k, e) === a) return true;

@@ -55,6 +55,11 @@ describe('verify/compare', () => {
     // an inconsistent renaming is a difference
     const clash = compareResponses({ status: 200, body: { id: 7 } }, { status: 200, body: { id: 8 } }, new Set(), ids, true, '/donuts');
     expect(clash.ok).toBe(false);
+    // the same thing listed under another collection name: a pair learned elsewhere is accepted
+    compareResponses({ status: 201, body: { id: 5 } }, { status: 201, body: { id: 1107296257 } }, new Set(), ids, true, '/detect');
+    const listed = compareResponses({ status: 200, body: { items: [{ id: 5 }] } }, { status: 200, body: { items: [{ id: 1107296257 }] } }, new Set(), ids, false, '/detections');
+    expect(listed.ok).toBe(true);
+    expect(ids.rewritePath('/detections/5')).toBe('/detections/1107296257');
     // a number that is not in an id field is never renamed
     const count = compareResponses({ status: 201, body: { stock: 7 } }, { status: 201, body: { stock: 8 } }, new Set(), ids, true, '/donuts');
     expect(count.ok).toBe(false);
