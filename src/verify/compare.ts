@@ -9,6 +9,8 @@
  *    them to later requests; a difference that agrees with the map is not a failure.
  */
 
+import { SLOT_SIZE, WINDOW_SIZE } from '../runtime/table-schema.js';
+
 /** A JSON path like `$.items[3].id`. Arrays use their index. */
 export type JsonPath = string;
 
@@ -68,6 +70,13 @@ export class IdMap {
   private readonly backward = new Map<string, Map<string, string>>();
 
   /**
+   * @param allocatedHere true for an id only a replica other than the original could have
+   *   generated (an edge's key range): such an id may teach a renaming from any answer, also
+   *   one to a read, because ids generated without being returned (child rows) show up there.
+   */
+  constructor(private readonly allocatedHere: (id: string) => boolean = () => false) {}
+
+  /**
    * True when `actual` is what `recorded` is called here, for things of `kind`. With `learn`, a
    * renaming not seen before is recorded (only answers to requests that create things should
    * teach the map); a renaming that contradicts what was learned is always false.
@@ -81,7 +90,7 @@ export class IdMap {
     const f = fwd.get(r) ?? this.get(kind, r);
     const b = bwd.get(a);
     if (f !== undefined || b !== undefined) return f === a && (b === undefined || b === r);
-    if (!learn) return false;
+    if (!learn && !(this.allocatedHere(a) && !this.allocatedHere(r))) return false;
     fwd.set(r, a);
     bwd.set(a, r);
     this.forward.set(kind, fwd);
@@ -135,13 +144,20 @@ export class IdMap {
       })
       .join('/');
     if (query !== null) {
-      const params = new URLSearchParams(query);
-      for (const [k, v] of [...params]) {
-        const kind = kindOfField(k, path);
-        const m = kind ? this.get(kind, v) : undefined;
-        if (m !== undefined) params.set(k, m);
-      }
-      out += `?${params.toString()}`;
+      // Pair by pair, leaving untouched pairs byte for byte as they were sent.
+      const pairs = query.split('&').map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq < 0) return pair;
+        const key = safeDecode(pair.slice(0, eq).replace(/\+/g, ' '));
+        // `shopId=4`, and also `recipes=5,4`: a key naming a collection, with a comma list.
+        const kind = kindOfField(key, path) ?? kindOfCollection(key);
+        if (!kind) return pair;
+        const parts = safeDecode(pair.slice(eq + 1).replace(/\+/g, ' ')).split(',');
+        const mapped = parts.map((part) => this.get(kind, part) ?? part);
+        if (mapped.every((m, i) => m === parts[i])) return pair;
+        return `${pair.slice(0, eq)}=${mapped.map(encodeURIComponent).join(',')}`;
+      });
+      out += `?${pairs.join('&')}`;
     }
     return out;
   }
@@ -161,11 +177,10 @@ export class IdMap {
     return value;
   }
 
-  /** Replaces the ids of `kind` that stand as words in a text ("donut 9 not found"). */
+  /** Replaces the ids of `kind` (or a related kind) that stand as words in a text ("donut 9 not found"). */
   rewriteText(kind: string, text: string): string {
-    const map = this.forward.get(kind);
-    if (!map || map.size === 0) return text;
-    return text.replace(/\b[0-9A-Za-z-]+\b/g, (w) => map.get(w) ?? w);
+    if (this.size === 0) return text;
+    return text.replace(/\b[0-9A-Za-z-]+\b/g, (w) => this.get(kind, w) ?? w);
   }
 }
 
@@ -217,6 +232,16 @@ function isIdLike(v: unknown): boolean {
   if (typeof v === 'number') return Number.isSafeInteger(v);
   if (typeof v !== 'string') return false;
   return /^\d+$/.test(v) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) || /^[0-9a-f]{12,}$/i.test(v);
+}
+
+/**
+ * An integer key in an edge's key slot (the runtime's key layout, src/runtime/README.md):
+ * only an edge generates those, the original app and the cloud never do.
+ */
+export function edgeAllocated(id: string): boolean {
+  if (!/^\d+$/.test(id)) return false;
+  const n = Number(id);
+  return Number.isSafeInteger(n) && Math.floor((n % WINDOW_SIZE) / SLOT_SIZE) !== 0;
 }
 
 export interface Difference {
@@ -274,11 +299,28 @@ function lastKey(path: JsonPath): string {
   return m ? m[1]! : '';
 }
 
+/** Container names that say nothing of what they hold (`{"items": [{"id": 4}]}`). */
+const GENERIC = /^(items|data|results?|rows|records|list|entries|values?|docs|hits|objects|payload|content)$/i;
+
+/**
+ * The kind of thing the id at `path` names: `$.boxes[2].id` → "box" (rows nested under a named
+ * collection), `$.items[0].id` or `$.id` → the request's collection, `$.shopId` → "shop".
+ */
+export function kindOfLeaf(path: JsonPath, requestPath: string): string | null {
+  const key = lastKey(path);
+  if (/^(id|_id|uuid|key)$/i.test(key)) {
+    const parent = /\.([A-Za-z][\w-]*)(?:\[\d+\])*\.[^.[\]]+$/.exec(path)?.[1];
+    if (parent && !GENERIC.test(parent)) return kindOfCollection(parent);
+  }
+  return kindOfField(key, requestPath);
+}
+
 /** A difference that is only a generated id renamed consistently (as a value, or inside a text). */
 function renamed(ids: IdMap, path: JsonPath, e: unknown, a: unknown, learn: boolean, requestPath: string): boolean {
-  const kind = kindOfField(lastKey(path), requestPath);
+  const kind = kindOfLeaf(path, requestPath);
   if (kind && ids.agrees(kind, e, a, learn)) return true;
-  if (kind && ids.knownPair(e, a)) return true;
+  // Under any key (`{"deleted": 6}`), the exact renaming already learned for 6 is that id.
+  if (ids.knownPair(e, a)) return true;
   if (typeof e === 'string' && typeof a === 'string') {
     const k = kindOfPath(requestPath);
     if (k && ids.rewriteText(k, e) === a) return true;

@@ -16,7 +16,7 @@ import { readAnalysis } from '../model/analysis.js';
 import { compileRoute } from '../model/service-id.js';
 import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
 import { UserError } from '../cli/errors.js';
-import { IdMap, compareResponses, volatilePaths, type Difference } from './compare.js';
+import { IdMap, compareResponses, edgeAllocated, volatilePaths, type Difference } from './compare.js';
 import { checkConvergence, type ConvergenceReport } from './converge.js';
 import { entryPath, recordedResponse, replayEntry } from './replay.js';
 import { ensureInstalled, readGenerated, startCloudOnly, startStack } from './stack.js';
@@ -103,7 +103,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     const requests: RequestResult[] = [];
     let convergence: ConvergenceReport;
     try {
-      const ids = new IdMap();
+      const ids = new IdMap(edgeAllocated);
       let previous = -1;
       for (const [i, e] of entries.entries()) {
         const k = i % stack.edges.length;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IdMap, compareResponses, leaves, parseBody, volatilePaths } from '../../src/verify/compare.js';
+import { IdMap, compareResponses, edgeAllocated, leaves, parseBody, volatilePaths } from '../../src/verify/compare.js';
 
 describe('verify/compare', () => {
   it('lists leaves with stable paths', () => {
@@ -63,6 +63,40 @@ describe('verify/compare', () => {
     // a number that is not in an id field is never renamed
     const count = compareResponses({ status: 201, body: { stock: 7 } }, { status: 201, body: { stock: 8 } }, new Set(), ids, true, '/donuts');
     expect(count.ok).toBe(false);
+  });
+
+  it('renames ids echoed under any key, in messages of a related kind, and in comma-listed query values', () => {
+    const ids = new IdMap();
+    // POST /predict creates prediction 6, which the edge calls 1107296257
+    expect(compareResponses({ status: 201, body: { id: 6 } }, { status: 201, body: { id: 1107296257 } }, new Set(), ids, true, '/predict').ok).toBe(true);
+    expect(ids.rewritePath('/predictions/6')).toBe('/predictions/1107296257');
+    const deleted = compareResponses({ status: 200, body: { deleted: 6 } }, { status: 200, body: { deleted: 1107296257 } }, new Set(), ids, false, '/predictions/1107296257');
+    expect(deleted.ok).toBe(true);
+    const gone = compareResponses({ status: 404, body: { error: 'no prediction 6' } }, { status: 404, body: { error: 'no prediction 1107296257' } }, new Set(), ids, false, '/predictions/1107296257');
+    expect(gone.ok).toBe(true);
+    // any other value under a non-id key is still a difference
+    expect(compareResponses({ status: 200, body: { deleted: 6 } }, { status: 200, body: { deleted: 7 } }, new Set(), ids, false, '/predictions/7').ok).toBe(false);
+    // `recipes=5,4`: a key naming a collection, with a comma list; other pairs stay byte for byte
+    compareResponses({ status: 201, body: { id: 5 } }, { status: 201, body: { id: 33554433 } }, new Set(), ids, true, '/api/recipes');
+    expect(ids.rewritePath('/api/shopping-list?recipes=5,4&q=a+b%20c')).toBe('/api/shopping-list?recipes=33554433,4&q=a+b%20c');
+    expect(ids.rewritePath('/api/shopping-list?page=5')).toBe('/api/shopping-list?page=5');
+  });
+
+  it('learns from a read an id only an edge could have generated (child rows never returned on create)', () => {
+    const ids = new IdMap(edgeAllocated);
+    const edgeBox = 2 ** 24 + 3; // slot 1 of window 0: edge 1's range
+    const read = compareResponses({ status: 200, body: { boxes: [{ id: 12 }] } }, { status: 200, body: { boxes: [{ id: edgeBox }] } }, new Set(), ids, false, '/detections/5');
+    expect(read.ok).toBe(true);
+    expect(ids.rewritePath('/boxes/12')).toBe(`/boxes/${edgeBox}`);
+    // an id in the cloud's slot (0) teaches nothing from a read
+    const cloud = compareResponses({ status: 200, body: { boxes: [{ id: 13 }] } }, { status: 200, body: { boxes: [{ id: 14 }] } }, new Set(), ids, false, '/detections/5');
+    expect(cloud.ok).toBe(false);
+    // and a learned pair still has to stay consistent
+    const clash = compareResponses({ status: 200, body: { boxes: [{ id: 12 }] } }, { status: 200, body: { boxes: [{ id: edgeBox + 1 }] } }, new Set(), ids, false, '/detections/5');
+    expect(clash.ok).toBe(false);
+    expect(edgeAllocated(String(2 ** 30 + 5))).toBe(false); // window 1, slot 0: the cloud
+    expect(edgeAllocated(String(2 ** 30 + 2 * 2 ** 24))).toBe(true);
+    expect(edgeAllocated('abc')).toBe(false);
   });
 
   it('does not treat free text as ids', () => {
