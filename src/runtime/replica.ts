@@ -10,7 +10,7 @@ import type { CrdtAdapter } from './adapter.js';
 import { FileCrdt } from './file-crdt.js';
 import { JsonCrdt, type GlobalBinding } from './json-crdt.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage } from './sync/messages.js';
-import { PeerSync } from './sync/peer-sync.js';
+import { PeerSync, type SyncTraffic } from './sync/peer-sync.js';
 import { dialSocketIo, listenSocketIo } from './sync/socketio-transport.js';
 import type { Connection, Endpoint } from './sync/transport.js';
 import { TableCrdt } from './table-crdt.js';
@@ -36,7 +36,6 @@ export class EdgstrReplica implements Replica {
   private json: JsonCrdt | null = null;
   private timer: NodeJS.Timeout | undefined;
   private flushQueued = false;
-  private ticks = 0;
   private closed = false;
   private lastSyncAt: string | null = null;
   private lastShared = new Map<string, A.Heads>();
@@ -46,6 +45,8 @@ export class EdgstrReplica implements Replica {
   private onInitialSync: (() => void) | null = null;
   /** Malformed messages refused so far (health and tests read it). */
   refusedMessages = 0;
+  /** Sync messages and bytes this replica sent (tests and the bench read it). */
+  readonly traffic: SyncTraffic = { messages: 0, bytes: 0 };
 
   constructor(readonly config: ReplicaConfig) {
     validateConfig(config);
@@ -163,9 +164,12 @@ export class EdgstrReplica implements Replica {
     let unconfirmed = 0;
     for (const [docId, a] of this.adapters) {
       let worst = 0;
-      const heads = [...this.peers].map((p) => p.sharedHeads(docId)).filter((h) => h !== undefined);
-      if (heads.length === 0 && this.lastShared.has(docId)) heads.push(this.lastShared.get(docId)!);
-      for (const h of heads) worst = Math.max(worst, A.getChangesSince(a.store.doc, h).length);
+      const doc = a.store.doc;
+      for (const p of this.peers) worst = Math.max(worst, p.unconfirmed(docId, doc));
+      if (this.peers.size === 0) {
+        const shared = this.lastShared.get(docId);
+        if (shared) worst = A.getChangesMetaSince(doc, shared).length;
+      }
       unconfirmed += worst;
     }
     const pending = [...this.adapters.values()].reduce((n, a) => n + a.pending(), 0);
@@ -192,27 +196,18 @@ export class EdgstrReplica implements Replica {
   private backgroundFlush(): void {
     if (this.flushQueued || this.closed) return;
     this.flushQueued = true;
-    const nudge = ++this.ticks % 10 === 0;
+    // No periodic re-sending: Automerge's sync protocol needs none on a reliable, ordered
+    // connection (socket.io), and every new connection starts from fresh sync states. Resetting
+    // a peer's state "now and then" made the hub and the edge renegotiate forever when idle and,
+    // worse, a state reset while converged is never answered by the peer (equal heads, nothing
+    // asked), so its shared heads stayed empty. A message that could not be applied drops the
+    // connection instead (see receive), which renegotiates from scratch.
     this.mutex
-      .run(() => {
-        this.flushLocked();
-        // A change made while a sync message was in flight waits for the peer's answer; if
-        // that answer never comes (dropped, or it crossed our message), ask again now and then.
-        if (nudge) this.nudgePeers();
-      })
+      .run(() => this.flushLocked())
       .catch((err: unknown) => rlog.warn(`background flush failed: ${errorMessage(err)}`))
       .finally(() => {
         this.flushQueued = false;
       });
-  }
-
-  private nudgePeers(): void {
-    for (const [docId, a] of this.adapters) {
-      for (const p of this.peers) {
-        if (A.hasOurChanges(a.store.doc, p.state(docId))) p.setState(docId, A.initSyncState());
-        p.send(docId, a.store.doc);
-      }
-    }
   }
 
   /** Capture -> persist (fsync) -> drop captured log rows -> send. Caller holds the lock. */
@@ -244,7 +239,7 @@ export class EdgstrReplica implements Replica {
       connection.close();
       return;
     }
-    const peer = new PeerSync(connection);
+    const peer = new PeerSync(connection, this.traffic);
     this.peers.add(peer);
     rlog.info(`${this.config.nodeId}: sync peer ${connection.remoteId} connected`);
     connection.onClose(() => {
@@ -267,7 +262,12 @@ export class EdgstrReplica implements Replica {
       if (peer.inbox.length === 1) {
         this.mutex
           .run(() => this.drain(peer))
-          .catch((err: unknown) => rlog.warn(`sync message from ${connection.remoteId} failed: ${errorMessage(err)}`));
+          .catch((err: unknown) => {
+            // The peer counts what it sent as delivered and never sends it again on this
+            // connection: drop it, so both sides start the sync over on a new one.
+            rlog.warn(`sync message from ${connection.remoteId} failed (${errorMessage(err)}): reconnecting`);
+            connection.close();
+          });
       }
     });
     void this.mutex.run(() => {
@@ -306,6 +306,7 @@ export class EdgstrReplica implements Replica {
       return;
     }
     let state = peer.state(docId);
+    const replies: Uint8Array[] = [];
     const after = adapter.receive((start) => {
       let doc = start;
       for (const data of datas) {
@@ -315,7 +316,15 @@ export class EdgstrReplica implements Replica {
           // Automerge refused it: the document and sync state stay as they were.
           this.refusedMessages++;
           rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${peer.connection.remoteId}: ${errorMessage(err)}`);
+          continue;
         }
+        // The protocol answers every message before reading the next one: a message without
+        // changes whose heads equal ours marks our heads as already sent, so answering only
+        // once after a batch could skip the acknowledgement of changes received earlier in
+        // the same batch, and the peer would count them as unconfirmed forever.
+        let reply: Uint8Array | null;
+        [state, reply] = A.generateSyncMessage(doc, state);
+        if (reply) replies.push(reply);
       }
       return doc;
     }, !this.initializing);
@@ -323,7 +332,8 @@ export class EdgstrReplica implements Replica {
     this.lastSyncAt = new Date().toISOString();
     adapter.store.persist();
     after?.();
-    // Reply to the sender and relay to everyone else.
+    // Answers go out once what they acknowledge is on disk; then relay to everyone else.
+    for (const reply of replies) peer.sendMessage(docId, reply);
     this.broadcast(docId);
   }
 

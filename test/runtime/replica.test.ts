@@ -164,4 +164,19 @@ describe('replica: cloud hub + two edges over socket.io', () => {
     expect(existsSync(join(cluster.cloud.root, 'data/other.txt'))).toBe(false);
     expect(FILE_PATHS).not.toContain('data/other.txt');
   });
+  it('stays quiet when idle and converged: pendingChanges 0 at every health sample, no sync traffic', async () => {
+    await waitFor(() => all().every((n) => n.replica.health().pendingChanges === 0), 5000, 'everything confirmed');
+    await waitFor(() => sum(cluster.edges[0]!) === sum(cluster.cloud) && sum(cluster.edges[1]!) === sum(cluster.cloud), 3000, 'identical checksums');
+    // Let the last acknowledgements land before counting.
+    await new Promise((r) => setTimeout(r, 300));
+    const sentBefore = all().map((n) => n.replica.traffic.messages);
+    const samples: number[][] = [];
+    // 2 s: many background flushes (every 30 ms here), and the old "nudge" (every 10th) many times.
+    for (let i = 0; i < 10; i++) {
+      samples.push(all().map((n) => n.replica.health().pendingChanges));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(samples).toEqual(Array.from({ length: 10 }, () => [0, 0, 0]));
+    expect(all().map((n) => n.replica.traffic.messages)).toEqual(sentBefore);
+  });
 });

@@ -8,12 +8,21 @@ import * as A from '@automerge/automerge';
 import type { Connection } from './transport.js';
 import type { WireMessage } from './messages.js';
 
+/** Sync traffic sent by a replica (tests and the bench read it). */
+export interface SyncTraffic {
+  messages: number;
+  bytes: number;
+}
+
 export class PeerSync {
   private readonly states = new Map<string, A.SyncState>();
   /** Validated messages waiting for the replica's lock. */
   readonly inbox: WireMessage[] = [];
 
-  constructor(readonly connection: Connection) {}
+  constructor(
+    readonly connection: Connection,
+    private readonly traffic: SyncTraffic = { messages: 0, bytes: 0 },
+  ) {}
 
   state(docId: string): A.SyncState {
     let s = this.states.get(docId);
@@ -29,7 +38,25 @@ export class PeerSync {
   send(docId: string, doc: A.Doc<unknown>): void {
     const [next, message] = A.generateSyncMessage(doc, this.state(docId));
     this.states.set(docId, next);
-    if (message) this.connection.send({ type: 'sync', docId, data: message });
+    if (message) this.sendMessage(docId, message);
+  }
+
+  /** Sends a sync message generated elsewhere (answers made while applying a batch). */
+  sendMessage(docId: string, message: Uint8Array): void {
+    this.traffic.messages++;
+    this.traffic.bytes += message.length;
+    this.connection.send({ type: 'sync', docId, data: message });
+  }
+
+  /**
+   * How many of our changes the peer is not known to have. `hasOurChanges` is Automerge's
+   * "the shared heads are our heads" (true once converged); otherwise count the changes after
+   * the shared heads (metadata only, no change bytes are copied).
+   */
+  unconfirmed(docId: string, doc: A.Doc<unknown>): number {
+    const state = this.state(docId);
+    if (A.hasOurChanges(doc, state)) return 0;
+    return A.getChangesMetaSince(doc, this.sharedHeads(docId) ?? []).length;
   }
 
   /** Heads both sides are known to have (for counting what the peer still lacks). */

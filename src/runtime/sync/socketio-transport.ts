@@ -18,25 +18,48 @@ const EVENT = 'edgstr';
 type AnySocket = Socket | ClientSocket;
 
 class SocketConnection implements Connection {
+  /**
+   * A dialer's socket object lives across reconnects, while each connect is a new Connection:
+   * everything this one registered is removed at its disconnect, so a later connection's
+   * messages never reach an old peer (each reconnect used to add one more message handler).
+   */
+  private live = true;
+  private readonly detach: (() => void)[] = [];
+
   constructor(
     readonly remoteId: string,
     private readonly socket: AnySocket,
-  ) {}
+  ) {
+    const ended = (): void => {
+      this.live = false;
+      // After this event's other listeners (the replica's onClose) have run.
+      queueMicrotask(() => {
+        for (const d of this.detach.splice(0)) d();
+      });
+    };
+    this.listen('disconnect', ended);
+  }
 
   send(message: WireMessage): void {
-    if (this.socket.connected) this.socket.emit(EVENT, message);
+    if (this.live && this.socket.connected) this.socket.emit(EVENT, message);
   }
 
   onMessage(handler: (raw: unknown) => void): void {
-    this.socket.on(EVENT, (raw: unknown) => handler(raw));
+    this.listen(EVENT, (raw: unknown) => handler(raw));
   }
 
   onClose(handler: () => void): void {
-    this.socket.on('disconnect', () => handler());
+    this.listen('disconnect', () => handler());
   }
 
   close(): void {
-    this.socket.disconnect();
+    if (this.live) this.socket.disconnect();
+  }
+
+  private listen(event: string, fn: (...args: never[]) => void): void {
+    const s = this.socket as unknown as { on(e: string, f: typeof fn): void; off(e: string, f: typeof fn): void };
+    s.on(event, fn);
+    this.detach.push(() => s.off(event, fn));
   }
 }
 
@@ -112,8 +135,9 @@ export function dialSocketIo(url: string, options: DialOptions): Endpoint {
   socket.on('connect', () => handlers.emit(new SocketConnection('cloud', socket)));
   socket.on('disconnect', (reason: string) => {
     // socket.io does not re-dial after the server closed the connection on purpose (e.g. the
-    // cloud shutting down for a restart); the edge must, so it catches up when it returns.
-    if (reason === 'io server disconnect' && !closed) {
+    // cloud shutting down for a restart), nor after the replica dropped it (a sync message it
+    // could not apply: a new connection starts the sync over); the edge must, so it catches up.
+    if ((reason === 'io server disconnect' || reason === 'io client disconnect') && !closed) {
       retry = setTimeout(() => socket.connect(), 500);
       retry.unref();
     }
