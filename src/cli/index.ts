@@ -3,6 +3,7 @@
  * function and prints the result; this file only wires them and maps errors to exit codes.
  */
 import { Command, CommanderError } from 'commander';
+import { handleInterrupts } from '../util/interrupt.js';
 import { describeError, EXIT_INTERNAL, EXIT_OK, EXIT_USER, QuietExit } from './errors.js';
 import type { Command as CommandType } from 'commander';
 
@@ -28,7 +29,8 @@ export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('edgstr')
     .description('Turn a two-tier Node.js client-cloud web app into a client-edge-cloud app.')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    // Flag errors are printed by main() as one line (DESIGN.md §3), not by commander.
+    .configureOutput({ outputError: () => undefined })
     .exitOverride();
   const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
   for (const name of names) (await COMMANDS[name]!())(program);
@@ -36,8 +38,24 @@ export async function buildProgram(only?: string): Promise<Command> {
   return program;
 }
 
+/**
+ * One line for a flag error commander found (unknown option, missing required option, bad
+ * value, unknown command), with where to look: `edgstr: error: required option '--out <dir>' not
+ * specified; see edgstr generate --help`.
+ */
+export function describeFlagError(err: CommanderError, command: string | undefined): string {
+  // commander puts its "(Did you mean --workdir?)" on a line of its own: keep it, on this one.
+  const message = err.message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').replace(/\.$/, '');
+  const help = command !== undefined && command in COMMANDS ? `edgstr ${command} --help` : 'edgstr --help';
+  return `edgstr: ${message}; see ${help}`;
+}
+
+/** Commands that handle SIGINT/SIGTERM themselves (record stops and keeps its HAR, exit 0). */
+const OWN_SIGNAL_HANDLING = new Set(['record']);
+
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  if (!OWN_SIGNAL_HANDLING.has(argv[2] ?? '')) handleInterrupts();
   let program: Command;
   try {
     program = await buildProgram(argv[2]);
@@ -53,7 +71,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version end with a CommanderError too, with exit code 0.
       if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
-      return err.exitCode === 0 ? EXIT_OK : EXIT_USER;
+      // `edgstr` alone: commander already printed the help on stderr.
+      if (err.code === 'commander.help') return EXIT_USER;
+      process.stderr.write(`${describeFlagError(err, argv[2])}\n`);
+      return EXIT_USER;
     }
     if (err instanceof QuietExit) return err.exitCode;
     const { code, text } = describeError(err);
