@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../cli/errors.js';
+import { removeOnInterrupt } from '../util/interrupt.js';
 import { serviceId } from '../model/service-id.js';
 import { readTraffic } from '../model/traffic.js';
 import { buildDictionary } from './fuzz/fuzz.js';
@@ -97,7 +98,9 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     t = now;
   };
   const appDir = path.resolve(opts.appDir);
-  if (!fs.existsSync(appDir) || !fs.statSync(appDir).isDirectory()) throw new UserError(`--app ${opts.appDir} is not a directory`);
+  if (!fs.existsSync(appDir) || !fs.statSync(appDir).isDirectory()) {
+    throw new UserError(`--app ${opts.appDir} is not a directory; give the app's root directory (the one with its package.json)`);
+  }
   const command = startCommand(appDir, opts.start);
   const har = readTraffic(opts.traffic);
   const recorded = har.log.entries.map((e, i) => toRecorded(e, i)).filter((r): r is Recorded => r !== null && isSuccess(r.status));
@@ -105,6 +108,8 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
 
   // 1. copy + instrument
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-analyze-'));
+  const keepTemp = Boolean(opts.keepTemp || process.env.EDGSTR_KEEP_TEMP);
+  const unregister = keepTemp ? () => undefined : removeOnInterrupt(tmp);
   try {
     progress('instrumenting');
     const { copyRoot, controlDir, table, sources } = instrumentCopy(appDir, tmp);
@@ -172,7 +177,8 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     lap('write');
     return { analysisFile, services: report, timings, warnings, appMaxRssKb };
   } finally {
-    if (!opts.keepTemp && !process.env.EDGSTR_KEEP_TEMP) fs.rmSync(tmp, { recursive: true, force: true });
+    if (!keepTemp) fs.rmSync(tmp, { recursive: true, force: true });
     else progress(`kept ${tmp}`);
+    unregister();
   }
 }

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../../cli/errors.js';
+import { killOnInterrupt } from '../../util/interrupt.js';
 import { CONTROL_PREFIX } from '../tracer/protocol.js';
 import { sendRequest } from './http-client.js';
 
@@ -28,6 +29,19 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
     });
   });
+}
+
+/**
+ * What to do about a `Cannot find module` in the app's output, which Node prints above a stack
+ * long enough to push it out of the tail shown (e.g. an app using MongoDB without its driver).
+ */
+export function missingModule(output: string): string {
+  const m = /Cannot find (?:module|package) '([^']+)'/.exec(output);
+  if (!m) return '';
+  const name = m[1]!;
+  if (name.startsWith('.') || path.isAbsolute(name)) return `: Cannot find module '${name}'; a file of the app is missing`;
+  const pkg = name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!;
+  return `: Cannot find module '${name}'; add ${pkg} to the app's dependencies and run npm install in it`;
 }
 
 export interface StartOptions {
@@ -54,6 +68,8 @@ export async function startApp(opts: StartOptions): Promise<AppProcess> {
       PATH: `${path.join(opts.cwd, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
     },
   });
+  // Its own process group (detached): Ctrl-C of edgstr stops the shell, the app and its children.
+  const unregister = killOnInterrupt(child.pid);
   let out = '';
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-20000);
@@ -83,6 +99,7 @@ export async function startApp(opts: StartOptions): Promise<AppProcess> {
       await exitP;
       clearTimeout(t);
     }
+    unregister();
   };
 
   const portFile = path.join(opts.controlDir, 'port');
@@ -90,7 +107,8 @@ export async function startApp(opts: StartOptions): Promise<AppProcess> {
   let appPort = 0;
   while (!appPort) {
     if (exited !== null) {
-      throw new UserError(`the app exited (code ${exited}) before it listened — its output ends with:\n${tail()}`, { details: '' });
+      unregister();
+      throw new UserError(`the app exited (code ${exited}) before it listened${missingModule(out)} — its output ends with:\n${tail()}`, { details: '' });
     }
     if (Date.now() > deadline) {
       await stop();
