@@ -13,6 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { freePort, startProject, type Started } from '../verify/processes.js';
 import { installGenerated } from '../generate/install.js';
+import { removeOnInterrupt } from '../util/interrupt.js';
 
 /** A started cloud or edge. */
 export interface Running {
@@ -48,6 +49,8 @@ export async function createProjectLauncher(opts: ProjectLauncherOptions): Promi
     }
   }
   const tmp = mkdtempSync(join(tmpdir(), 'edgstr-bench-'));
+  // Ctrl-C: the copies go; the clouds and edges (startProject) and npm ci are stopped first.
+  const unregister = removeOnInterrupt(tmp);
   const secret = randomBytes(16).toString('hex');
   const started = new Set<Started>();
   let runs = 0;
@@ -69,6 +72,7 @@ export async function createProjectLauncher(opts: ProjectLauncherOptions): Promi
     }
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
+    unregister();
     throw err;
   }
 
@@ -98,6 +102,7 @@ export async function createProjectLauncher(opts: ProjectLauncherOptions): Promi
       await Promise.all([...started].map((p) => p.stop()));
       started.clear();
       rmSync(tmp, { recursive: true, force: true });
+      unregister();
     },
   };
 }

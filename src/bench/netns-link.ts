@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onInterrupt } from '../util/interrupt.js';
 
 /** scripts/wan-netns.sh, found from src/bench or dist/bench alike (both two levels below the root). */
 export const WAN_NETNS_SCRIPT = fileURLToPath(new URL('../../scripts/wan-netns.sh', import.meta.url));
@@ -106,10 +107,16 @@ export async function startKernelLink(opts: { bytesPerSecond: number; targetHost
   if (up.status !== 0) throw new Error(`wan-netns.sh up failed: ${up.stderr.trim()}`);
   const dir = mkdtempSync(join(tmpdir(), 'edgstr-wan-'));
   const children: ChildProcess[] = [];
+  // Ctrl-C: the relays are stopped as children of edgstr; the namespaces and sockets go here.
+  const unregister = onInterrupt(`removed network namespaces ${name}-c/-s`, () => {
+    spawnSync('sh', [WAN_NETNS_SCRIPT, 'down', name]);
+    rmSync(dir, { recursive: true, force: true });
+  });
   const close = async (): Promise<void> => {
     await Promise.all(children.map(stopChild));
     spawnSync('sh', [WAN_NETNS_SCRIPT, 'down', name]);
     rmSync(dir, { recursive: true, force: true });
+    unregister();
   };
   try {
     const a = join(dir, 'a.sock');

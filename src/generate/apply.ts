@@ -8,6 +8,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '../cli/errors.js';
+import { removeOnInterrupt } from '../util/interrupt.js';
 import type { FileSet } from './plan.js';
 
 const run = promisify(execFile);
@@ -56,6 +57,9 @@ export async function applyFileSet(out: string, files: FileSet, options: { force
   mkdirSync(dirname(out), { recursive: true });
   const temp = join(dirname(out), `.${basename(out)}.edgstr-${process.pid}.tmp`);
   rmSync(temp, { recursive: true, force: true });
+  // Ctrl-C while npm resolves the lockfiles: the temp dir goes (npm is stopped as our child);
+  // the renames below are synchronous, so no signal lands between them.
+  const unregister = removeOnInterrupt(temp);
   try {
     writeFileSet(temp, files);
     if (options.lockfiles) await Promise.all(options.projects.map((project) => writeLockfile(join(temp, project))));
@@ -70,5 +74,7 @@ export async function applyFileSet(out: string, files: FileSet, options: { force
   } catch (err: unknown) {
     rmSync(temp, { recursive: true, force: true });
     throw err;
+  } finally {
+    unregister();
   }
 }

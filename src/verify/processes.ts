@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { UserError } from '../cli/errors.js';
+import { killOnInterrupt } from '../util/interrupt.js';
 
 export interface Started {
   readonly name: string;
@@ -52,6 +53,8 @@ export async function startProject(opts: {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  // Its own process group (npm -> sh -> node): Ctrl-C of edgstr stops all of it.
+  const unregister = killOnInterrupt(child.pid);
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   let exited: number | null = null;
@@ -77,16 +80,19 @@ export async function startProject(opts: {
       const timer = setTimeout(() => signal('SIGKILL'), 5000);
       await exitedP;
       clearTimeout(timer);
+      unregister();
     },
     async kill() {
       signal('SIGKILL');
       await exitedP;
+      unregister();
     },
   };
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   const health = `${url}${opts.healthPath ?? '/__edgstr/health'}`;
   for (;;) {
     if (exited !== null) {
+      unregister();
       throw new UserError(`${opts.name} (${opts.dir}) exited with code ${exited} before answering; its output ends with:\n${tail()}`);
     }
     try {

@@ -4,9 +4,11 @@
  * dir, where the edge keeps its copy of the app and its replicated state).
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { installGenerated } from '../generate/install.js';
+import { removeOnInterrupt } from '../util/interrupt.js';
 import { freePort, startProject, type Started } from './processes.js';
 
 /** The part of a generated project's config.json that verify reads. */
@@ -69,13 +71,31 @@ export function readGenerated(outDir: string): { cloud: ProjectConfig; edge: Pro
 
 /** Installs a generated project's dependencies when node_modules is missing. */
 export async function ensureInstalled(dir: string, log: (m: string) => void): Promise<void> {
-  if (existsSync(join(dir, 'node_modules'))) return;
+  const modules = join(dir, 'node_modules');
+  if (existsSync(modules)) return;
   log(`installing dependencies of ${dir} (npm ci --omit=dev)`);
+  // A half-installed node_modules would be taken as installed next time: it goes on failure and
+  // on Ctrl-C (npm itself is stopped as a child of edgstr).
+  const unregister = removeOnInterrupt(modules);
   try {
     await installGenerated(dir);
   } catch (err) {
+    rmSync(modules, { recursive: true, force: true });
     throw new UserError(`${dir}: npm ci failed (${(err as Error).message.split('\n')[0]}); check the network to the npm registry and run it by hand`);
+  } finally {
+    unregister();
   }
+}
+
+/**
+ * Registers a scratch dir for removal on Ctrl-C. When it lies in verify's own temp dir
+ * (`$TMPDIR/edgstr-verify-*`, made by verify/index.ts), that whole dir is registered instead, so
+ * an interrupted verify leaves nothing in TMPDIR.
+ */
+function removeScratchOnInterrupt(scratch: string): () => void {
+  const parent = dirname(resolve(scratch));
+  const verifyTemp = dirname(parent) === resolve(tmpdir()) && basename(parent).startsWith('edgstr-verify-');
+  return removeOnInterrupt(verifyTemp ? parent : scratch);
 }
 
 /** Copies a project without node_modules (linked instead) into `to`. */
@@ -89,6 +109,7 @@ function copyProject(from: string, to: string): void {
 export async function startStack(outDir: string, scratch: string, edgeCount: number): Promise<RunningStack> {
   const dir = resolve(outDir);
   const { cloud: cloudConfig, edges } = readGenerated(dir);
+  const unregister = removeScratchOnInterrupt(scratch);
   mkdirSync(scratch, { recursive: true });
   const cloudDir = join(scratch, 'cloud');
   rmSync(cloudDir, { recursive: true, force: true });
@@ -123,10 +144,12 @@ export async function startStack(outDir: string, scratch: string, edgeCount: num
       config: cloudConfig,
       async stop() {
         await Promise.all(started.map((p) => p.stop()));
+        unregister();
       },
     };
   } catch (err) {
     await Promise.all(started.map((p) => p.stop()));
+    unregister();
     throw err;
   }
 }
@@ -134,10 +157,22 @@ export async function startStack(outDir: string, scratch: string, edgeCount: num
 /** Starts only a fresh cloud (the original app plus the sync hub) from DIR. */
 export async function startCloudOnly(outDir: string, scratch: string): Promise<{ process: Started; stop(): Promise<void> }> {
   const dir = resolve(outDir);
+  const unregister = removeScratchOnInterrupt(scratch);
   mkdirSync(scratch, { recursive: true });
   const cloudDir = join(scratch, 'cloud');
   rmSync(cloudDir, { recursive: true, force: true });
   copyProject(join(dir, 'cloud'), cloudDir);
-  const p = await startProject({ name: 'cloud', dir: cloudDir, port: await freePort(), env: { EDGSTR_DATA_DIR: join(scratch, 'cloud-data') } });
-  return { process: p, stop: () => p.stop() };
+  try {
+    const p = await startProject({ name: 'cloud', dir: cloudDir, port: await freePort(), env: { EDGSTR_DATA_DIR: join(scratch, 'cloud-data') } });
+    return {
+      process: p,
+      stop: async () => {
+        await p.stop();
+        unregister();
+      },
+    };
+  } catch (err) {
+    unregister();
+    throw err;
+  }
 }

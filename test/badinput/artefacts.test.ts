@@ -3,10 +3,11 @@
  * schema), generate into a non-empty dir without --force, and Ctrl-C in the middle of generate,
  * verify and bench: nothing half-written, no generated cloud/edge process left behind.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestTree, edgstr, expectOneLineError, goodWorkdir, processesUnder, scratch, start, tempLeftovers, type RunResult } from './helpers.js';
+import { installGenerated } from '../../src/generate/install.js';
+import { digestTree, edgstr, expectOneLineError, goodWorkdir, processesUnder, processInfoUnder, scratch, start, tempLeftovers, type RunResult } from './helpers.js';
 
 const s = scratch('artefacts');
 afterAll(() => s.cleanup());
@@ -69,17 +70,39 @@ describe('edgstr generate: output dir', () => {
   });
 });
 
-/** Interrupts a running command once it has started something under `watch`, or after `fallbackMs`. */
-async function interrupt(args: string[], watch: string, fallbackMs: number): Promise<RunResult> {
-  const run = start(args);
-  const deadline = Date.now() + fallbackMs;
-  while (Date.now() < deadline && run.child.exitCode === null && processesUnder(watch).length === 0) {
-    await new Promise((r) => setTimeout(r, 100));
+/**
+ * Starts a command, sends SIGINT once `ready()` holds (polled every 100 ms), and returns its
+ * result. Fails the test when the command ended or the time ran out before it got there, so a
+ * test cannot pass by interrupting a command that had already finished.
+ */
+async function interruptWhen(args: string[], ready: () => boolean, opts: { tmp?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  const run = start(args, { tmp: opts.tmp });
+  const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
+  let hit = false;
+  while (!hit && Date.now() < deadline && run.child.exitCode === null) {
+    hit = ready();
+    if (!hit) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!hit) {
+    run.child.kill('SIGKILL');
+    const r = await run.result;
+    expect.fail(`the interrupt point was never reached (exit ${r.code}):\n${r.stderr}`);
   }
   run.child.kill('SIGINT');
   const r = await run.result;
-  await new Promise((res) => setTimeout(res, 500));
+  await new Promise((res) => setTimeout(res, 300));
   return r;
+}
+
+/**
+ * The contract for an interrupted command: exit 130, and after what it had printed before the
+ * signal, one line saying what was cleaned up (no stack, no error from the dying command).
+ */
+function expectInterrupted(r: RunResult): void {
+  expect(r.code, r.stderr).toBe(130);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stderr, 'the interrupt line ends stderr').toMatch(/(^|\n)edgstr: interrupted(; [^\n]*)?\n$/);
+  expect(r.stderr.match(/^edgstr: /gm), 'exactly one edgstr: line').toHaveLength(1);
 }
 
 describe('Ctrl-C in the middle', () => {
@@ -93,44 +116,79 @@ describe('Ctrl-C in the middle', () => {
   }, 180_000);
 
   it('generate --force: the old out dir survives whole, no temp dir beside it', async () => {
-    const copy = join(s.root, 'sig', 'out-gen');
+    const parent = s.dir('sig-gen');
+    const copy = join(parent, 'out-gen');
     cpSync(out, copy, { recursive: true });
     const before = digestTree(copy);
-    const parent = join(s.root, 'sig');
     const siblings = readdirSync(parent).sort();
-    const r = await interrupt(['generate', '--target', 'node', '--out', copy, '--workdir', wd, '--force'], copy, 1500);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    // Either it finished before the signal (then exit 0 and a complete new tree) or it stopped
-    // non-zero and the old tree is byte-identical.
-    if (r.code === 0) expect(existsSync(join(copy, 'edge', 'package.json'))).toBe(true);
-    else expect(digestTree(copy)).toEqual(before);
+    // Interrupt while npm resolves the lockfiles in the temp dir beside --out.
+    const npmInTemp = (): boolean =>
+      readdirSync(parent)
+        .filter((f) => /^\.out-gen\.edgstr-\d+\.tmp$/.test(f))
+        .some((f) => processesUnder(join(parent, f)).length > 0);
+    const r = await interruptWhen(['generate', '--target', 'node', '--out', copy, '--workdir', wd, '--force'], npmInTemp);
+    expectInterrupted(r);
+    expect(r.stderr).toMatch(/removed .*\.out-gen\.edgstr-\d+\.tmp, stopped \d+ process/);
+    expect(digestTree(copy)).toEqual(before);
     expect(readdirSync(parent).sort()).toEqual(siblings);
     expect(tempLeftovers(wd)).toEqual([]);
   }, 180_000);
 
-  // BLOCKED: verify — on SIGINT verify exits but the `npm ci --omit=dev` it started in the
-  // generated project keeps running (and so would a started cloud/edge: no SIGINT cleanup).
-  it.skip('verify: non-zero, no verify.json half-written, no cloud/edge left running', async () => {
+  it('verify during npm ci: non-zero, npm stopped, no half-installed node_modules, nothing in TMPDIR', async () => {
+    const tmp = s.dir('sig-verify-tmp');
     const before = digestTree(wd);
-    const r = await interrupt(['verify', '--out', out, '--workdir', wd], out, 60_000);
-    expect(r.code, r.stderr).not.toBe(0);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const r = await interruptWhen(['verify', '--out', out, '--workdir', wd], () => processesUnder(out).length > 0, { tmp });
+    expectInterrupted(r);
+    // npm is stopped; a node_modules it had begun is removed (and then named in the line)
+    expect(r.stderr).toMatch(/; (removed \S*node_modules, )?stopped [1-9]\d* process/);
     expect(processesUnder(out)).toEqual([]);
+    // A side is either not installed or completely installed (npm writes its hidden lockfile last).
+    for (const side of ['cloud', 'edge']) {
+      const modules = join(out, side, 'node_modules');
+      if (existsSync(modules)) expect(existsSync(join(modules, '.package-lock.json')), `${side}/node_modules is half-installed`).toBe(true);
+    }
     const after = digestTree(wd);
     delete after['verify.json'];
     expect(after).toEqual(before);
     expect(tempLeftovers(wd)).toEqual([]);
+    expect(digestTree(tmp)).toEqual({});
   }, 180_000);
 
-  it('bench: non-zero, no half-written report, no cloud/edge left running', async () => {
+  it('verify while the cloud runs: non-zero, no cloud/edge left running, nothing in TMPDIR', async () => {
+    const tmp = s.dir('sig-verify2-tmp');
+    // Installed beforehand (without edgstr): this run reaches the started projects at once.
+    const installed = mkdtempSync(join(s.root, 'inst-'));
+    cpSync(out, join(installed, 'out'), { recursive: true });
+    const out2 = join(installed, 'out');
+    await installGenerated(join(out2, 'cloud'));
+    await installGenerated(join(out2, 'edge'));
+    const before = digestTree(wd);
+    const r = await interruptWhen(['verify', '--out', out2, '--workdir', wd], () => processesUnder(tmp).length > 0, { tmp });
+    expectInterrupted(r);
+    expect(r.stderr).toMatch(/removed .*edgstr-verify-\w+, stopped \d+ process/);
+    expect(processesUnder(tmp)).toEqual([]);
+    expect(processesUnder(out2)).toEqual([]);
+    expect(digestTree(tmp)).toEqual({});
+    const after = digestTree(wd);
+    delete after['verify.json'];
+    expect(after).toEqual(before);
+  }, 180_000);
+
+  it('bench while measuring: non-zero, no half-written report, no cloud/edge left running, temp copies removed', async () => {
     const report = join(s.root, 'sig', 'bench');
     mkdirSync(report, { recursive: true });
     writeFileSync(join(report, 'old.txt'), 'old report');
     const before = digestTree(report);
-    const r = await interrupt(['bench', '--out', out, '--workdir', wd, '--report', report, '--quick', '--no-netns'], out, 60_000);
-    expect(r.code, r.stderr).not.toBe(0);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    // bench runs its clouds and edges from copies in $TMPDIR/edgstr-bench-*/run-N/: interrupt
+    // once one of them is running, i.e. while it measures.
+    const tmp = s.dir('sig-bench-tmp');
+    const measuring = (): boolean => processInfoUnder(tmp).some((p) => /\/run-\d+\//.test(`${p.cwd}/`) && /^\S*node /.test(p.cmd));
+    const r = await interruptWhen(['bench', '--out', out, '--workdir', wd, '--report', report, '--quick', '--no-netns'], measuring, { tmp });
+    expectInterrupted(r);
+    expect(r.stderr).toMatch(/removed .*edgstr-bench-\w+, stopped \d+ process/);
+    expect(processesUnder(tmp)).toEqual([]);
     expect(processesUnder(out)).toEqual([]);
+    expect(digestTree(tmp)).toEqual({});
     expect(digestTree(report)).toEqual(before);
   }, 180_000);
 });

@@ -121,11 +121,16 @@ export function tempLeftovers(dir: string): string[] {
 
 /** Processes whose working directory lies under dir (e.g. an app started from a copy in our TMPDIR). */
 export function processesUnder(dir: string): string[] {
-  const found: string[] = [];
+  return processInfoUnder(dir).map((p) => `${p.pid} ${p.cmd}`);
+}
+
+/** {@link processesUnder} with each process's working directory. */
+export function processInfoUnder(dir: string): Array<{ pid: number; cwd: string; cmd: string }> {
+  const found: Array<{ pid: number; cwd: string; cmd: string }> = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      if (cwd === dir || cwd.startsWith(`${dir}/`)) found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
+      if (cwd === dir || cwd.startsWith(`${dir}/`)) found.push({ pid: Number(pid), cwd, cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') });
     } catch {
       // the process ended meanwhile or is not ours to inspect
     }
