@@ -8,12 +8,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, installGenerated } from '../../src/generate/index.js';
 import { EDGSTR_ROOT } from '../../src/generate/read-inputs.js';
+import { freePort } from '../helpers/index.js';
 import { FIXTURES } from './fixtures.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'edgstr-generate-e2e-'));
@@ -22,17 +22,6 @@ const children: ChildProcess[] = [];
 const logs = new Map<string, string[]>();
 let cloudUrl = '';
 const edgeUrl: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `npm start` in its own process group (so the whole group can be stopped by its id). */
 function start(name: string, cwd: string, env: Record<string, string>, args: string[] = []): ChildProcess {

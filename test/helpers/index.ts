@@ -5,7 +5,8 @@
  *   listSubjects()                -> names of subjects/<name> that have expected.json and src/server.js
  *   startSubject(name, opts?)     -> { name, dir, port, url, stop() }: `npm run reset`, then
  *                                    `npm start` with PORT set; resolves once it answers HTTP;
- *                                    stop() kills its process group and resets again
+ *                                    stop() kills its process group and resets again;
+ *                                    { copyTo: dir } runs a private copy in dir instead (no lock)
  *   runClient(name, baseUrl)      -> { code, stdout, stderr, lines }: the subject's regression client
  *   recordSubject(name, outFile)  -> outFile: subject + in-process recorder + client through the proxy
  *

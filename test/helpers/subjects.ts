@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,12 @@ export interface StartSubjectOptions {
   timeoutMs?: number;
   /** Skip `npm run reset` before starting (default false). */
   noReset?: boolean;
+  /**
+   * Run a private copy of the app placed in this (existing, caller-owned) directory instead of
+   * subjects/NAME itself: no lock is taken, so it may run beside tests that use the checked-out
+   * subject. The caller removes the directory.
+   */
+  copyTo?: string;
 }
 
 export interface RunningSubject {
@@ -43,10 +49,24 @@ export interface RunningSubject {
   stop(): Promise<void>;
 }
 
+/**
+ * Copies subjects/NAME (without node_modules and data/) to root/app. Packages still resolve:
+ * root/node_modules links to the workspace's hoisted modules, root/app/node_modules to the
+ * app's own (realty's Express 5).
+ */
+function copySubject(name: string, root: string): string {
+  const src = subjectDir(name);
+  const dir = join(root, 'app');
+  cpSync(src, dir, { recursive: true, filter: (p) => !/[\\/](node_modules|data)$/.test(p.slice(src.length)) });
+  if (!existsSync(join(root, 'node_modules'))) symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
+  if (existsSync(join(src, 'node_modules'))) symlinkSync(join(src, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
 export async function startSubject(name: string, opts: StartSubjectOptions = {}): Promise<RunningSubject> {
-  const dir = subjectDir(name);
-  if (!existsSync(join(dir, 'package.json'))) throw new Error(`no subject ${name} in ${dir}`);
-  const releaseLock = await acquireLock(name, (opts.timeoutMs ?? 60_000) * 3);
+  if (!existsSync(join(subjectDir(name), 'package.json'))) throw new Error(`no subject ${name} in ${subjectDir(name)}`);
+  const dir = opts.copyTo ? copySubject(name, opts.copyTo) : subjectDir(name);
+  const releaseLock = opts.copyTo ? () => undefined : await acquireLock(name, (opts.timeoutMs ?? 60_000) * 3);
   let child: ChildProcess | undefined;
   try {
     if (!opts.noReset) reset(dir);

@@ -3,15 +3,12 @@
 // state, its regression client passes twice in a row against one running server, the client's
 // requests cover every expected.json service (with a success among them), and every handler
 // range in expected.json lies inside its file.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+import { runClient, startSubject } from '../helpers/index.js';
+import { repoRoot } from '../helpers/subjects.js';
 const APPS = ['medchem', 'mnist', 'objdetect'] as const;
 
 interface StateSets {
@@ -36,76 +33,6 @@ interface Expected {
 
 function readExpected(app: string): Expected {
   return JSON.parse(readFileSync(join(repoRoot, 'subjects', app, 'expected.json'), 'utf8')) as Expected;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Copies the app without node_modules and data/; <tmp>/node_modules links to the workspace's modules. */
-function copyApp(app: string): { root: string; dir: string } {
-  const src = join(repoRoot, 'subjects', app);
-  const root = mkdtempSync(join(tmpdir(), `edgstr-${app}-`));
-  const dir = join(root, 'app');
-  cpSync(src, dir, { recursive: true, filter: (p) => !/[\\/](node_modules|data)$/.test(p.slice(src.length)) });
-  symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
-  return { root, dir };
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log()}`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      await res.arrayBuffer();
-      return; // any HTTP answer (a 404 too) means it listens
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`server did not answer on ${url} within 20 s:\n${log()}`);
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** Route template -> RegExp over a path; static segments make a template more specific. */
@@ -176,24 +103,16 @@ describe.each(APPS)('subject %s', (app) => {
 
   it('resets, and its client passes twice against one server, covering every service', async () => {
     const expected = readExpected(app);
-    const { root, dir } = copyApp(app);
+    const root = mkdtempSync(join(tmpdir(), `edgstr-${app}-`));
     cleanups.push(async () => rmSync(root, { recursive: true, force: true }));
-    const reset = await run('npm', ['run', 'reset', '--silent'], dir, 30_000);
-    expect(reset.code, reset.stderr).toBe(0);
-
-    const port = await freePort();
-    const server = spawn(process.execPath, ['src/server.js'], { cwd: dir, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let serverLog = '';
-    server.stdout!.on('data', (c: Buffer) => (serverLog += c.toString()));
-    server.stderr!.on('data', (c: Buffer) => (serverLog += c.toString()));
-    cleanups.push(() => stopServer(server));
-    const url = `http://127.0.0.1:${port}`;
-    await waitForHttp(url, server, () => serverLog);
-    expect(existsSync(join(dir, 'data')), 'state is created at start-up').toBe(true);
+    // A private copy: startSubject runs `npm run reset` in it, then `npm start`.
+    const server = await startSubject(app, { copyTo: root, timeoutMs: 20_000 });
+    cleanups.push(() => server.stop());
+    expect(existsSync(join(server.dir, 'data')), 'state is created at start-up').toBe(true);
 
     for (const round of [1, 2]) {
-      const client = await run(process.execPath, ['scripts/client.js', url], dir, 40_000);
-      expect(client.code, `client round ${round} failed: ${client.stderr}\nserver: ${serverLog}`).toBe(0);
+      const client = await runClient(app, server.url, 40_000);
+      expect(client.code, `client round ${round} failed: ${client.stderr}\nserver: ${server.output()}`).toBe(0);
       const lines = client.stdout.split('\n').filter((l) => l !== '');
       const { requests, successes, unmatched } = coverage(lines, expected.services);
       expect(unmatched, 'every stdout line is a request of an expected service').toEqual([]);
@@ -201,9 +120,8 @@ describe.each(APPS)('subject %s', (app) => {
       expect([...successes].filter(([, n]) => n < 1).map(([id]) => id), 'each service answered 2xx per run').toEqual([]);
     }
 
-    await stopServer(server);
-    const again = await run('npm', ['run', 'reset', '--silent'], dir, 30_000);
-    expect(again.code, again.stderr).toBe(0);
-    expect(existsSync(join(dir, 'data')), 'reset removes the runtime state').toBe(false);
+    // stop() runs `npm run reset` again (and throws if it fails).
+    await server.stop();
+    expect(existsSync(join(server.dir, 'data')), 'reset removes the runtime state').toBe(false);
   });
 });
