@@ -6,12 +6,11 @@
 //   node scripts/bench-subjects.mjs [--subjects donutshop,recipebook,booktext] [--report-root DIR]
 //                                   [--keep] [-- extra edgstr bench flags, e.g. --full]
 // Needs `npm run build` first. Each subject takes a few minutes with the default grid.
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, processGroup, waitForPort, waitForUrl } from './lib/procs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'edgstr');
@@ -22,78 +21,9 @@ const benchFlags = dash >= 0 ? argv.slice(dash + 1) : [];
 const opt = (name, def) => (own.includes(name) ? own[own.indexOf(name) + 1] : def);
 const subjects = opt('--subjects', 'donutshop,recipebook,booktext').split(',');
 const reportRoot = path.resolve(opt('--report-root', path.join(root, 'docs', 'bench')));
-const children = new Set();
 const say = (msg) => process.stderr.write(`\n[bench-subjects] ${msg}\n`);
 
-function run(cmd, args, opts = {}) {
-  say(`$ ${[cmd === process.execPath ? 'node' : cmd, ...args].join(' ')}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
-    children.add(child);
-    child.on('exit', (code) => {
-      children.delete(child);
-      if (code === 0) resolve();
-      else reject(new Error(`${path.basename(cmd)} ${args.join(' ')} exited with ${code}`));
-    });
-  });
-}
-
-function start(cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], detached: true, ...opts });
-  children.add(child);
-  const exited = new Promise((r) => child.once('exit', r));
-  return {
-    async stop() {
-      try { process.kill(-child.pid, 'SIGTERM'); } catch {}
-      const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 5000);
-      await exited;
-      clearTimeout(t);
-      children.delete(child);
-    },
-  };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Waits until a TCP port accepts connections (no HTTP request: it would be recorded). */
-async function waitPort(port, ms = 30000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise((r) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`port ${port} did not open within ${ms / 1000} s`);
-}
-
-async function waitFor(url, ms = 30000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      await (await fetch(url, { signal: AbortSignal.timeout(3000) })).arrayBuffer();
-      return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not answer within ${ms / 1000} s`);
-}
-
-process.on('SIGINT', () => {
-  for (const c of children) try { process.kill(-c.pid, 'SIGKILL'); } catch {}
-  process.exit(130);
-});
+const { run, start } = processGroup({ say, onInterrupt: () => {} });
 
 let failed = 0;
 for (const subject of subjects) {
@@ -113,11 +43,11 @@ for (const subject of subjects) {
     await run('npm', ['run', '--silent', 'reset'], { cwd: appDir });
     const appPort = await freePort();
     const proxyPort = await freePort();
-    const app = start('npm', ['start', '--silent'], { cwd: appDir, env: { ...process.env, PORT: String(appPort) } });
+    const app = start('npm', ['start', '--silent'], { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PORT: String(appPort) } });
     try {
-      await waitFor(`http://127.0.0.1:${appPort}/`);
-      const rec = start(process.execPath, [bin, 'record', '--target', `http://127.0.0.1:${appPort}`, '--port', String(proxyPort), '--workdir', workdir]);
-      await waitPort(proxyPort);
+      await waitForUrl(`http://127.0.0.1:${appPort}/`);
+      const rec = start(process.execPath, [bin, 'record', '--target', `http://127.0.0.1:${appPort}`, '--port', String(proxyPort), '--workdir', workdir], { stdio: ['ignore', 'ignore', 'inherit'] });
+      await waitForPort(proxyPort);
       await run(process.execPath, [path.join(appDir, 'scripts', 'client.js'), `http://127.0.0.1:${proxyPort}`], { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'] });
       await rec.stop();
     } finally {

@@ -9,12 +9,11 @@
 //   bench   -> a short latency comparison under an emulated slow WAN
 //
 // Usage: npm run demo [-- --subject donutshop] [--keep] [--skip-bench]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, processGroup, waitForPort, waitForUrl } from './lib/procs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -29,99 +28,18 @@ const work = mkdtempSync(path.join(os.tmpdir(), `edgstr-demo-${subject}-`));
 const workdir = path.join(work, '.edgstr');
 const out = path.join(work, 'out');
 const bin = path.join(root, 'bin', 'edgstr');
-const children = new Set();
 const t0 = Date.now();
 
 const say = (msg) => process.stderr.write(`\n\x1b[1m[demo +${((Date.now() - t0) / 1000).toFixed(0)}s]\x1b[0m ${msg}\n`);
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs a command to completion, streaming its output; rejects on a non-zero exit. */
-function run(cmd, argv, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
-    children.add(child);
-    child.on('exit', (code) => {
-      children.delete(child);
-      if (code === 0) resolve();
-      else reject(new Error(`${path.basename(cmd)} ${argv.join(' ')} exited with ${code}`));
-    });
-  });
-}
-
-/** Starts a long-running command in its own process group; returns a stopper. */
-function start(cmd, argv, opts = {}) {
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], detached: true, ...opts });
-  children.add(child);
-  const exited = new Promise((r) => child.once('exit', r));
-  return {
-    async stop() {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {}
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {}
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
-      children.delete(child);
-    },
-  };
-}
-
-/** Waits until a TCP port accepts connections (no HTTP request, so nothing gets recorded). */
-async function waitForPort(port, ms = 30000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`port ${port} did not open within ${ms / 1000}s`);
-}
-
-async function waitFor(url, ms = 30000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
-      return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not answer within ${ms / 1000}s`);
-}
-
-function cleanup() {
-  for (const c of children) {
-    try {
-      process.kill(c.pid > 0 && c.spawnargs ? -c.pid : c.pid, 'SIGKILL');
-    } catch {}
-  }
+function removeWork() {
   if (!flag('--keep')) rmSync(work, { recursive: true, force: true });
 }
-process.on('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
+const { run, start, killAll } = processGroup({ onInterrupt: removeWork });
+function cleanup() {
+  killAll();
+  removeWork();
+}
 
 const edgstr = (...a) => run(process.execPath, [bin, ...a, '--workdir', workdir]);
 
@@ -133,7 +51,7 @@ try {
   const proxyPort = await freePort();
   say(`1/6 record: start the app on :${appPort}, the recording proxy on :${proxyPort}, run the regression client through it`);
   const app = start('npm', ['start', '--silent'], { cwd: appDir, env: { ...process.env, PORT: String(appPort) } });
-  await waitFor(`http://127.0.0.1:${appPort}/`);
+  await waitForUrl(`http://127.0.0.1:${appPort}/`);
   const rec = start(process.execPath, [bin, 'record', '--target', `http://127.0.0.1:${appPort}`, '--port', String(proxyPort), '--workdir', workdir]);
   await waitForPort(proxyPort);
   await run(process.execPath, [path.join(appDir, 'scripts', 'client.js'), `http://127.0.0.1:${proxyPort}`], { cwd: appDir });
