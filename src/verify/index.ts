@@ -16,6 +16,7 @@ import { readAnalysis } from '../model/analysis.js';
 import { compileRoute } from '../model/service-id.js';
 import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
 import { UserError } from '../cli/errors.js';
+import { removeOnInterrupt } from '../util/interrupt.js';
 import { IdMap, compareResponses, edgeAllocated, volatilePaths, type Difference } from './compare.js';
 import { checkConvergence, type ConvergenceReport } from './converge.js';
 import { entryPath, recordedResponse, replayEntry } from './replay.js';
@@ -78,6 +79,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
   await ensureInstalled(join(opts.outDir, 'edge'), log);
   const matchers = analysis.services.map((s) => ({ id: s.id, method: s.method, match: compileRoute(s.route) }));
   const scratch = mkdtempSync(join(tmpdir(), 'edgstr-verify-'));
+  const forgetScratch = removeOnInterrupt(scratch);
   try {
     // 1. Volatile places, from two replays against the original.
     const runs: unknown[][] = entries.map((e) => [recordedResponse(e).body]);
@@ -148,6 +150,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    forgetScratch();
   }
 }
 

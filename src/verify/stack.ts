@@ -4,8 +4,7 @@
  * dir, where the edge keeps its copy of the app and its replicated state).
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { installGenerated } from '../generate/install.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
@@ -87,17 +86,6 @@ export async function ensureInstalled(dir: string, log: (m: string) => void): Pr
   }
 }
 
-/**
- * Registers a scratch dir for removal on Ctrl-C. When it lies in verify's own temp dir
- * (`$TMPDIR/edgstr-verify-*`, made by verify/index.ts), that whole dir is registered instead, so
- * an interrupted verify leaves nothing in TMPDIR.
- */
-function removeScratchOnInterrupt(scratch: string): () => void {
-  const parent = dirname(resolve(scratch));
-  const verifyTemp = dirname(parent) === resolve(tmpdir()) && basename(parent).startsWith('edgstr-verify-');
-  return removeOnInterrupt(verifyTemp ? parent : scratch);
-}
-
 /** Copies a project without node_modules (linked instead) into `to`. */
 function copyProject(from: string, to: string): void {
   const skip = [join(from, 'node_modules'), join(from, 'data')];
@@ -109,7 +97,7 @@ function copyProject(from: string, to: string): void {
 export async function startStack(outDir: string, scratch: string, edgeCount: number): Promise<RunningStack> {
   const dir = resolve(outDir);
   const { cloud: cloudConfig, edges } = readGenerated(dir);
-  const unregister = removeScratchOnInterrupt(scratch);
+  const unregister = removeOnInterrupt(scratch);
   mkdirSync(scratch, { recursive: true });
   const cloudDir = join(scratch, 'cloud');
   rmSync(cloudDir, { recursive: true, force: true });
@@ -157,7 +145,7 @@ export async function startStack(outDir: string, scratch: string, edgeCount: num
 /** Starts only a fresh cloud (the original app plus the sync hub) from DIR. */
 export async function startCloudOnly(outDir: string, scratch: string): Promise<{ process: Started; stop(): Promise<void> }> {
   const dir = resolve(outDir);
-  const unregister = removeScratchOnInterrupt(scratch);
+  const unregister = removeOnInterrupt(scratch);
   mkdirSync(scratch, { recursive: true });
   const cloudDir = join(scratch, 'cloud');
   rmSync(cloudDir, { recursive: true, force: true });
