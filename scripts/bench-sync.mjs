@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // Measures the edgstr runtime's sync on loopback (issue 4 goals): sync bytes per row write,
-// commit latency, time to converge after 1,000 writes, edge RSS with 10,000 replicated rows.
-// The cloud runs in a child process (its own RSS), the edge in this one.
+// edge write latency against the same INSERT in a plain better-sqlite3 app (in-process and
+// over HTTP from a separate client process), time to converge after 1,000 writes, edge RSS
+// with 10,000 replicated rows. The cloud runs in a child process (its own RSS), the edge in
+// this one, the HTTP client in a third.
 //
-//   npm run build && node scripts/bench-sync.mjs [--writes 1000] [--rows 10000] [--json]
+//   npm run build && node scripts/bench-sync.mjs [--writes 1000] [--rows 10000] [--requests 500] [--json]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +86,59 @@ function counting(endpoint, counts) {
   };
 }
 
+/** The original app: the same INSERT behind the same HTTP handler, no edgstr, its own process. */
+async function runPlainApp() {
+  const dir = mkdtempSync(join(tmpdir(), 'edgstr-bench-plain-'));
+  const db = makeDb(join(dir, 'app.db'));
+  const insert = db.prepare('INSERT INTO notes (title, body) VALUES (?, ?)');
+  const server = createServer(noteHandler((title, body) => insert.run(title, body).lastInsertRowid));
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
+  process.on('SIGTERM', () => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  });
+}
+
+/** POST /notes {title, body} -> 201 with the row: the same handler for the plain app and the edge. */
+function noteHandler(insertNote) {
+  return (req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const { title, body } = JSON.parse(Buffer.concat(chunks).toString());
+      const id = await insertNote(title, body);
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: Number(id), title, body }));
+    });
+  };
+}
+
+/**
+ * Client process: `n` sequential POSTs to each of two routes, alternating, keep-alive (one
+ * request in flight at a time, like one user); prints the latencies in ms as JSON.
+ */
+async function runClient(plainBase, edgeBase, n) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const post = (path) => new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = httpRequest(path === '/plain' ? `${plainBase}/notes` : `${edgeBase}/notes`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 201 ? resolve(performance.now() - t0) : reject(new Error(`${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ title: 'a note', body: 'a body of about forty characters, fixed..' }));
+  });
+  const out = { plain: [], edge: [] };
+  for (let i = 0; i < 50; i++) { await post('/plain'); await post('/edge'); }
+  for (let i = 0; i < n; i++) {
+    out.plain.push(await post('/plain'));
+    out.edge.push(await post('/edge'));
+  }
+  agent.destroy();
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
 const progress = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -90,6 +146,8 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 async function main() {
   const writes = arg('writes', 1000);
   const rows = arg('rows', 10000);
+  const requests = arg('requests', 500);
+  const loadBefore = loadavg();
   const cloud = spawn(process.execPath, [fileURLToPath(import.meta.url), '--cloud'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const { port } = await new Promise((resolve) => cloud.stdout.once('data', (d) => resolve(JSON.parse(String(d)))));
   const base = `http://127.0.0.1:${port}`;
@@ -123,11 +181,11 @@ async function main() {
   // 1. Bytes per row write, one request at a time (each synced before the next).
   const single = 100;
   const before = { ...counts };
-  const latency = [];
+  const commitMs = [];
   for (let i = 0; i < single; i++) {
     const t0 = performance.now();
     await write(`single ${i}`);
-    latency.push(performance.now() - t0);
+    commitMs.push(performance.now() - t0);
     while ((await cloudCount()) < i + 1) await sleep(2);
     if (i % 20 === 0) progress(`single ${i}`);
   }
@@ -136,11 +194,56 @@ async function main() {
     edgeToCloudBytes: (counts.sent - before.sent) / single,
     cloudToEdgeBytes: (counts.received - before.received) / single,
     messagesPerWrite: (counts.sentMsgs - before.sentMsgs + counts.receivedMsgs - before.receivedMsgs) / single,
-    commitP50ms: pct(latency, 0.5),
-    commitP95ms: pct(latency, 0.95),
+    commitP50ms: pct(commitMs, 0.5),
+    commitP95ms: pct(commitMs, 0.95),
   };
 
-  // 2. Convergence after `writes` writes made back to back at the edge.
+  // 2. Write latency: the same INSERT in the original app (a plain better-sqlite3 database, no
+  // edgstr) and at the edge (begin, INSERT, commit on the replicated database).
+  const plainDb = makeDb(join(dir, 'plain.db'));
+  const plainInsert = plainDb.prepare('INSERT INTO notes (title, body) VALUES (?, ?)');
+  // 2a. In-process, back to back: the edge's begin() captures the previous write (nothing runs
+  // between two calls), so this is the cost per write, not what a client waits for.
+  const inProcess = { plain: [], edge: [] };
+  for (let i = 0; i < 300; i++) {
+    let t = performance.now();
+    plainInsert.run(`plain ${i}`, 'a body of about forty characters, fixed..');
+    inProcess.plain.push(performance.now() - t);
+    t = performance.now();
+    await write(`inproc ${i}`);
+    inProcess.edge.push(performance.now() - t);
+  }
+  // 2b. Over HTTP from a client process, alternating between the plain app (its own process)
+  // and the edge (this process): what a client waits for, request to answer.
+  const plainApp = spawn(process.execPath, [fileURLToPath(import.meta.url), '--plain-app'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { port: plainPort } = await new Promise((resolve) => plainApp.stdout.once('data', (d) => resolve(JSON.parse(String(d)))));
+  const edgeServer = createServer(noteHandler(async (title, body) => {
+    const tx = await edge.begin();
+    const id = insert.run(title, body).lastInsertRowid;
+    await tx.commit();
+    return id;
+  }));
+  await new Promise((r) => edgeServer.listen(0, '127.0.0.1', r));
+  const client = spawn(process.execPath, [fileURLToPath(import.meta.url), '--client', `http://127.0.0.1:${plainPort}`,
+    `http://127.0.0.1:${edgeServer.address().port}`, String(requests)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let clientOut = '';
+  client.stdout.on('data', (d) => (clientOut += d));
+  await new Promise((r) => client.once('exit', r));
+  edgeServer.close();
+  plainApp.kill('SIGTERM');
+  const overHttp = JSON.parse(clientOut);
+  while ((await cloudCount()) < single + 300 + (requests + 50)) await sleep(5);
+  const latency = {
+    inProcessPlainP50ms: pct(inProcess.plain, 0.5), inProcessEdgeP50ms: pct(inProcess.edge, 0.5),
+    inProcessEdgeP95ms: pct(inProcess.edge, 0.95),
+    httpRequests: requests, httpPlainP50ms: pct(overHttp.plain, 0.5), httpEdgeP50ms: pct(overHttp.edge, 0.5),
+    httpPlainP95ms: pct(overHttp.plain, 0.95), httpEdgeP95ms: pct(overHttp.edge, 0.95),
+  };
+  latency.httpP50Ratio = latency.httpEdgeP50ms / latency.httpPlainP50ms;
+  progress(`latency: http p50 plain ${latency.httpPlainP50ms.toFixed(2)} ms, edge ${latency.httpEdgeP50ms.toFixed(2)} ms`);
+  const edgeRows = single + 300 + requests + 50;
+
+  // 3. Convergence after `writes` writes made back to back at the edge.
   const t0 = performance.now();
   for (let i = 0; i < writes; i++) {
     await write(`burst ${i}`);
@@ -148,7 +251,7 @@ async function main() {
   }
   const writeDone = performance.now();
   progress('burst written');
-  while ((await cloudCount()) < single + writes) await sleep(5);
+  while ((await cloudCount()) < edgeRows + writes) await sleep(5);
   const converged = performance.now();
   const burst = {
     writes,
@@ -157,9 +260,9 @@ async function main() {
     convergeTotalMs: Math.round(converged - t0),
   };
 
-  // 3. RSS with `rows` replicated rows (cloud bulk insert, synced to the edge), idle and under load.
+  // 4. RSS with `rows` replicated rows (cloud bulk insert, synced to the edge), idle and under load.
   await get(`/bulk?n=${rows}`);
-  const total = single + writes + rows;
+  const total = edgeRows + writes + rows;
   const tBulk = performance.now();
   while (app.prepare('SELECT count(*) AS n FROM notes').get().n < total) await sleep(20);
   const bulkSyncMs = Math.round(performance.now() - tBulk);
@@ -176,20 +279,30 @@ async function main() {
   const memory = { rows: total, bulkSyncMs, edgeRssIdleMB: +(rssIdle / 2 ** 20).toFixed(1),
     edgeRssLoadMB: +(rssLoad / 2 ** 20).toFixed(1), cloudRssMB: +(cloudRss / 2 ** 20).toFixed(1) };
 
-  const result = { perWrite, burst, memory, node: process.version, when: new Date().toISOString() };
+  const loadAfter = loadavg();
+  const result = { perWrite, latency, burst, memory, node: process.version, when: new Date().toISOString(),
+    loadAverage: { before: loadBefore.map((x) => +x.toFixed(2)), after: loadAfter.map((x) => +x.toFixed(2)) } };
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     console.log(`sync per row write: edge->cloud ${perWrite.edgeToCloudBytes.toFixed(0)} B, cloud->edge ${perWrite.cloudToEdgeBytes.toFixed(0)} B, ${perWrite.messagesPerWrite.toFixed(1)} messages`);
-    console.log(`commit latency: p50 ${perWrite.commitP50ms.toFixed(1)} ms, p95 ${perWrite.commitP95ms.toFixed(1)} ms`);
+    console.log(`commit latency (one write, then wait for the cloud): p50 ${perWrite.commitP50ms.toFixed(2)} ms, p95 ${perWrite.commitP95ms.toFixed(2)} ms`);
+    console.log(`in-process back to back: plain INSERT p50 ${latency.inProcessPlainP50ms.toFixed(3)} ms; edge begin+INSERT+commit p50 ${latency.inProcessEdgeP50ms.toFixed(3)} ms, p95 ${latency.inProcessEdgeP95ms.toFixed(3)} ms`);
+    console.log(`over HTTP (${requests} sequential POSTs each, client in another process): plain app p50 ${latency.httpPlainP50ms.toFixed(3)} ms (p95 ${latency.httpPlainP95ms.toFixed(3)}), edge p50 ${latency.httpEdgeP50ms.toFixed(3)} ms (p95 ${latency.httpEdgeP95ms.toFixed(3)}): ratio ${latency.httpP50Ratio.toFixed(2)}`);
     console.log(`${writes} writes: written in ${burst.writeMs} ms, converged ${burst.convergeAfterLastWriteMs} ms after the last (${burst.convergeTotalMs} ms total)`);
+    console.log(`load average (1/5/15 min) before ${result.loadAverage.before.join(' ')}, after ${result.loadAverage.after.join(' ')}`);
     console.log(`${total} rows: bulk of ${rows} synced to the edge in ${bulkSyncMs} ms; edge RSS idle ${memory.edgeRssIdleMB} MB, under load ${memory.edgeRssLoadMB} MB; cloud RSS ${memory.cloudRssMB} MB`);
   }
   await edge.close();
   app.close();
+  plainDb.close();
   cloud.kill('SIGTERM');
   await new Promise((r) => cloud.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
 }
 
 if (process.argv.includes('--cloud')) await runCloud();
-else await main();
+else if (process.argv.includes('--plain-app')) await runPlainApp();
+else if (process.argv.includes('--client')) {
+  const i = process.argv.indexOf('--client');
+  await runClient(process.argv[i + 1], process.argv[i + 2], Number(process.argv[i + 3]));
+} else await main();

@@ -8,8 +8,21 @@ import type { DocRoot, DocStore } from './doc-store.js';
 /** Work to do once the document's new changes are durably persisted (e.g. delete log rows). */
 export type AfterPersist = () => void;
 
+/**
+ * Merges remote sync messages into `doc` and returns the new document; pushes the patches
+ * Automerge computed on the way into `patches` (no second diff of the same changes).
+ */
+export type RemoteUpdate = (doc: A.Doc<DocRoot>, patches: A.Patch[]) => A.Doc<DocRoot>;
+
 export interface CrdtAdapter {
   readonly store: DocStore;
+  /**
+   * True when the document is the only durable copy of this state (globals live in memory):
+   * a local commit captures and writes it before the client is answered. Tables and files are
+   * durable in the app's own storage (SQLite with its change log, the files on disk), so their
+   * capture follows right after the answer, and a restart captures what a crash left behind.
+   */
+  readonly volatile: boolean;
   /** App state -> document: records local changes as (at most) one Automerge change. */
   capture(): AfterPersist | null;
   /**
@@ -18,7 +31,7 @@ export interface CrdtAdapter {
    * captured are captured first (unless `captureFirst` is false: a fresh edge taking the cloud's
    * copy), so a remote change never silently overwrites them.
    */
-  receive(update: (doc: A.Doc<DocRoot>) => A.Doc<DocRoot>, captureFirst: boolean): AfterPersist | null;
+  receive(update: RemoteUpdate, captureFirst: boolean): AfterPersist | null;
   /** A point to roll back to; call right after capture(), while the document mirrors the app. */
   mark(): unknown;
   /** Undoes every local change made since `mark` (restoring from the document) and drops it. */

@@ -3,10 +3,12 @@
  *
  * File format: a sequence of frames `[u32 big-endian length][bytes]`; the bytes of every frame
  * are an Automerge chunk (a full `save()` or a `saveIncremental()`), so the concatenation of all
- * frames loads with `loadIncremental`. Each append is fsynced before anything that depends on
- * it happens (deleting change-log rows, answering the client, sending to peers), so `kill -9`
- * loses nothing acknowledged. A torn last frame (crash during the append) is dropped: it was
- * never acknowledged. Every so often the file is compacted to a single `save()` (temp + rename).
+ * frames loads with `loadIncremental`. Each append is written to the file (the OS page cache)
+ * before the client gets its answer, which is what `kill -9` cannot undo; `sync()` fsyncs it
+ * (the replica does so in the background, every flush interval, before it deletes the change-log
+ * rows the frame covers, so even a power loss cannot lose a change between log and document).
+ * A torn last frame (crash during the append) is dropped: it was never acknowledged. Every so
+ * often the file is compacted to a single `save()` (temp + fsync + rename).
  */
 import * as A from '@automerge/automerge';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -34,6 +36,10 @@ export class DocStore {
   doc: A.Doc<DocRoot>;
   private frames = 0;
   private readonly file: string;
+  /** Append descriptor, kept open between appends (reopened after a compaction). */
+  private fd: number | null = null;
+  /** Frames written since the last fsync. */
+  private unsynced = false;
   /** True when the document was created now (no file on disk): first start of this replica. */
   readonly fresh: boolean;
 
@@ -65,7 +71,10 @@ export class DocStore {
     this.doc = next;
   }
 
-  /** Appends what changed since the last persist, fsynced. Returns false if nothing changed. */
+  /**
+   * Appends what changed since the last persist (written, not yet fsynced: see the header).
+   * Returns false if nothing changed.
+   */
   persist(): boolean {
     const bytes = A.saveIncremental(this.doc);
     if (bytes.length === 0) return false;
@@ -73,26 +82,43 @@ export class DocStore {
       this.compact();
       return true;
     }
-    const fd = openSync(this.file, 'a');
-    try {
-      const header = Buffer.alloc(4);
-      header.writeUInt32BE(bytes.length, 0);
-      writeSync(fd, Buffer.concat([header, bytes]));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    this.fd ??= openSync(this.file, 'a');
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(bytes.length, 0);
+    writeSync(this.fd, Buffer.concat([header, bytes]));
+    this.unsynced = true;
     this.frames++;
     return true;
   }
 
-  /** Rewrites the file as one full save (temp + rename, so a crash keeps the old file). */
+  /** fsyncs the frames appended since the last call. Returns true if there were any. */
+  sync(): boolean {
+    if (!this.unsynced || this.fd === null) return false;
+    fsyncSync(this.fd);
+    this.unsynced = false;
+    return true;
+  }
+
+  /** Rewrites the file as one full save (temp + fsync + rename, so a crash keeps the old file). */
   compact(): void {
     const bytes = A.save(this.doc);
     const header = Buffer.alloc(4);
     header.writeUInt32BE(bytes.length, 0);
+    // Earlier appends go into the new file too: nothing of them is left to fsync.
     writeFileDurable(this.file, Buffer.concat([header, bytes]));
+    this.closeFd();
+    this.unsynced = false;
     this.frames = 1;
+  }
+
+  close(): void {
+    this.sync();
+    this.closeFd();
+  }
+
+  private closeFd(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }
 

@@ -12,7 +12,7 @@
 import * as A from '@automerge/automerge';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, unlinkSync, type Stats } from 'node:fs';
 import { isAbsolute, join, sep } from 'node:path';
-import type { AfterPersist, CrdtAdapter } from './adapter.js';
+import type { AfterPersist, CrdtAdapter, RemoteUpdate } from './adapter.js';
 import { DocStore, genesisChanges, type DocRoot } from './doc-store.js';
 import { rlog, sha256Hex, writeFileDurable } from './util.js';
 
@@ -32,6 +32,7 @@ interface Seen {
 
 export class FileCrdt implements CrdtAdapter {
   readonly store: DocStore;
+  readonly volatile = false;
   private readonly root: string;
   private readonly seen = new Map<string, Seen>();
   /** Paths refused so far (each logged once). */
@@ -70,15 +71,16 @@ export class FileCrdt implements CrdtAdapter {
     return null;
   }
 
-  receive(update: (doc: A.Doc<DocRoot>) => A.Doc<DocRoot>, captureFirst: boolean): AfterPersist | null {
+  receive(update: RemoteUpdate, captureFirst: boolean): AfterPersist | null {
     if (captureFirst) this.capture();
     const before = A.getHeads(this.store.doc);
-    this.store.doc = update(this.store.doc);
+    const patches: A.Patch[] = [];
+    this.store.doc = update(this.store.doc, patches);
     const after = A.getHeads(this.store.doc);
     if (before.join() === after.join()) return null;
     const dirty = new Set<string>();
     let whole = false;
-    for (const patch of A.diff(this.store.doc, before, after)) {
+    for (const patch of patches) {
       if (patch.path[0] !== 'files') continue;
       if (typeof patch.path[1] === 'string') dirty.add(patch.path[1]);
       else whole = true;

@@ -10,7 +10,7 @@
  * wins); anything else (arrays, strings, ...) is one JSON value.
  */
 import * as A from '@automerge/automerge';
-import type { AfterPersist, CrdtAdapter } from './adapter.js';
+import type { AfterPersist, CrdtAdapter, RemoteUpdate } from './adapter.js';
 import { DocStore, genesisChanges, type DocRoot } from './doc-store.js';
 import { rlog } from './util.js';
 
@@ -52,6 +52,7 @@ function entriesOf(value: unknown, kind: Kind): Map<string, string> {
 
 export class JsonCrdt implements CrdtAdapter {
   readonly store: DocStore;
+  readonly volatile = true;
 
   constructor(
     private readonly names: string[],
@@ -113,14 +114,15 @@ export class JsonCrdt implements CrdtAdapter {
     return keys.length === entries.size && keys.every((k) => entries.get(k) === str(slot.m[k]));
   }
 
-  receive(update: (doc: A.Doc<DocRoot>) => A.Doc<DocRoot>, captureFirst: boolean): AfterPersist | null {
+  receive(update: RemoteUpdate, captureFirst: boolean): AfterPersist | null {
     if (captureFirst) this.capture();
     const before = A.getHeads(this.store.doc);
-    this.store.doc = update(this.store.doc);
+    const patches: A.Patch[] = [];
+    this.store.doc = update(this.store.doc, patches);
     const after = A.getHeads(this.store.doc);
     if (before.join() === after.join()) return null;
     const dirty = new Set<string>();
-    for (const patch of A.diff(this.store.doc, before, after)) {
+    for (const patch of patches) {
       if (typeof patch.path[0] === 'string') dirty.add(patch.path[0]);
     }
     for (const name of dirty) this.applyToApp(name);

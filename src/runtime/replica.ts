@@ -7,9 +7,10 @@ import type { Server } from 'node:http';
 import { basename } from 'node:path';
 import type { Health, LocalTx, Replica, ReplicaConfig } from './api.js';
 import type { CrdtAdapter } from './adapter.js';
+import type { DocRoot } from './doc-store.js';
 import { FileCrdt } from './file-crdt.js';
 import { JsonCrdt, type GlobalBinding } from './json-crdt.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage } from './sync/messages.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage, syncMessageHasChanges } from './sync/messages.js';
 import { PeerSync, type SyncTraffic } from './sync/peer-sync.js';
 import { dialSocketIo, listenSocketIo } from './sync/socketio-transport.js';
 import type { Connection, Endpoint } from './sync/transport.js';
@@ -39,6 +40,8 @@ export class EdgstrReplica implements Replica {
   private closed = false;
   private lastSyncAt: string | null = null;
   private lastShared = new Map<string, A.Heads>();
+  /** Work that waits for the documents' fsync (deleting captured change-log rows). */
+  private readonly afterSync: (() => void)[] = [];
   /** True while a fresh edge takes the cloud's copy: remote changes are applied without capture. */
   private initializing = false;
   private hubHeads: Record<string, string[]> | null = null;
@@ -77,6 +80,7 @@ export class EdgstrReplica implements Replica {
       for (const a of known) a.reconcile();
       if (this.config.role === 'cloud') for (const a of fresh) a.seed();
       this.persistAll();
+      this.syncLocked();
     });
     liveReplicas.add(this);
     if (this.config.role === 'edge' && this.config.cloudUrl) {
@@ -93,11 +97,13 @@ export class EdgstrReplica implements Replica {
         }
         if (!ok && fresh.length > 0) rlog.warn('no copy from the cloud yet: serving from the local snapshot');
         this.persistAll();
+        this.syncLocked();
         this.broadcastAll();
       });
     } else if (this.config.role === 'edge') {
       for (const a of fresh) a.seed();
       this.persistAll();
+      await this.mutex.run(() => this.syncLocked());
     }
     const every = this.config.flushIntervalMs ?? 75;
     this.timer = setInterval(() => this.backgroundFlush(), every);
@@ -147,8 +153,7 @@ export class EdgstrReplica implements Replica {
       return Promise.resolve();
     };
     return {
-      // The commit is durable (fsynced) before the edge answers; sending happens meanwhile.
-      commit: () => finish(() => this.flushLocked()),
+      commit: () => finish(() => this.commitLocked()),
       rollback: () =>
         finish(() => {
           [...this.adapters.values()].forEach((a, i) => a.rollback(marks[i]));
@@ -187,10 +192,16 @@ export class EdgstrReplica implements Replica {
     this.closed = true;
     clearInterval(this.timer);
     liveReplicas.delete(this);
-    await this.mutex.run(() => this.flushLocked());
+    await this.mutex.run(() => {
+      this.flushLocked();
+      this.syncLocked();
+    });
     for (const e of this.endpoints) await e.close();
     for (const p of this.peers) p.connection.close();
-    for (const a of this.adapters.values()) a.close();
+    for (const a of this.adapters.values()) {
+      a.store.close();
+      a.close();
+    }
   }
 
   private backgroundFlush(): void {
@@ -203,22 +214,55 @@ export class EdgstrReplica implements Replica {
     // asked), so its shared heads stayed empty. A message that could not be applied drops the
     // connection instead (see receive), which renegotiates from scratch.
     this.mutex
-      .run(() => this.flushLocked())
+      .run(() => {
+        this.flushLocked();
+        this.syncLocked();
+      })
       .catch((err: unknown) => rlog.warn(`background flush failed: ${errorMessage(err)}`))
       .finally(() => {
         this.flushQueued = false;
       });
   }
 
-  /** Capture -> persist (fsync) -> drop captured log rows -> send. Caller holds the lock. */
+  /**
+   * Capture -> persist (written: survives kill -9) -> send; the captured log rows are dropped
+   * by the next syncLocked, after the fsync. Caller holds the lock.
+   */
   private flushLocked(): void {
     const changed: string[] = [];
     for (const [docId, a] of this.adapters) {
       const after = a.capture();
       if (a.store.persist()) changed.push(docId);
-      after?.();
+      if (after) this.afterSync.push(after);
     }
     for (const docId of changed) this.broadcast(docId);
+  }
+
+  /**
+   * What must be durable before the edge answers: a request's table rows and their change-log
+   * rows are committed in SQLite and its files are on disk, both survive kill -9 and are
+   * captured at the next start; globals live only in memory, so they are captured and written
+   * to their document now. Everything else is captured right after the answer (one Automerge
+   * change for what queued up meanwhile), then sent; the fsync follows within a flush interval.
+   */
+  private commitLocked(): void {
+    for (const [docId, a] of this.adapters) {
+      if (!a.volatile) continue;
+      const after = a.capture();
+      if (after) this.afterSync.push(after);
+      if (a.store.persist()) this.broadcast(docId);
+    }
+    setImmediate(() => this.backgroundFlush());
+  }
+
+  /**
+   * fsyncs every document appended to since the last call, then drops the change-log rows
+   * those appends cover: one fsync per document per flush interval instead of one per request,
+   * and a power loss can never lose a change that is in neither the log nor the document.
+   */
+  private syncLocked(): void {
+    for (const a of this.adapters.values()) a.store.sync();
+    for (const after of this.afterSync.splice(0)) after();
   }
 
   private persistAll(): void {
@@ -307,11 +351,41 @@ export class EdgstrReplica implements Replica {
     }
     let state = peer.state(docId);
     const replies: Uint8Array[] = [];
-    const after = adapter.receive((start) => {
+    if (datas.every((d) => syncMessageHasChanges(d) === false)) {
+      // Acknowledgements and requests only: the document cannot change, so no SQL transaction,
+      // capture, write-back or persist (most messages an edge receives are of this kind).
+      const heads = A.getHeads(adapter.store.doc).join();
+      for (const data of datas) {
+        let reply: Uint8Array | null;
+        try {
+          [adapter.store.doc, state] = A.receiveSyncMessage(adapter.store.doc, state, data);
+        } catch (err: unknown) {
+          this.refusedMessages++;
+          rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${peer.connection.remoteId}: ${errorMessage(err)}`);
+          continue;
+        }
+        [state, reply] = A.generateSyncMessage(adapter.store.doc, state);
+        if (reply) replies.push(reply);
+      }
+      peer.setState(docId, state);
+      this.lastSyncAt = new Date().toISOString();
+      if (A.getHeads(adapter.store.doc).join() !== heads) {
+        // Cannot happen for messages without changes; if it ever does, make the app match.
+        rlog.warn(`${this.config.nodeId}: a sync message without changes changed ${docId}: reconciling`);
+        adapter.reconcile();
+        adapter.store.persist();
+      }
+      for (const reply of replies) peer.sendMessage(docId, reply);
+      return;
+    }
+    const after = adapter.receive((start, patches) => {
       let doc = start;
+      const patchCallback: A.PatchCallback<DocRoot> = (p) => {
+        for (const patch of p) patches.push(patch);
+      };
       for (const data of datas) {
         try {
-          [doc, state] = A.receiveSyncMessage(doc, state, data);
+          [doc, state] = A.receiveSyncMessage(doc, state, data, { patchCallback });
         } catch (err: unknown) {
           // Automerge refused it: the document and sync state stay as they were.
           this.refusedMessages++;
@@ -331,7 +405,7 @@ export class EdgstrReplica implements Replica {
     peer.setState(docId, state);
     this.lastSyncAt = new Date().toISOString();
     adapter.store.persist();
-    after?.();
+    if (after) this.afterSync.push(after);
     // Answers go out once what they acknowledge is on disk; then relay to everyone else.
     for (const reply of replies) peer.sendMessage(docId, reply);
     this.broadcast(docId);

@@ -11,7 +11,7 @@
 import * as A from '@automerge/automerge';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import type { AfterPersist, CrdtAdapter } from './adapter.js';
+import type { AfterPersist, CrdtAdapter, RemoteUpdate } from './adapter.js';
 import { DocStore, genesisChanges, type DocRoot } from './doc-store.js';
 import {
   CHANGES, CONTROL, ensureKeyRange, installControlTables, installTriggers, q, readTableInfo,
@@ -21,6 +21,13 @@ import { bytesEqual, fnv1a, rlog } from './util.js';
 import type { ReplicatedDatabase } from './api.js';
 
 export const BUCKETS = 64;
+/**
+ * Rows per Automerge change when a capture or seed is large. Automerge's WASM memory grows to
+ * the largest change it builds and never shrinks: one change of 10,000 rows left ~40 MB of it
+ * behind, ten of 1,000 rows ~10 MB. The changes of one capture still go out in one sync
+ * message and are applied at the peer in one SQL transaction.
+ */
+const ROWS_PER_CHANGE = 1000;
 type SqlValue = null | number | bigint | string | Uint8Array;
 type SqlRow = Record<string, SqlValue>;
 type DocRow = Record<string, unknown>;
@@ -36,9 +43,16 @@ interface TableMark {
 
 export class TableCrdt implements CrdtAdapter {
   readonly store: DocStore;
+  readonly volatile = false;
   readonly db: Database.Database;
   private readonly tables = new Map<string, TableInfo>();
   private readonly stmts = new Map<string, Database.Statement>();
+  /**
+   * Log rows up to here are in the document; they are deleted once it is fsynced. 0 after a
+   * start: whatever the log still holds is captured again (comparing with the document is
+   * idempotent).
+   */
+  private capturedUpTo = 0;
 
   constructor(config: ReplicatedDatabase, dataDir: string, docId: string, private readonly rangeIndex: number) {
     if (!existsSync(config.file)) {
@@ -87,19 +101,20 @@ export class TableCrdt implements CrdtAdapter {
     return upTo > 0 ? () => this.deleteLog(upTo) : null;
   }
 
-  receive(update: (doc: A.Doc<DocRoot>) => A.Doc<DocRoot>, captureFirst: boolean): AfterPersist | null {
+  receive(update: RemoteUpdate, captureFirst: boolean): AfterPersist | null {
     let upTo = 0;
     // IMMEDIATE: hold the write lock from the capture to the apply, so no app write can slip
     // in between and be overwritten by the remote value without having been captured.
     this.db.transaction(() => {
       if (captureFirst) upTo = this.captureInto();
       const before = A.getHeads(this.store.doc);
-      this.store.doc = update(this.store.doc);
+      const patches: A.Patch[] = [];
+      this.store.doc = update(this.store.doc, patches);
       const after = A.getHeads(this.store.doc);
       if (before.join() === after.join()) return;
       const dirty = new Map<string, Set<string>>();
       const whole = new Set<string>();
-      for (const patch of A.diff(this.store.doc, before, after)) {
+      for (const patch of patches) {
         const [table, , key] = patch.path;
         if (typeof table !== 'string' || !this.tables.has(table)) continue;
         if (typeof key === 'string') {
@@ -158,15 +173,25 @@ export class TableCrdt implements CrdtAdapter {
 
   seed(): void {
     this.db.transaction(() => {
-      this.store.doc = A.change(this.store.doc, { message: 'seed' }, (d) => {
-        for (const info of this.tables.values()) {
-          for (const row of this.db.prepare(`SELECT ${selectList(info)} FROM ${q(info.name)}`).iterate() as Iterable<SqlRow>) {
-            const key = rowKey(info, row);
-            const bucket = (d[info.name] as Record<string, Record<string, DocRow>>)[bucketOf(key)]!;
-            if (!(key in bucket)) bucket[key] = toDocRow(info, row);
-          }
+      for (const info of this.tables.values()) {
+        let batch: SqlRow[] = [];
+        const put = (): void => {
+          const rows = batch;
+          batch = [];
+          this.store.doc = A.change(this.store.doc, { message: 'seed' }, (d) => {
+            for (const row of rows) {
+              const key = rowKey(info, row);
+              const bucket = (d[info.name] as Record<string, Record<string, DocRow>>)[bucketOf(key)]!;
+              if (!(key in bucket)) bucket[key] = toDocRow(info, row);
+            }
+          });
+        };
+        for (const row of this.db.prepare(`SELECT ${selectList(info)} FROM ${q(info.name)}`).iterate() as Iterable<SqlRow>) {
+          batch.push(row);
+          if (batch.length >= ROWS_PER_CHANGE) put();
         }
-      });
+        if (batch.length > 0) put();
+      }
     })();
   }
 
@@ -182,7 +207,7 @@ export class TableCrdt implements CrdtAdapter {
   }
 
   pending(): number {
-    return (this.db.prepare(`SELECT count(*) AS n FROM ${CHANGES}`).get() as { n: number }).n;
+    return (this.stmt(`SELECT count(*) AS n FROM ${CHANGES} WHERE seq > ?`).get(this.capturedUpTo) as { n: number }).n;
   }
 
   close(): void {
@@ -191,9 +216,9 @@ export class TableCrdt implements CrdtAdapter {
 
   /** Turns the logged keys into one Automerge change; returns the last log seq it covered. */
   private captureInto(): number {
-    const upTo = (this.db.prepare(`SELECT max(seq) AS m FROM ${CHANGES}`).get() as { m: number | null }).m;
-    if (upTo === null) return 0;
-    const keys = this.db.prepare(`SELECT DISTINCT tbl, key FROM ${CHANGES} WHERE seq <= ?`).all(upTo) as {
+    const upTo = (this.stmt(`SELECT max(seq) AS m FROM ${CHANGES}`).get() as { m: number | null }).m;
+    if (upTo === null || upTo <= this.capturedUpTo) return 0;
+    const keys = this.stmt(`SELECT DISTINCT tbl, key FROM ${CHANGES} WHERE seq > ? AND seq <= ?`).all(this.capturedUpTo, upTo) as {
       tbl: string;
       key: string;
     }[];
@@ -215,7 +240,16 @@ export class TableCrdt implements CrdtAdapter {
         if (cols.length > 0) work.push({ tbl, key, row, cols });
       }
     }
-    if (work.length === 0) return upTo;
+    if (work.length === 0) {
+      this.capturedUpTo = upTo;
+      return upTo;
+    }
+    for (let from = 0; from < work.length; from += ROWS_PER_CHANGE) this.putRows(work.slice(from, from + ROWS_PER_CHANGE));
+    this.capturedUpTo = upTo;
+    return upTo;
+  }
+
+  private putRows(work: { tbl: string; key: string; row: SqlRow | undefined; cols: string[] | null }[]): void {
     this.store.doc = A.change(this.store.doc, (d) => {
       const buckets = new Map<string, Record<string, DocRow>>();
       for (const { tbl, key, row, cols } of work) {
@@ -233,7 +267,6 @@ export class TableCrdt implements CrdtAdapter {
         }
       }
     });
-    return upTo;
   }
 
   private deleteLog(upTo: number): void {

@@ -22,7 +22,7 @@ function setup(name: string): { crdt: FileCrdt; root: string; outside: string } 
 
 function sync(from: FileCrdt, to: FileCrdt): void {
   const changes = A.getAllChanges(from.store.doc);
-  to.receive((doc) => A.applyChanges(doc, changes)[0], true);
+  to.receive((doc, patches) => A.applyChanges(doc, changes, { patchCallback: (p) => void patches.push(...p) })[0], true);
 }
 
 describe('CRDT-Files', () => {
@@ -54,7 +54,7 @@ describe('CRDT-Files', () => {
     mkdirSync(a.outside, { recursive: true });
     symlinkSync(a.outside, join(a.root, 'data/uploads/link'));
     const evil = ['../x', '/tmp/abs', 'data/uploads/../../x', 'data/uploads/link/x.txt', 'data/uploads/a\\..\\x', 'data/other'];
-    a.crdt.receive((doc) => A.change(doc, (d) => {
+    a.crdt.receive((doc, patches) => A.change(doc, { patchCallback: (p) => void patches.push(...p) }, (d) => {
       for (const p of evil) (d.files as Record<string, unknown>)[p] = { data: new Uint8Array([1]), hash: 'h' };
     }), true);
     expect(existsSync(join(a.outside, 'x.txt'))).toBe(false);

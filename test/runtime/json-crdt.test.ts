@@ -31,7 +31,7 @@ function setup(name: string): { crdt: JsonCrdt; s: AppState } {
 
 function sync(from: JsonCrdt, to: JsonCrdt): void {
   const changes = A.getAllChanges(from.store.doc);
-  to.receive((doc) => A.applyChanges(doc, changes)[0], true);
+  to.receive((doc, patches) => A.applyChanges(doc, changes, { patchCallback: (p) => void patches.push(...p) })[0], true);
 }
 
 describe('CRDT-JSON', () => {

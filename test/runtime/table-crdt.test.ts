@@ -30,7 +30,7 @@ function setup(name: string, rangeIndex: number): { crdt: TableCrdt; app: Databa
 /** Moves everything one side has to the other (what the sync protocol does), via receive(). */
 function exchange(from: TableCrdt, to: TableCrdt): void {
   const changes = A.getAllChanges(from.store.doc);
-  to.receive((doc) => A.applyChanges(doc, changes)[0], true)?.();
+  to.receive((doc, patches) => A.applyChanges(doc, changes, { patchCallback: (p) => void patches.push(...p) })[0], true)?.();
 }
 
 describe('CRDT-Table', () => {
@@ -70,7 +70,7 @@ describe('CRDT-Table', () => {
     const a = setup('a', 1);
     const b = setup('b', 2);
     a.crdt.seed();
-    b.crdt.receive((doc) => A.merge(doc, A.clone(a.crdt.store.doc)), true);
+    b.crdt.receive((doc, patches) => A.applyChanges(doc, A.getAllChanges(a.crdt.store.doc), { patchCallback: (p) => void patches.push(...p) })[0], true);
     const before = A.getAllChanges(a.crdt.store.doc).length;
     a.app.transaction(() => {
       a.app.prepare("INSERT INTO notes (title, body) VALUES ('from a', x'00ff')").run();
@@ -90,7 +90,7 @@ describe('CRDT-Table', () => {
     const a = setup('ca', 1);
     const b = setup('cb', 2);
     a.crdt.seed();
-    b.crdt.receive((doc) => A.merge(doc, A.clone(a.crdt.store.doc)), true);
+    b.crdt.receive((doc, patches) => A.applyChanges(doc, A.getAllChanges(a.crdt.store.doc), { patchCallback: (p) => void patches.push(...p) })[0], true);
     for (let round = 0; round < 3; round++) {
       a.app.prepare('INSERT INTO likes (note_id, who) VALUES (1, ?)').run(`a${round}`);
       b.app.prepare('INSERT INTO likes (note_id, who) VALUES (1, ?)').run(`b${round}`);

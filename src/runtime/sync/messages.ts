@@ -56,3 +56,43 @@ function toBytes(v: unknown): Uint8Array | null {
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   return null;
 }
+
+/**
+ * Whether an Automerge sync message carries changes, read from its header (version byte,
+ * heads, need, have, then the count of change chunks: the layout of automerge's
+ * `sync::Message::encode`, v1 and v2). Most messages are acknowledgements without changes, and
+ * those need no SQL transaction, capture or write-back. null when the bytes do not parse: the
+ * caller then takes the general path, where Automerge itself validates the message.
+ */
+export function syncMessageHasChanges(data: Uint8Array): boolean | null {
+  if (data[0] !== 0x42 && data[0] !== 0x43) return null;
+  let at = 1;
+  const uleb = (): number | null => {
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (at >= data.length) return null;
+      const byte = data[at++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return value;
+    }
+    return null;
+  };
+  const skipHashes = (): boolean => {
+    const n = uleb();
+    if (n === null) return false;
+    at += 32 * n;
+    return at <= data.length;
+  };
+  if (!skipHashes() || !skipHashes()) return null;
+  const haves = uleb();
+  if (haves === null) return null;
+  for (let i = 0; i < haves; i++) {
+    if (!skipHashes()) return null;
+    const bloom = uleb();
+    if (bloom === null) return null;
+    at += bloom;
+    if (at > data.length) return null;
+  }
+  const changes = uleb();
+  return changes === null ? null : changes > 0;
+}
