@@ -91,7 +91,11 @@ async function runPlainApp() {
   const dir = mkdtempSync(join(tmpdir(), 'edgstr-bench-plain-'));
   const db = makeDb(join(dir, 'app.db'));
   const insert = db.prepare('INSERT INTO notes (title, body) VALUES (?, ?)');
-  const server = createServer(noteHandler((title, body) => insert.run(title, body).lastInsertRowid));
+  const handle = noteHandler((title, body) => insert.run(title, body).lastInsertRowid);
+  const server = createServer((req, res) => {
+    if (req.url === '/cpu') res.end(JSON.stringify(process.cpuUsage()));
+    else handle(req, res);
+  });
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
   process.on('SIGTERM', () => {
     db.close();
@@ -148,7 +152,7 @@ async function main() {
   const rows = arg('rows', 10000);
   const requests = arg('requests', 500);
   const loadBefore = loadavg();
-  const cloud = spawn(process.execPath, [fileURLToPath(import.meta.url), '--cloud'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const cloud = spawn(process.execPath, [...(process.env.BENCH_CLOUD_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CLOUD_PROF}`] : []), fileURLToPath(import.meta.url), '--cloud'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const { port } = await new Promise((resolve) => cloud.stdout.once('data', (d) => resolve(JSON.parse(String(d)))));
   const base = `http://127.0.0.1:${port}`;
   // Retry: an idle keep-alive socket closed by the server races with the next request.
@@ -228,7 +232,18 @@ async function main() {
     `http://127.0.0.1:${edgeServer.address().port}`, String(requests)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let clientOut = '';
   client.stdout.on('data', (d) => (clientOut += d));
+  const edgeCpu0 = process.cpuUsage();
+  const plainCpu0 = JSON.parse(await (await fetch(`http://127.0.0.1:${plainPort}/cpu`)).text());
   await new Promise((r) => client.once('exit', r));
+  // Let the edge finish what follows the last answer (capture, send, fsync) before reading its CPU.
+  await sleep(300);
+  const edgeCpu = process.cpuUsage(edgeCpu0);
+  const plainCpu1 = JSON.parse(await (await fetch(`http://127.0.0.1:${plainPort}/cpu`)).text());
+  const cpuMs = (c) => (c.user + c.system) / 1000;
+  const cpuPerRequest = {
+    plainMs: (cpuMs(plainCpu1) - cpuMs(plainCpu0)) / (requests + 50),
+    edgeMs: cpuMs(edgeCpu) / (requests + 50),
+  };
   edgeServer.close();
   plainApp.kill('SIGTERM');
   const overHttp = JSON.parse(clientOut);
@@ -238,6 +253,7 @@ async function main() {
     inProcessEdgeP95ms: pct(inProcess.edge, 0.95),
     httpRequests: requests, httpPlainP50ms: pct(overHttp.plain, 0.5), httpEdgeP50ms: pct(overHttp.edge, 0.5),
     httpPlainP95ms: pct(overHttp.plain, 0.95), httpEdgeP95ms: pct(overHttp.edge, 0.95),
+    cpuPerRequestPlainMs: cpuPerRequest.plainMs, cpuPerRequestEdgeMs: cpuPerRequest.edgeMs,
   };
   latency.httpP50Ratio = latency.httpEdgeP50ms / latency.httpPlainP50ms;
   progress(`latency: http p50 plain ${latency.httpPlainP50ms.toFixed(2)} ms, edge ${latency.httpEdgeP50ms.toFixed(2)} ms`);
@@ -268,7 +284,8 @@ async function main() {
   const bulkSyncMs = Math.round(performance.now() - tBulk);
   global.gc?.();
   await sleep(500);
-  const rssIdle = process.memoryUsage().rss;
+  const memIdle = process.memoryUsage();
+  const rssIdle = memIdle.rss;
   progress(`bulk synced in ${bulkSyncMs} ms`);
   let rssLoad = 0;
   for (let i = 0; i < 500; i++) {
@@ -277,7 +294,8 @@ async function main() {
   }
   const cloudRss = Number(await get('/rss'));
   const memory = { rows: total, bulkSyncMs, edgeRssIdleMB: +(rssIdle / 2 ** 20).toFixed(1),
-    edgeRssLoadMB: +(rssLoad / 2 ** 20).toFixed(1), cloudRssMB: +(cloudRss / 2 ** 20).toFixed(1) };
+    edgeRssLoadMB: +(rssLoad / 2 ** 20).toFixed(1), cloudRssMB: +(cloudRss / 2 ** 20).toFixed(1),
+    edgeIdleHeapTotalMB: +(memIdle.heapTotal / 2 ** 20).toFixed(1), edgeIdleExternalMB: +(memIdle.external / 2 ** 20).toFixed(1) };
 
   const loadAfter = loadavg();
   const result = { perWrite, latency, burst, memory, node: process.version, when: new Date().toISOString(),
@@ -288,9 +306,10 @@ async function main() {
     console.log(`commit latency (one write, then wait for the cloud): p50 ${perWrite.commitP50ms.toFixed(2)} ms, p95 ${perWrite.commitP95ms.toFixed(2)} ms`);
     console.log(`in-process back to back: plain INSERT p50 ${latency.inProcessPlainP50ms.toFixed(3)} ms; edge begin+INSERT+commit p50 ${latency.inProcessEdgeP50ms.toFixed(3)} ms, p95 ${latency.inProcessEdgeP95ms.toFixed(3)} ms`);
     console.log(`over HTTP (${requests} sequential POSTs each, client in another process): plain app p50 ${latency.httpPlainP50ms.toFixed(3)} ms (p95 ${latency.httpPlainP95ms.toFixed(3)}), edge p50 ${latency.httpEdgeP50ms.toFixed(3)} ms (p95 ${latency.httpEdgeP95ms.toFixed(3)}): ratio ${latency.httpP50Ratio.toFixed(2)}`);
+    console.log(`CPU per request over HTTP (user+system, including what follows the answer): plain app ${latency.cpuPerRequestPlainMs.toFixed(3)} ms, edge ${latency.cpuPerRequestEdgeMs.toFixed(3)} ms`);
     console.log(`${writes} writes: written in ${burst.writeMs} ms, converged ${burst.convergeAfterLastWriteMs} ms after the last (${burst.convergeTotalMs} ms total)`);
     console.log(`load average (1/5/15 min) before ${result.loadAverage.before.join(' ')}, after ${result.loadAverage.after.join(' ')}`);
-    console.log(`${total} rows: bulk of ${rows} synced to the edge in ${bulkSyncMs} ms; edge RSS idle ${memory.edgeRssIdleMB} MB, under load ${memory.edgeRssLoadMB} MB; cloud RSS ${memory.cloudRssMB} MB`);
+    console.log(`${total} rows: bulk of ${rows} synced to the edge in ${bulkSyncMs} ms; edge RSS idle ${memory.edgeRssIdleMB} MB (V8 heap ${memory.edgeIdleHeapTotalMB}, external incl. Automerge WASM ${memory.edgeIdleExternalMB}), under load ${memory.edgeRssLoadMB} MB; cloud RSS ${memory.cloudRssMB} MB`);
   }
   await edge.close();
   app.close();

@@ -11,7 +11,7 @@
  * often the file is compacted to a single `save()` (temp + fsync + rename).
  */
 import * as A from '@automerge/automerge';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { rlog, sha256Hex, writeFileDurable } from './util.js';
@@ -40,6 +40,9 @@ export class DocStore {
   private fd: number | null = null;
   /** Frames written since the last fsync. */
   private unsynced = false;
+  /** fsyncs in flight per descriptor: a descriptor is closed only once none is left. */
+  private readonly inFlight = new Map<number, number>();
+  private readonly closeLater = new Set<number>();
   /** True when the document was created now (no file on disk): first start of this replica. */
   readonly fresh: boolean;
 
@@ -99,6 +102,31 @@ export class DocStore {
     return true;
   }
 
+  /**
+   * The same as sync() on the thread pool: the event loop keeps serving meanwhile. Resolves
+   * once every frame appended before the call is durable.
+   */
+  syncAsync(): Promise<void> {
+    if (!this.unsynced || this.fd === null) return Promise.resolve();
+    const fd = this.fd;
+    this.unsynced = false;
+    this.inFlight.set(fd, (this.inFlight.get(fd) ?? 0) + 1);
+    return new Promise<void>((resolve, reject) => {
+      fsync(fd, (err) => {
+        const left = this.inFlight.get(fd)! - 1;
+        if (left > 0) this.inFlight.set(fd, left);
+        else {
+          this.inFlight.delete(fd);
+          if (this.closeLater.delete(fd)) closeSync(fd);
+        }
+        if (err) {
+          this.unsynced = true;
+          reject(err);
+        } else resolve();
+      });
+    });
+  }
+
   /** Rewrites the file as one full save (temp + fsync + rename, so a crash keeps the old file). */
   compact(): void {
     const bytes = A.save(this.doc);
@@ -117,7 +145,10 @@ export class DocStore {
   }
 
   private closeFd(): void {
-    if (this.fd !== null) closeSync(this.fd);
+    if (this.fd !== null) {
+      if (this.inFlight.has(this.fd)) this.closeLater.add(this.fd);
+      else closeSync(this.fd);
+    }
     this.fd = null;
   }
 }

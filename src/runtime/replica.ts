@@ -7,10 +7,11 @@ import type { Server } from 'node:http';
 import { basename } from 'node:path';
 import type { Health, LocalTx, Replica, ReplicaConfig } from './api.js';
 import type { CrdtAdapter } from './adapter.js';
-import type { DocRoot } from './doc-store.js';
 import { FileCrdt } from './file-crdt.js';
+import { Durability } from './durability.js';
 import { JsonCrdt, type GlobalBinding } from './json-crdt.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage, syncMessageHasChanges } from './sync/messages.js';
+import { applySyncMessages } from './sync/apply.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage } from './sync/messages.js';
 import { PeerSync, type SyncTraffic } from './sync/peer-sync.js';
 import { dialSocketIo, listenSocketIo } from './sync/socketio-transport.js';
 import type { Connection, Endpoint } from './sync/transport.js';
@@ -40,8 +41,9 @@ export class EdgstrReplica implements Replica {
   private closed = false;
   private lastSyncAt: string | null = null;
   private lastShared = new Map<string, A.Heads>();
-  /** Work that waits for the documents' fsync (deleting captured change-log rows). */
-  private readonly afterSync: (() => void)[] = [];
+  /** Documents changed locally and not yet offered to the peers (see flushLocked). */
+  private readonly unsent = new Set<string>();
+  private readonly durability = new Durability(() => [...this.adapters.values()].map((a) => a.store), this.mutex, () => this.closed);
   /** True while a fresh edge takes the cloud's copy: remote changes are applied without capture. */
   private initializing = false;
   private hubHeads: Record<string, string[]> | null = null;
@@ -80,7 +82,7 @@ export class EdgstrReplica implements Replica {
       for (const a of known) a.reconcile();
       if (this.config.role === 'cloud') for (const a of fresh) a.seed();
       this.persistAll();
-      this.syncLocked();
+      this.durability.syncNow();
     });
     liveReplicas.add(this);
     if (this.config.role === 'edge' && this.config.cloudUrl) {
@@ -97,13 +99,13 @@ export class EdgstrReplica implements Replica {
         }
         if (!ok && fresh.length > 0) rlog.warn('no copy from the cloud yet: serving from the local snapshot');
         this.persistAll();
-        this.syncLocked();
+        this.durability.syncNow();
         this.broadcastAll();
       });
     } else if (this.config.role === 'edge') {
       for (const a of fresh) a.seed();
       this.persistAll();
-      await this.mutex.run(() => this.syncLocked());
+      await this.mutex.run(() => this.durability.syncNow());
     }
     const every = this.config.flushIntervalMs ?? 75;
     this.timer = setInterval(() => this.backgroundFlush(), every);
@@ -135,7 +137,7 @@ export class EdgstrReplica implements Replica {
     const release = await this.mutex.acquire();
     let marks: unknown[];
     try {
-      this.flushLocked();
+      this.flushLocked(false);
       marks = [...this.adapters.values()].map((a) => a.mark());
     } catch (err: unknown) {
       release();
@@ -192,9 +194,10 @@ export class EdgstrReplica implements Replica {
     this.closed = true;
     clearInterval(this.timer);
     liveReplicas.delete(this);
+    await this.durability.idle();
     await this.mutex.run(() => {
       this.flushLocked();
-      this.syncLocked();
+      this.durability.syncNow();
     });
     for (const e of this.endpoints) await e.close();
     for (const p of this.peers) p.connection.close();
@@ -216,7 +219,7 @@ export class EdgstrReplica implements Replica {
     this.mutex
       .run(() => {
         this.flushLocked();
-        this.syncLocked();
+        this.durability.syncInBackground();
       })
       .catch((err: unknown) => rlog.warn(`background flush failed: ${errorMessage(err)}`))
       .finally(() => {
@@ -226,16 +229,21 @@ export class EdgstrReplica implements Replica {
 
   /**
    * Capture -> persist (written: survives kill -9) -> send; the captured log rows are dropped
-   * by the next syncLocked, after the fsync. Caller holds the lock.
+   * after the next fsync (Durability). Caller holds the lock. `send` false (begin of a
+   * local request) leaves the sending to the background flush that follows the request: each
+   * generateSyncMessage converts the whole sync state between JS and WASM (the hashes sent and
+   * not yet acknowledged included), so writes that come back to back go out in one message
+   * instead of one message each, whose cost grew with the unacknowledged backlog.
    */
-  private flushLocked(): void {
-    const changed: string[] = [];
+  private flushLocked(send = true): void {
     for (const [docId, a] of this.adapters) {
       const after = a.capture();
-      if (a.store.persist()) changed.push(docId);
-      if (after) this.afterSync.push(after);
+      if (a.store.persist()) this.unsent.add(docId);
+      this.durability.afterSync(after);
     }
-    for (const docId of changed) this.broadcast(docId);
+    if (!send) return;
+    for (const docId of this.unsent) this.broadcast(docId);
+    this.unsent.clear();
   }
 
   /**
@@ -249,20 +257,10 @@ export class EdgstrReplica implements Replica {
     for (const [docId, a] of this.adapters) {
       if (!a.volatile) continue;
       const after = a.capture();
-      if (after) this.afterSync.push(after);
-      if (a.store.persist()) this.broadcast(docId);
+      this.durability.afterSync(after);
+      if (a.store.persist()) this.unsent.add(docId);
     }
     setImmediate(() => this.backgroundFlush());
-  }
-
-  /**
-   * fsyncs every document appended to since the last call, then drops the change-log rows
-   * those appends cover: one fsync per document per flush interval instead of one per request,
-   * and a power loss can never lose a change that is in neither the log nor the document.
-   */
-  private syncLocked(): void {
-    for (const a of this.adapters.values()) a.store.sync();
-    for (const after of this.afterSync.splice(0)) after();
   }
 
   private persistAll(): void {
@@ -349,66 +347,18 @@ export class EdgstrReplica implements Replica {
       rlog.warn(`${this.config.nodeId}: sync message for unknown document ${docId} from ${peer.connection.remoteId}`);
       return;
     }
-    let state = peer.state(docId);
-    const replies: Uint8Array[] = [];
-    if (datas.every((d) => syncMessageHasChanges(d) === false)) {
-      // Acknowledgements and requests only: the document cannot change, so no SQL transaction,
-      // capture, write-back or persist (most messages an edge receives are of this kind).
-      const heads = A.getHeads(adapter.store.doc).join();
-      for (const data of datas) {
-        let reply: Uint8Array | null;
-        try {
-          [adapter.store.doc, state] = A.receiveSyncMessage(adapter.store.doc, state, data);
-        } catch (err: unknown) {
-          this.refusedMessages++;
-          rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${peer.connection.remoteId}: ${errorMessage(err)}`);
-          continue;
-        }
-        [state, reply] = A.generateSyncMessage(adapter.store.doc, state);
-        if (reply) replies.push(reply);
-      }
-      peer.setState(docId, state);
-      this.lastSyncAt = new Date().toISOString();
-      if (A.getHeads(adapter.store.doc).join() !== heads) {
-        // Cannot happen for messages without changes; if it ever does, make the app match.
-        rlog.warn(`${this.config.nodeId}: a sync message without changes changed ${docId}: reconciling`);
-        adapter.reconcile();
-        adapter.store.persist();
-      }
-      for (const reply of replies) peer.sendMessage(docId, reply);
-      return;
-    }
-    const after = adapter.receive((start, patches) => {
-      let doc = start;
-      const patchCallback: A.PatchCallback<DocRoot> = (p) => {
-        for (const patch of p) patches.push(patch);
-      };
-      for (const data of datas) {
-        try {
-          [doc, state] = A.receiveSyncMessage(doc, state, data, { patchCallback });
-        } catch (err: unknown) {
-          // Automerge refused it: the document and sync state stay as they were.
-          this.refusedMessages++;
-          rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${peer.connection.remoteId}: ${errorMessage(err)}`);
-          continue;
-        }
-        // The protocol answers every message before reading the next one: a message without
-        // changes whose heads equal ours marks our heads as already sent, so answering only
-        // once after a batch could skip the acknowledgement of changes received earlier in
-        // the same batch, and the peer would count them as unconfirmed forever.
-        let reply: Uint8Array | null;
-        [state, reply] = A.generateSyncMessage(doc, state);
-        if (reply) replies.push(reply);
-      }
-      return doc;
-    }, !this.initializing);
+    const remote = peer.connection.remoteId;
+    const { state, replies, changed, after } = applySyncMessages(adapter, peer.state(docId), datas, !this.initializing, (err) => {
+      this.refusedMessages++;
+      rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${remote}: ${errorMessage(err)}`);
+    });
     peer.setState(docId, state);
     this.lastSyncAt = new Date().toISOString();
-    adapter.store.persist();
-    if (after) this.afterSync.push(after);
-    // Answers go out once what they acknowledge is on disk; then relay to everyone else.
+    if (changed) adapter.store.persist();
+    this.durability.afterSync(after);
+    // Answers go out once what they acknowledge is written; then relay to everyone else.
     for (const reply of replies) peer.sendMessage(docId, reply);
-    this.broadcast(docId);
+    if (changed) this.broadcast(docId);
   }
 
   private waitForInitialSync(timeoutMs: number): Promise<boolean> {

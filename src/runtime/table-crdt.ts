@@ -139,12 +139,11 @@ export class TableCrdt implements CrdtAdapter {
   }
 
   mark(): TableMark {
-    const logSeq = (this.db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(CHANGES) as
-      | { seq: number }
-      | undefined)?.seq ?? 0;
+    const seqOf = this.stmt('SELECT seq FROM sqlite_sequence WHERE name = ?');
+    const logSeq = (seqOf.get(CHANGES) as { seq: number } | undefined)?.seq ?? 0;
     const sequences = new Map<string, number | undefined>();
     for (const name of this.tables.keys()) {
-      const row = this.db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(name) as { seq: number } | undefined;
+      const row = seqOf.get(name) as { seq: number } | undefined;
       sequences.set(name, row?.seq);
     }
     return { logSeq, sequences };
