@@ -64,6 +64,27 @@ describe('pickProbe', () => {
     expect(probe.readTemplate).toBeNull();
   });
 
+  it('reads an id-less write back through a read-only GET of the rows or files it writes, before globals', () => {
+    const set = (tables: string[], files: string[], globals: string[]) => ({ tables, files, globals });
+    const none = set([], [], []);
+    const services = [
+      { method: 'POST', route: '/molweight', stateful: true, state: { reads: none, writes: set([], ['data/history.jsonl'], ['memo']) } },
+      { method: 'GET', route: '/elements', stateful: false, state: { reads: none, writes: none } },
+      { method: 'GET', route: '/stats', stateful: false, state: { reads: set([], [], ['memo']), writes: none } },
+      { method: 'GET', route: '/count', stateful: true, state: { reads: set([], ['data/history.jsonl'], []), writes: set([], [], ['hits']) } },
+      { method: 'GET', route: '/history', stateful: false, state: { reads: set([], ['data/history.jsonl'], []), writes: none } },
+    ];
+    const entries = [
+      entry('GET', '/elements', 200, []),
+      entry('GET', '/stats', 200, {}),
+      entry('POST', '/molweight', 200, { formula: 'C2H6' }, { smiles: 'CC' }),
+      entry('GET', '/count', 200, { n: 1 }),
+      entry('GET', '/history?limit=5', 200, { entries: [] }),
+    ];
+    expect(pickProbe(entries, services).stateRead).toBe('/history?limit=5');
+    expect(pickProbe(entries).stateRead).toBeNull();
+  });
+
   it('refuses traffic without a successful POST', () => {
     expect(() => pickProbe([entry('GET', '/x', 200, {})])).toThrow(/no successful POST/);
   });

@@ -18,6 +18,7 @@ import { expect } from 'vitest';
 import { checkConvergence, type ConvergenceReport } from '../../src/verify/converge.js';
 import { replayEntry, type ReplayedResponse } from '../../src/verify/replay.js';
 import { ensureInstalled, startStack, type Replica, type RunningStack } from '../../src/verify/stack.js';
+import { readAnalysis } from '../../src/model/analysis.js';
 import { readTraffic, isFailedEntry } from '../../src/model/traffic.js';
 import { runClient } from './client.js';
 import { absentPath, pickProbe, readPath, variantOf, type Probe } from './probe.js';
@@ -62,6 +63,16 @@ async function timeUntil(probe: () => Promise<boolean>, limitMs: number, since =
   }
 }
 
+/** The answer's status and body, or null when the replica does not answer. */
+async function answerOf(replica: Replica, path: string): Promise<string | null> {
+  try {
+    const res = await fetch(new URL(path, replica.process.url), { signal: AbortSignal.timeout(2_000) });
+    return `${res.status} ${await res.text()}`;
+  } catch {
+    return null;
+  }
+}
+
 async function answers(replica: Replica, path: string): Promise<boolean> {
   try {
     const res = await fetch(new URL(path, replica.process.url), { signal: AbortSignal.timeout(2_000) });
@@ -83,22 +94,34 @@ function describeStack(stack: RunningStack): string {
   return [stack.cloud, ...stack.edges].map((r) => `--- ${r.name}:\n${r.process.tail()}`).join('\n');
 }
 
-async function write(replica: Replica, probe: Probe, tag: string): Promise<{ res: ReplayedResponse; at: number; id: string | null }> {
+interface Written {
+  res: ReplayedResponse;
+  at: number;
+  id: string | null;
+  /** The writer's answer to probe.stateRead right after the write (null without one). */
+  stateAnswer: string | null;
+}
+
+async function write(replica: Replica, probe: Probe, tag: string): Promise<Written> {
+  const before = probe.stateRead ? await answerOf(replica, probe.stateRead) : null;
   const res = await replayEntry(replica.process.url, variantOf(probe, tag), undefined, 30_000);
   const at = performance.now();
+  const stateAnswer = probe.stateRead ? await answerOf(replica, probe.stateRead) : null;
+  if (probe.stateRead) expect(stateAnswer, `GET ${probe.stateRead} at ${replica.name} does not show ${probe.label}`).not.toBe(before);
   expect(res.status, `${probe.label} (${tag}) at ${replica.name}: ${JSON.stringify(res.body).slice(0, 300)}`).toBeGreaterThanOrEqual(200);
   expect(res.status, `${probe.label} (${tag}) at ${replica.name}: ${JSON.stringify(res.body).slice(0, 300)}`).toBeLessThan(300);
   const body = res.body as { id?: unknown } | null;
   const id = body !== null && typeof body === 'object' && (typeof body.id === 'string' || typeof body.id === 'number') ? String(body.id) : null;
-  return { res, at, id };
+  return { res, at, id, stateAnswer };
 }
 
 export async function checkLiveStack(subject: string, outDir: string, workdir: string, opts: LiveStackOptions): Promise<LiveStackReport> {
   const log = opts.log ?? (() => undefined);
   const converge = opts.convergeWithinMs ?? 10_000;
   const entries = readTraffic(join(workdir, 'traffic.har')).log.entries.filter((e) => !isFailedEntry(e));
-  const probe = pickProbe(entries);
-  log(`${subject}: probe write ${probe.label}${probe.readTemplate ? `, read back with GET ${probe.readTemplate}` : ', checked through the replicas\' state'}`);
+  const probe = pickProbe(entries, readAnalysis(join(workdir, 'analysis.json')).services);
+  const how = probe.readTemplate ? `read back with GET ${probe.readTemplate}` : probe.stateRead ? `read back with GET ${probe.stateRead}, whole answer` : 'seen by comparing replica state';
+  log(`${subject}: probe write ${probe.label}, ${how}`);
   await ensureInstalled(join(outDir, 'cloud'), log);
   await ensureInstalled(join(outDir, 'edge'), log);
   const scratch = mkdtempSync(join(tmpdir(), `edgstr-live-${subject}-`));
@@ -173,12 +196,13 @@ export async function checkLiveStack(subject: string, outDir: string, workdir: s
 
 /**
  * Times until each replica shows the write: with an id and a read route, the replica answers the
- * read; otherwise all replicas' tables, files and globals are identical (the writer's changed:
- * the caller checks that the write grew its state).
+ * read; with a state read, it answers it as the writer did right after the write; otherwise all
+ * replicas' tables, files and globals are identical (the writer's changed: the caller checks
+ * that the write grew its state).
  */
 async function seenAt(
   probe: Probe,
-  w: { at: number; id: string | null },
+  w: Written,
   targets: Replica[],
   limitMs: number,
   stack: RunningStack,
@@ -188,8 +212,14 @@ async function seenAt(
   const path = probe.readTemplate && w.id !== null ? readPath(probe, w.id) : null;
   await Promise.all(
     targets.map(async (r) => {
-      const ms = path !== null ? await timeUntil(() => answers(r, path), limitMs, w.at) : await timeUntil(sameState, limitMs, w.at);
-      expect(ms, `${probe.label}: not visible at ${r.name} (${path ?? 'state'}) within ${limitMs} ms\n${describeStack(stack)}`).not.toBeNull();
+      const stateRead = probe.stateRead;
+      const ms =
+        path !== null
+          ? await timeUntil(() => answers(r, path), limitMs, w.at)
+          : stateRead !== null
+            ? await timeUntil(async () => (await answerOf(r, stateRead)) === w.stateAnswer, limitMs, w.at)
+            : await timeUntil(sameState, limitMs, w.at);
+      expect(ms, `${probe.label}: not visible at ${r.name} (${path ?? stateRead ?? 'state'}) within ${limitMs} ms\n${describeStack(stack)}`).not.toBeNull();
       out[r.name] = ms!;
     }),
   );

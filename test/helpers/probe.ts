@@ -2,10 +2,14 @@
  * Picks, from a subject's recorded traffic, the write the live-stack checks make on each replica:
  * the first successful POST that created something with an `id` that a later successful GET
  * read back by path (`POST /donuts` -> `{id: 9}` -> `GET /donuts/9`), else the first successful
- * POST (e.g. medchem's computations, which only append to a replicated file and globals).
+ * POST (e.g. medchem's computations, which only append to a replicated file and globals); such a
+ * write is read back through a recorded GET that reads what it writes and writes nothing itself
+ * (from analysis.json: medchem's `GET /history`), compared whole between replicas.
  * Variants of it (`variantOf`) create distinct things: short free-text values in the JSON body
  * and the query get a suffix, so names and slugs do not collide.
  */
+import type { AnalyzedService } from '../../src/model/analysis.js';
+import { compileRoute } from '../../src/model/service-id.js';
 import type { HarEntry } from '../../src/model/traffic.js';
 import { entryPath, recordedResponse } from '../../src/verify/replay.js';
 
@@ -17,6 +21,34 @@ export interface Probe {
   readTemplate: string | null;
   /** The recorded id's type, for an id that cannot exist. */
   numericId: boolean;
+  /** Without a read by id: a read-only GET (path + query) whose answer shows the write, or null. */
+  stateRead: string | null;
+}
+
+type ServiceState = Pick<AnalyzedService, 'method' | 'route' | 'stateful' | 'state'>;
+
+function serviceOf(e: HarEntry, services: ServiceState[]): ServiceState | undefined {
+  const path = entryPath(e).split('?')[0]!;
+  return services.find((s) => s.method === e.request.method && compileRoute(s.route)(path) !== null);
+}
+
+/**
+ * The first recorded successful GET of a read-only service that reads a table or file `write`
+ * writes, else one that reads a global it writes. Tables and files first: a write may leave a
+ * global as it was (a cache hit), but the rows or file lines it adds always show.
+ */
+function stateReadFor(write: HarEntry, entries: HarEntry[], services: ServiceState[]): string | null {
+  const w = serviceOf(write, services);
+  if (!w) return null;
+  const durable = (set: AnalyzedService['state']['writes']): string[] => [...set.tables.map((t) => `t:${t}`), ...set.files.map((f) => `f:${f}`)];
+  const reads = entries.filter((e) => e.request.method === 'GET' && isSuccess(e)).map((e) => ({ e, s: serviceOf(e, services) }));
+  const readOnly = reads.filter((r): r is { e: HarEntry; s: ServiceState } => r.s !== undefined && !r.s.stateful);
+  const writtenDurable = new Set(durable(w.state.writes));
+  const writtenGlobals = new Set(w.state.writes.globals);
+  const read =
+    readOnly.find((r) => durable(r.s.state.reads).some((x) => writtenDurable.has(x))) ??
+    readOnly.find((r) => r.s.state.reads.globals.some((g) => writtenGlobals.has(g)));
+  return read ? entryPath(read.e) : null;
 }
 
 const isSuccess = (e: HarEntry): boolean => e.response.status >= 200 && e.response.status < 300;
@@ -27,7 +59,7 @@ function createdId(e: HarEntry): string | null {
   return typeof body.id === 'number' || typeof body.id === 'string' ? String(body.id) : null;
 }
 
-export function pickProbe(entries: HarEntry[]): Probe {
+export function pickProbe(entries: HarEntry[], services: ServiceState[] = []): Probe {
   const label = (e: HarEntry): string => `${e.request.method} ${entryPath(e).split('?')[0]}`;
   // Only creates addressed by a fixed path: a path carrying an id would name a parent that the
   // recording created and deleted again.
@@ -38,11 +70,11 @@ export function pickProbe(entries: HarEntry[]): Probe {
     const read = entries.slice(i + 1).find((r) => r.request.method === 'GET' && isSuccess(r) && entryPath(r).split('?')[0]!.split('/').includes(encodeURIComponent(id)));
     if (!read) continue;
     const template = entryPath(read).split('?')[0]!.split('/').map((s) => (s === encodeURIComponent(id) ? '{id}' : s)).join('/');
-    return { entry: e, label: label(e), readTemplate: template, numericId: /^\d+$/.test(id) };
+    return { entry: e, label: label(e), readTemplate: template, numericId: /^\d+$/.test(id), stateRead: null };
   }
   const first = posts[0];
   if (!first) throw new Error('the recorded traffic has no successful POST to use as the probe write');
-  return { entry: first.e, label: label(first.e), readTemplate: null, numericId: false };
+  return { entry: first.e, label: label(first.e), readTemplate: null, numericId: false, stateRead: stateReadFor(first.e, entries, services) };
 }
 
 export function readPath(probe: Probe, id: string): string {
