@@ -43,7 +43,11 @@ export function templateFor(path: string, patterns: readonly string[]): string {
       }
       if (ok) {
         const base = best[end - k]!;
-        consider(base.score + score - 0.1, [...base.tpl, ...p.segs.map((d, i) => (d.startsWith(':') || d === '*' ? d.replace(/\?$/, '') : segs[end - k + i]!))]);
+        const tpl = p.segs.map((d, i) => (d.startsWith(':') || d === '*' ? d.replace(/\?$/, '') : segs[end - k + i]!));
+        // Nested routers often declare '/:parentId' and '/:childId' alike; a route never names
+        // one parameter twice, so a pattern repeating a parameter of the prefix is the worse fit.
+        const clash = tpl.some((d) => d.startsWith(':') && base.tpl.includes(d));
+        consider(base.score + score - 0.1 - (clash ? 0.5 : 0), [...base.tpl, ...tpl]);
       }
     }
     best.push(cand!);

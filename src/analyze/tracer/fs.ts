@@ -4,6 +4,7 @@
  * res.sendFile -> send -> fs) included — and to back up a file under the app before its first
  * write, so it can be restored (or deleted when it did not exist) after each execution.
  */
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
@@ -23,6 +24,14 @@ const SPECS: Record<string, [Op, Op?]> = {
   rename: ['delete', 'write'], copyFile: ['read', 'write'], cp: ['read', 'write'], link: ['read', 'write'], symlink: ['read', 'write'],
   open: ['read'],
 };
+
+/**
+ * Node implements rm/rmdir (recursive) with the public fs functions (lstat, readdir, unlink,
+ * rmdir): those inner calls are seen by the hooks. Their deletes are real (and must be backed
+ * up), but their lstat/readdir only serve the removal: they read no state of the service.
+ */
+const REMOVERS = new Set(['rm', 'rmdir']);
+const insideRemoval = new AsyncLocalStorage<boolean>();
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -58,33 +67,39 @@ export class FsHooks {
     const target = fs as unknown as Record<string, Fn>;
     for (const [name, ops] of Object.entries(SPECS)) {
       for (const variant of [name, `${name}Sync`]) {
-        if (typeof target[variant] === 'function') target[variant] = this.wrap(target[variant]!, ops, name === 'open', PROBES.has(name));
+        if (typeof target[variant] === 'function') target[variant] = this.wrap(target[variant]!, ops, name === 'open', PROBES.has(name), REMOVERS.has(name));
       }
-      if (typeof fsp[name] === 'function') fsp[name] = this.wrap(fsp[name]!, ops, name === 'open', PROBES.has(name));
+      if (typeof fsp[name] === 'function') fsp[name] = this.wrap(fsp[name]!, ops, name === 'open', PROBES.has(name), REMOVERS.has(name));
     }
     syncBuiltinESMExports();
   }
 
-  private wrap(orig: Fn, ops: [Op, Op?], isOpen: boolean, probe: boolean): Fn {
+  private wrap(orig: Fn, ops: [Op, Op?], isOpen: boolean, probe: boolean, remover: boolean): Fn {
     const self = this;
     const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+      const nested = insideRemoval.getStore() === true;
       if (!self.suspended) {
         const first = isOpen ? openOp(args[1]) : ops[0];
-        self.event(first, args[0], args[1] && typeof args[1] === 'object' ? (args[1] as { flags?: unknown; flag?: unknown }) : null, probe);
-        if (ops[1]) self.event(ops[1], args[1], null, false);
+        self.event(first, args[0], args[1] && typeof args[1] === 'object' ? (args[1] as { flags?: unknown; flag?: unknown }) : null, probe, nested);
+        if (ops[1]) self.event(ops[1], args[1], null, false, nested);
       }
-      return orig.apply(this, args);
+      if (!remover || nested) return orig.apply(this, args);
+      // The caller's callback runs in the caller's context again, not inside the removal.
+      const last = args.length - 1;
+      if (typeof args[last] === 'function') args[last] = AsyncResource.bind(args[last] as Fn);
+      return insideRemoval.run(true, () => orig.apply(this, args));
     };
     Object.defineProperties(wrapped, Object.getOwnPropertyDescriptors(orig));
     return wrapped;
   }
 
-  private event(op: Op, p: unknown, options: { flags?: unknown; flag?: unknown } | null, probe: boolean): void {
+  private event(op: Op, p: unknown, options: { flags?: unknown; flag?: unknown } | null, probe: boolean, nested: boolean): void {
     const abs = toPath(p);
     if (!abs) return;
     if (op === 'read' && options && (options.flags !== undefined || options.flag !== undefined)) {
       op = openOp(options.flags ?? options.flag);
     }
+    if (nested && op === 'read') return;
     if (op !== 'read') this.backup(abs);
     const cur = this.rt.inExec();
     if (cur && !cur.files.some((f) => f.op === op && f.path === abs && Boolean(f.probe) === probe)) cur.files.push(probe ? { op, path: abs, probe } : { op, path: abs });
