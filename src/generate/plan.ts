@@ -100,6 +100,7 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
     addRuntime(files, side, input, options);
     files.set(`${side}/${globalsShimPath}`, text(render('shared/edgstr-globals.cjs.hbs', headerContext(options))));
     files.set(`${side}/edgstr-config.js`, text(render('shared/edgstr-config.js.hbs', headerContext(options))));
+    files.set(`${side}/edgstr-sqlite3.cjs`, text(render('shared/edgstr-sqlite3.cjs.hbs', headerContext(options))));
     files.set(`${side}/config.json`, text(json(configOf(side, input, options, replicated))));
     files.set(`${side}/package.json`, text(json(packageJsonOf(side, input, options))));
     const readme = readmeContext(side, input, options, routes, replicated);

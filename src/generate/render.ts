@@ -33,6 +33,7 @@ export interface TemplateContexts {
   'cloud/README.md.hbs': ReadmeContext;
   'shared/edgstr-config.js.hbs': ConfigLoaderContext;
   'shared/edgstr-globals.cjs.hbs': GlobalsShimContext;
+  'shared/edgstr-sqlite3.cjs.hbs': GlobalsShimContext;
   'targets/rpi/edgstr.service.hbs': SystemdContext;
   'targets/rpi/deploy.sh.hbs': DeployContext;
 }
