@@ -1,8 +1,10 @@
 /**
  * CRDT-Files: replicated files under one root as one Automerge document.
  *
- *   doc.files[relativePath] = { data: bytes, hash: sha256 hex }
+ *   doc.files[relativePath] = { chunks: [bytes, ...] }   (layout and merge rules: file-chunks.ts)
  *
+ * A local change that only appends to a file pushes a chunk, so concurrent appends at two
+ * replicas both survive; any other change replaces the file's entry (last writer wins).
  * Local changes are found by scanning the replicated paths on every capture (size + mtime,
  * hashed only when those moved), which also catches renames and deletes made by any code.
  * Remote changes are written atomically (temp + rename). A remote path that is not one of the
@@ -13,13 +15,10 @@ import * as A from '@automerge/automerge';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, unlinkSync, type Stats } from 'node:fs';
 import { isAbsolute, join, sep } from 'node:path';
 import type { AfterPersist, CrdtAdapter, RemoteUpdate } from './adapter.js';
-import { DocStore, genesisChanges, type DocRoot } from './doc-store.js';
+import { DocStore, genesisChanges } from './doc-store.js';
+import { appendedChunk, ContentCache, isChunked, type Content } from './file-chunks.js';
 import { rlog, sha256Hex, writeFileDurable } from './util.js';
 
-interface FileEntry {
-  data: Uint8Array;
-  hash: string;
-}
 interface LocalFile {
   hash: string;
   read: () => Uint8Array;
@@ -35,6 +34,7 @@ export class FileCrdt implements CrdtAdapter {
   readonly volatile = false;
   private readonly root: string;
   private readonly seen = new Map<string, Seen>();
+  private readonly contents = new ContentCache();
   /** Paths refused so far (each logged once). */
   readonly refused: string[] = [];
 
@@ -57,15 +57,23 @@ export class FileCrdt implements CrdtAdapter {
   capture(): AfterPersist | null {
     const local = this.scan();
     const docFiles = this.docFiles();
-    const updates = new Map<string, FileEntry>();
+    const rewrites = new Map<string, Uint8Array>();
+    const appends = new Map<string, Uint8Array>();
     for (const [rel, file] of local) {
-      if (docFiles[rel]?.hash !== file.hash) updates.set(rel, { data: file.read(), hash: file.hash });
+      const stored = rel in docFiles ? this.content(rel, docFiles[rel]) : undefined;
+      if (stored?.hash === file.hash) continue;
+      const data = file.read();
+      const chunk = stored && isChunked(docFiles[rel]) ? appendedChunk(stored.data, data) : null;
+      if (chunk) appends.set(rel, chunk);
+      else rewrites.set(rel, data);
     }
     const deletes = Object.keys(docFiles).filter((rel) => !local.has(rel) && this.isReplicated(rel));
-    if (updates.size === 0 && deletes.length === 0) return null;
+    if (rewrites.size === 0 && appends.size === 0 && deletes.length === 0) return null;
     this.store.doc = A.change(this.store.doc, (d) => {
-      const files = d.files as Record<string, FileEntry>;
-      for (const [rel, entry] of updates) files[rel] = { data: entry.data, hash: entry.hash };
+      const files = d.files as Record<string, { chunks: Uint8Array[] }>;
+      for (const [rel, chunk] of appends) files[rel]!.chunks.push(chunk);
+      // A new object, so a concurrent append (into the old list) does not mix into the rewrite.
+      for (const [rel, data] of rewrites) files[rel] = { chunks: data.length > 0 ? [data] : [] };
       for (const rel of deletes) delete files[rel];
     });
     return null;
@@ -86,7 +94,16 @@ export class FileCrdt implements CrdtAdapter {
       else whole = true;
     }
     if (whole) this.reconcile();
-    else for (const rel of dirty) this.writeLocal(rel, this.docFiles()[rel]);
+    else {
+      const docFiles = this.docFiles();
+      for (const rel of dirty) {
+        if (!(rel in docFiles)) this.writeLocal(rel, undefined);
+        else {
+          const content = this.content(rel, docFiles[rel]);
+          if (content) this.writeLocal(rel, content);
+        }
+      }
+    }
     return null;
   }
 
@@ -107,7 +124,8 @@ export class FileCrdt implements CrdtAdapter {
     const docFiles = this.docFiles();
     const local = this.scan();
     for (const [rel, entry] of Object.entries(docFiles)) {
-      if (local.get(rel)?.hash !== entry.hash) this.writeLocal(rel, entry);
+      const content = this.content(rel, entry);
+      if (content && local.get(rel)?.hash !== content.hash) this.writeLocal(rel, content);
     }
     for (const rel of local.keys()) if (!(rel in docFiles)) this.writeLocal(rel, undefined);
   }
@@ -118,9 +136,21 @@ export class FileCrdt implements CrdtAdapter {
 
   close(): void {}
 
-  private docFiles(): Record<string, FileEntry> {
-    return (this.store.doc.files ?? {}) as Record<string, FileEntry>;
+  private docFiles(): Record<string, unknown> {
+    return (this.store.doc.files ?? {}) as Record<string, unknown>;
   }
+
+  /** The bytes the document holds for a path; null (logged once per path) when malformed. */
+  private content(rel: string, entry: unknown): Content | null {
+    const content = this.contents.get(rel, entry);
+    if (content === null && !this.malformed.has(rel)) {
+      this.malformed.add(rel);
+      rlog.warn(`ignored the replicated entry of ${JSON.stringify(rel)}: neither chunks of bytes nor {data, hash}`);
+    }
+    return content;
+  }
+
+  private readonly malformed = new Set<string>();
 
   private isReplicated(rel: string): boolean {
     return this.paths.some((p) => (p.endsWith('/') ? rel.startsWith(p) : rel === p));
@@ -137,7 +167,7 @@ export class FileCrdt implements CrdtAdapter {
     return null;
   }
 
-  private writeLocal(rel: string, entry: FileEntry | undefined): void {
+  private writeLocal(rel: string, entry: Content | undefined): void {
     const abs = this.resolveSafe(rel);
     if (abs === null) return;
     try {
@@ -149,6 +179,7 @@ export class FileCrdt implements CrdtAdapter {
       } else {
         unlinkSync(abs);
         this.seen.delete(rel);
+        this.contents.forget(rel);
       }
     } catch (err: unknown) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') rlog.warn(`could not write ${rel}: ${String(err)}`);
