@@ -61,6 +61,12 @@ export interface Health {
   peers: string[];
   lastSyncAt: string | null;
   pendingChanges: number;
+  /**
+   * Only with `GET /__edgstr/health?docs` (an addition to DESIGN.md §3's fields): per CRDT
+   * document its Automerge heads, sorted and comma-joined; equal on two replicas iff they hold
+   * the same changes (verify's convergence check).
+   */
+  docs?: Record<string, string>;
 }
 
 /**
@@ -80,7 +86,7 @@ export interface Replica {
   begin(): Promise<LocalTx>;
   /** Capture the changes made so far (tables, files, globals) and send them to the peers. */
   flush(): Promise<void>;
-  health(): Health;
+  health(withDocs?: boolean): Health;
   close(): Promise<void>;
   /**
    * Added by the runtime: registers a replicated global for this replica only (the module-level

@@ -167,7 +167,7 @@ export class EdgstrReplica implements Replica {
     await this.mutex.run(() => this.flushLocked());
   }
 
-  health(): Health {
+  health(withDocs = false): Health {
     let unconfirmed = 0;
     for (const [docId, a] of this.adapters) {
       let worst = 0;
@@ -186,6 +186,7 @@ export class EdgstrReplica implements Replica {
       peers: [...this.peers].map((p) => p.connection.remoteId),
       lastSyncAt: this.lastSyncAt,
       pendingChanges: pending + unconfirmed,
+      ...(withDocs ? { docs: Object.fromEntries([...this.adapters].map(([docId, a]) => [docId, A.getHeads(a.store.doc).sort().join(',')])) } : {}),
     };
   }
 

@@ -25,7 +25,7 @@ export interface ConvergenceReport {
 
 async function docsChecksum(url: string): Promise<string | null> {
   try {
-    const res = await fetch(`${url}/__edgstr/health`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${url}/__edgstr/health?docs`, { signal: AbortSignal.timeout(2000) });
     const h = (await res.json()) as { docs?: unknown };
     return h.docs === undefined ? null : jsonChecksum(h.docs);
   } catch {

@@ -86,7 +86,8 @@ async function answers(replica: Replica, path: string): Promise<boolean> {
 /** Tables and files identical (checkConvergence) and the globals' documents identical. */
 async function identical(stack: RunningStack, dataDirs: string[]): Promise<{ ok: boolean; differences: string[]; report: ConvergenceReport }> {
   const report = await checkConvergence(stack);
-  const differences = [...report.differences, ...globalsDifferences(dataDirs, stack.config.globals)];
+  const unreported = report.replicas.filter((r) => r.docs === null).map((r) => `${r.name} did not report its CRDT documents' heads (/__edgstr/health?docs)`);
+  const differences = [...report.differences, ...unreported, ...globalsDifferences(dataDirs, stack.config.globals)];
   return { ok: differences.length === 0, differences, report };
 }
 
