@@ -66,7 +66,8 @@ describe('replica restarts and outages', () => {
     cloud.replica.attachHub(server);
     await waitFor(() => titles(cloud.dbFile).includes('offline write') && titles(e1.dbFile).includes('cloud write while apart'),
       8000, 'catch-up after the outage');
-    expect(readFileSync(join(cloud.root, 'data/motd.txt'), 'utf8')).toBe('changed offline');
+    // Files are their own document: they may arrive a moment after the tables.
+    await waitFor(() => readFileSync(join(cloud.root, 'data/motd.txt'), 'utf8') === 'changed offline', 3000, 'the offline file change at the cloud');
     await waitFor(() => e1.replica.health().pendingChanges === 0, 3000, 'nothing pending');
   });
 
