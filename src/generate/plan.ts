@@ -10,6 +10,7 @@ import {
   buildRoutes,
   headerContext,
   normalizeFilePaths,
+  widenCollections,
   placeTables,
   replicatedStateOf,
   type GenerateOptions,
@@ -92,7 +93,8 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
   warnings.push(...transformed.warnings);
   const globals = state.globals.filter((g) => transformed.registeredIn.has(g));
   const knownPaths = [...input.appFiles.map((f) => f.path), ...input.snapshotFiles.map((f) => f.path)];
-  const replicated = { tables: placed, files: normalizeFilePaths(state.files, knownPaths), globals };
+  const replicatedFiles = widenCollections(state.files, input.appFiles.map((f) => f.path), input.databases.map((d) => d.path));
+  const replicated = { tables: placed, files: normalizeFilePaths(replicatedFiles, knownPaths), globals };
 
   const files: FileSet = new Map();
   for (const side of ['edge', 'cloud'] as const) {
