@@ -12,9 +12,9 @@
  * generate --target node --edges 2 → verify --edges 2.
  *
  * Reached (2026-11-25): 16/16 services exact, entry+exit 16/16; verify 51 passed, 0 failed, the
- * three replicas converge. Still off (not graded here): concrete upload directories seen in the
- * recording (uploads/1/, uploads/9/, ...) are what generate replicates, so an upload under a card
- * created later is not replicated.
+ * three replicas converge; the edges replicate uploads/ as a whole (not the uploads/<id>/ the
+ * recording saw). Still off (not checked here): a directory emptied by a recursive rm at one
+ * replica stays (empty) at the others; the test takes ~3-4 min at load average 11.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -149,6 +149,9 @@ it('kanban hold-out: record → analyze → grade → review → generate → ve
   const out = join(work, 'out');
   const generate = await edgstr(['generate', '--target', 'node', '--out', out, '--edges', '2', '--workdir', workdir], 180_000);
   expect(generate.code, generate.stderr).toBe(0);
+  // Upload directories are keyed by card id: the edge must replicate the whole collection.
+  const edgeConfig = JSON.parse(readFileSync(join(out, 'edge', 'config.json'), 'utf8')) as { files: string[] };
+  expect(edgeConfig.files).toEqual(['data/activity.json', 'uploads/']);
 
   // The app's sqlite3 statements (Statement#get leaves a read transaction open) share the file
   // with the runtime's connection: before the generated sqlite3 patch, 12 of 51 answers failed
