@@ -94,6 +94,11 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
   const globals = state.globals.filter((g) => transformed.registeredIn.has(g));
   const knownPaths = [...input.appFiles.map((f) => f.path), ...input.snapshotFiles.map((f) => f.path)];
   const replicatedFiles = widenCollections(state.files, input.appFiles.map((f) => f.path), input.databases.map((d) => d.path));
+  // Review showed the recorded paths; say so when a whole directory will replicate instead.
+  for (const dir of replicatedFiles.filter((p) => !state.files.includes(p))) {
+    const seen = state.files.filter((p) => p.startsWith(dir));
+    warnings.push(`replicating the whole directory ${dir} (the recording touched ${seen.join(', ')}): entries created later replicate too, and everything in it leaves the cloud`);
+  }
   const replicated = { tables: placed, files: normalizeFilePaths(replicatedFiles, knownPaths), globals };
 
   const files: FileSet = new Map();
