@@ -4,18 +4,8 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-
-/** A free TCP port on 127.0.0.1, chosen by the OS. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+// edgstr's own (dist/ is built by `npm ci`'s prepare step).
+export { freePort } from '../../dist/util/free-port.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -39,6 +39,8 @@ export class ContentCache {
     if (key === null) return null;
     const hit = this.cache.get(rel);
     if (hit && hit.key === key) return hit.content;
+    // Checked on a miss only: a list with the same key holds the chunks already checked.
+    if (isChunked(entry) && !entry.chunks.every((c) => c instanceof Uint8Array)) return null;
     const data = concat(entryChunks(entry as StoredEntry));
     const content = { data, hash: sha256Hex(data) };
     this.cache.set(rel, { key, content });
@@ -63,10 +65,7 @@ export function isChunked(entry: unknown): entry is ChunkedEntry {
 }
 
 function entryKey(entry: unknown): string | null {
-  if (isChunked(entry)) {
-    if (!entry.chunks.every((c) => c instanceof Uint8Array)) return null;
-    return `${A.getObjectId(entry.chunks) ?? ''}:${entry.chunks.length}`;
-  }
+  if (isChunked(entry)) return `${A.getObjectId(entry.chunks) ?? ''}:${entry.chunks.length}`;
   if (typeof entry === 'object' && entry !== null) {
     const old = entry as { data?: unknown; hash?: unknown };
     if (old.data instanceof Uint8Array && typeof old.hash === 'string') return `${A.getObjectId(entry) ?? ''}:${old.hash}`;

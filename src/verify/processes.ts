@@ -4,7 +4,6 @@
  * stopping the whole process group. Failures keep the tail of the process's output for the message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { UserError } from '../cli/errors.js';
 import { killOnInterrupt } from '../util/interrupt.js';
 
@@ -19,17 +18,7 @@ export interface Started {
   kill(): Promise<void>;
 }
 
-/** A free TCP port on loopback, chosen by the OS. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../util/free-port.js';
 
 const TAIL_LINES = 30;
 

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../../util/free-port.js';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../../cli/errors.js';
@@ -18,17 +18,6 @@ export interface AppProcess {
   control<T>(action: string, query?: Record<string, string>): Promise<T>;
   output(): string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
 }
 
 /**
