@@ -6,17 +6,15 @@
  * Each subject's test file calls {@link pipelineTest} with the grade it must at least reach, so a
  * regression in any stage fails the suite.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { recordSubject } from '../helpers/index.js';
+import { recordSubject, runEdgstr } from '../helpers/index.js';
 import { checkLiveStack } from '../helpers/live-stack.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const BIN = join(ROOT, 'bin', 'edgstr');
 const GRADER = resolve(ROOT, '..', 'shared', 'tools', 'grade-analysis.mjs');
 
 interface Grade {
@@ -34,14 +32,7 @@ const VISIBLE_WITHIN_MS = 2_000;
 type GradeFn = (analysis: unknown, expected: unknown, appDir: string) => Grade & { services: unknown[] };
 type FormatFn = (label: string, g: unknown, note?: string) => string;
 
-function edgstr(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const edgstr = runEdgstr;
 
 export interface PipelineFloor {
   /** Services whose six state sets must be exact (DESIGN.md §3 grader). */

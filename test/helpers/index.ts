@@ -9,6 +9,8 @@
  *                                    { copyTo: dir } runs a private copy in dir instead (no lock)
  *   runClient(name, baseUrl)      -> { code, stdout, stderr, lines }: the subject's regression client
  *   recordSubject(name, outFile)  -> outFile: subject + in-process recorder + client through the proxy
+ *   runEdgstr(args, timeoutMs)    -> { code, stdout, stderr } of bin/edgstr
+ * A NAME may also be an absolute app directory (an app kept outside subjects/, e.g. a fixture).
  *
  * A subject's state lives in its own directory, so one subject runs at most once at a time across
  * all vitest workers: startSubject holds a lock file in the OS temp dir until stop().
@@ -17,3 +19,4 @@ export { freePort } from './ports.js';
 export { listSubjects, startSubject, subjectDir, type StartSubjectOptions, type RunningSubject } from './subjects.js';
 export { runClient, type ClientResult } from './client.js';
 export { recordSubject, type RecordSubjectOptions } from './record-subject.js';
+export { runEdgstr } from './edgstr.js';

@@ -5,6 +5,8 @@ import { startSubject } from './subjects.js';
 export interface RecordSubjectOptions {
   /** Called with the client's result (e.g. to compare its lines with the HAR). */
   onClient?: (result: ClientResult) => void;
+  /** Record a private copy of the app placed in this directory (see StartSubjectOptions.copyTo). */
+  copyTo?: string;
 }
 
 /**
@@ -13,12 +15,12 @@ export interface RecordSubjectOptions {
  * client's output) when the client fails.
  */
 export async function recordSubject(name: string, outFile: string, opts: RecordSubjectOptions = {}): Promise<string> {
-  const subject = await startSubject(name);
+  const subject = await startSubject(name, opts.copyTo ? { copyTo: opts.copyTo } : {});
   try {
     const rec = await startRecorder({ target: subject.url, port: 0, out: outFile });
     let result: ClientResult;
     try {
-      result = await runClient(name, rec.url);
+      result = await runClient(subject.dir, rec.url);
     } finally {
       await rec.close();
     }

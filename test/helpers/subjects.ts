@@ -1,14 +1,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, cpSync, existsSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+/** subjects/NAME, or NAME itself when it is an absolute path (an app kept elsewhere, e.g. a fixture). */
 export function subjectDir(name: string): string {
-  return join(repoRoot, 'subjects', name);
+  return isAbsolute(name) ? name : join(repoRoot, 'subjects', name);
 }
 
 /** Subjects that are complete enough to run: expected.json and src/server.js exist. */
@@ -150,7 +151,7 @@ export async function killGroup(child: ChildProcess): Promise<void> {
 
 /** A per-subject lock file shared by all test processes; stale locks (dead pid) are taken over. */
 async function acquireLock(name: string, timeoutMs: number): Promise<() => void> {
-  const file = join(tmpdir(), `edgstr-subject-${name}.lock`);
+  const file = join(tmpdir(), `edgstr-subject-${name.replace(/[^\w.-]/g, '_')}.lock`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
