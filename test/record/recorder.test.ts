@@ -202,8 +202,9 @@ describe('recording proxy', () => {
     const s = await rec.done;
     expect(s.recorded).toBe(2);
     const rec2 = await startRecorder({ target: server.url, port: 0, out });
+    const before = server.received;
     const slow = fetch(`${rec2.url}/slow?ms=300`).then((r) => r.text());
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => server.received > before); // in flight through the recorder, not just sent
     const closed = rec2.close();
     expect(await slow).toBe('slow done');
     expect((await closed).totalEntries).toBe(3);

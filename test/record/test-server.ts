@@ -6,6 +6,8 @@ import { gzipSync } from 'node:zlib';
 export interface TestServer {
   url: string;
   port: number;
+  /** Requests received so far (to wait until one has reached the server). */
+  readonly received: number;
   close(): Promise<void>;
 }
 
@@ -15,7 +17,9 @@ export interface TestServer {
  * GET /big?kb=N -> N KB of text; GET /slow?ms=N -> waits then answers.
  */
 export async function startTestServer(): Promise<TestServer> {
+  let received = 0;
   const server = http.createServer((req, res) => {
+    received++;
     const url = new URL(req.url ?? '/', 'http://x');
     const hash = createHash('sha256');
     let len = 0;
@@ -54,6 +58,9 @@ export async function startTestServer(): Promise<TestServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    get received() {
+      return received;
+    },
     close: () =>
       new Promise((r) => {
         server.closeAllConnections();
