@@ -6,6 +6,8 @@
 // this one, the HTTP client in a third.
 //
 //   npm run build && node scripts/bench-sync.mjs [--writes 1000] [--rows 10000] [--requests 500] [--json]
+// Diagnostics: BENCH_EDGE_PROF=FILE writes a CPU profile of the edge during the HTTP phase,
+// BENCH_CLOUD_PROF=DIR profiles the cloud process, BENCH_MEM_DETAIL=1 prints V8 heap spaces.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
@@ -143,6 +145,22 @@ async function runClient(plainBase, edgeBase, n) {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
+async function startProfile() {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 const progress = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -232,12 +250,15 @@ async function main() {
     `http://127.0.0.1:${edgeServer.address().port}`, String(requests)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let clientOut = '';
   client.stdout.on('data', (d) => (clientOut += d));
+  // BENCH_EDGE_PROF=FILE: a CPU profile of the edge during this phase only (open in Chrome DevTools).
+  const prof = process.env.BENCH_EDGE_PROF ? await startProfile() : null;
   const edgeCpu0 = process.cpuUsage();
   const plainCpu0 = JSON.parse(await (await fetch(`http://127.0.0.1:${plainPort}/cpu`)).text());
   await new Promise((r) => client.once('exit', r));
   // Let the edge finish what follows the last answer (capture, send, fsync) before reading its CPU.
   await sleep(300);
   const edgeCpu = process.cpuUsage(edgeCpu0);
+  if (prof) await prof.stop(process.env.BENCH_EDGE_PROF);
   const plainCpu1 = JSON.parse(await (await fetch(`http://127.0.0.1:${plainPort}/cpu`)).text());
   const cpuMs = (c) => (c.user + c.system) / 1000;
   const cpuPerRequest = {
@@ -285,6 +306,11 @@ async function main() {
   global.gc?.();
   await sleep(500);
   const memIdle = process.memoryUsage();
+  if (process.env.BENCH_MEM_DETAIL) {
+    const v8 = await import('node:v8');
+    progress(JSON.stringify(memIdle));
+    for (const sp of v8.getHeapSpaceStatistics()) progress(`${sp.space_name}: size ${(sp.space_size / 2 ** 20).toFixed(1)} used ${(sp.space_used_size / 2 ** 20).toFixed(1)} MB`);
+  }
   const rssIdle = memIdle.rss;
   progress(`bulk synced in ${bulkSyncMs} ms`);
   let rssLoad = 0;

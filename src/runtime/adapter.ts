@@ -32,7 +32,13 @@ export interface CrdtAdapter {
    * copy), so a remote change never silently overwrites them.
    */
   receive(update: RemoteUpdate, captureFirst: boolean): AfterPersist | null;
-  /** A point to roll back to; call right after capture(), while the document mirrors the app. */
+  /**
+   * True when mark() needs the document to mirror the app (the replica captures right before
+   * it): files and globals roll back by restoring the document. Tables keep the values of rows
+   * not yet captured themselves, so a local request does not pay for an Automerge change.
+   */
+  readonly captureBeforeMark: boolean;
+  /** A point to roll back to (after capture() when captureBeforeMark). */
   mark(): unknown;
   /** Undoes every local change made since `mark` (restoring from the document) and drops it. */
   rollback(mark: unknown): void;

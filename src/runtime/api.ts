@@ -46,6 +46,12 @@ export interface ReplicaConfig {
    */
   flushIntervalMs?: number;
   /**
+   * Optional. Edge: how long after a locally served write its capture and sync wait, in ms
+   * (default 20), so the writes of a burst share one Automerge change and one sync message.
+   * The write is durable in the app's storage before the answer either way.
+   */
+  syncDelayMs?: number;
+  /**
    * Optional. Edge, first start only (no documents in dataDir yet): how long to wait for the
    * cloud's copy before serving from the snapshot alone, in ms (default 5000; 0 = do not wait).
    */

@@ -107,6 +107,8 @@ export class FileCrdt implements CrdtAdapter {
     return null;
   }
 
+  readonly captureBeforeMark = true;
+
   mark(): null {
     return null;
   }

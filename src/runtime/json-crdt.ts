@@ -174,6 +174,8 @@ export class JsonCrdt implements CrdtAdapter {
     }
   }
 
+  readonly captureBeforeMark = true;
+
   mark(): null {
     return null;
   }

@@ -19,6 +19,9 @@ import { TableCrdt } from './table-crdt.js';
 import { SLOTS } from './table-schema.js';
 import { Mutex, errorMessage, rlog } from './util.js';
 
+/** Default of ReplicaConfig.syncDelayMs. */
+export const DEFAULT_SYNC_DELAY_MS = 20;
+
 /** Globals registered with the module-level registerGlobal: shared by every replica of the process. */
 export const processBindings = new Map<string, GlobalBinding>();
 const liveReplicas = new Set<EdgstrReplica>();
@@ -37,6 +40,7 @@ export class EdgstrReplica implements Replica {
   private readonly maxBytes: number;
   private json: JsonCrdt | null = null;
   private timer: NodeJS.Timeout | undefined;
+  private soonTimer: NodeJS.Timeout | undefined;
   private flushQueued = false;
   private closed = false;
   private lastSyncAt: string | null = null;
@@ -137,7 +141,16 @@ export class EdgstrReplica implements Replica {
     const release = await this.mutex.acquire();
     let marks: unknown[];
     try {
-      this.flushLocked(false);
+      // Files and globals roll back to their document: capture them first. Tables keep the
+      // rows not yet captured themselves (see TableCrdt.mark), so a request does not wait for
+      // the Automerge change of the previous one: the delayed background flush makes one
+      // change and one sync message for all the writes of its window.
+      for (const [docId, a] of this.adapters) {
+        if (!a.captureBeforeMark) continue;
+        const after = a.capture();
+        if (a.store.persist()) this.unsent.add(docId);
+        this.durability.afterSync(after);
+      }
       marks = [...this.adapters.values()].map((a) => a.mark());
     } catch (err: unknown) {
       release();
@@ -194,6 +207,7 @@ export class EdgstrReplica implements Replica {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.soonTimer);
     liveReplicas.delete(this);
     await this.durability.idle();
     await this.mutex.run(() => {
@@ -230,19 +244,14 @@ export class EdgstrReplica implements Replica {
 
   /**
    * Capture -> persist (written: survives kill -9) -> send; the captured log rows are dropped
-   * after the next fsync (Durability). Caller holds the lock. `send` false (begin of a
-   * local request) leaves the sending to the background flush that follows the request: each
-   * generateSyncMessage converts the whole sync state between JS and WASM (the hashes sent and
-   * not yet acknowledged included), so writes that come back to back go out in one message
-   * instead of one message each, whose cost grew with the unacknowledged backlog.
+   * after the next fsync (Durability). Caller holds the lock.
    */
-  private flushLocked(send = true): void {
+  private flushLocked(): void {
     for (const [docId, a] of this.adapters) {
       const after = a.capture();
       if (a.store.persist()) this.unsent.add(docId);
       this.durability.afterSync(after);
     }
-    if (!send) return;
     for (const docId of this.unsent) this.broadcast(docId);
     this.unsent.clear();
   }
@@ -251,8 +260,8 @@ export class EdgstrReplica implements Replica {
    * What must be durable before the edge answers: a request's table rows and their change-log
    * rows are committed in SQLite and its files are on disk, both survive kill -9 and are
    * captured at the next start; globals live only in memory, so they are captured and written
-   * to their document now. Everything else is captured right after the answer (one Automerge
-   * change for what queued up meanwhile), then sent; the fsync follows within a flush interval.
+   * to their document now. Everything else is captured `syncDelayMs` after the answer (one
+   * Automerge change for what queued up meanwhile), then sent; the fsync follows.
    */
   private commitLocked(): void {
     for (const [docId, a] of this.adapters) {
@@ -261,7 +270,20 @@ export class EdgstrReplica implements Replica {
       this.durability.afterSync(after);
       if (a.store.persist()) this.unsent.add(docId);
     }
-    setImmediate(() => this.backgroundFlush());
+    this.flushSoon();
+  }
+
+  /**
+   * Captures and sends local writes `syncDelayMs` after the first commit of a burst: the writes
+   * of that window become one Automerge change and one sync message (their cost per change and
+   * per message is most of the edge's CPU per write), at the price of that delay in propagation.
+   */
+  private flushSoon(): void {
+    if (this.soonTimer || this.closed) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined;
+      this.backgroundFlush();
+    }, this.config.syncDelayMs ?? DEFAULT_SYNC_DELAY_MS);
   }
 
   private persistAll(): void {

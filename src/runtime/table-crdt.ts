@@ -53,6 +53,14 @@ export class TableCrdt implements CrdtAdapter {
    * idempotent).
    */
   private capturedUpTo = 0;
+  readonly captureBeforeMark = false;
+  /**
+   * Rows written by committed local requests and not yet captured, as they were at the last
+   * mark() (null: absent), keyed `table\0key`; valid for log rows up to `shadowUpTo`. The
+   * document does not have these values yet, so a rollback restores them from here.
+   */
+  private readonly shadow = new Map<string, SqlRow | null>();
+  private shadowUpTo = 0;
 
   constructor(config: ReplicatedDatabase, dataDir: string, docId: string, private readonly rangeIndex: number) {
     if (!existsSync(config.file)) {
@@ -107,6 +115,8 @@ export class TableCrdt implements CrdtAdapter {
     // in between and be overwritten by the remote value without having been captured.
     this.db.transaction(() => {
       if (captureFirst) upTo = this.captureInto();
+      // Remote values may land on rows the shadow holds: the next mark() reads them again.
+      this.dropShadow();
       const before = A.getHeads(this.store.doc);
       const patches: A.Patch[] = [];
       this.store.doc = update(this.store.doc, patches);
@@ -141,6 +151,21 @@ export class TableCrdt implements CrdtAdapter {
   mark(): TableMark {
     const seqOf = this.stmt('SELECT seq FROM sqlite_sequence WHERE name = ?');
     const logSeq = (seqOf.get(CHANGES) as { seq: number } | undefined)?.seq ?? 0;
+    const from = Math.max(this.shadowUpTo, this.capturedUpTo);
+    if (logSeq > from) {
+      // Only the keys logged since the previous mark (usually the previous request's).
+      const keys = this.stmt(`SELECT DISTINCT tbl, key FROM ${CHANGES} WHERE seq > ? AND seq <= ?`).all(from, logSeq) as {
+        tbl: string;
+        key: string;
+      }[];
+      for (const { tbl, key: rawKey } of keys) {
+        const info = this.tables.get(tbl);
+        if (!info) continue;
+        const key = canonicalKey(rawKey);
+        this.shadow.set(`${tbl}\0${key}`, this.readRow(info, key) ?? null);
+      }
+      this.shadowUpTo = logSeq;
+    }
     const sequences = new Map<string, number | undefined>();
     for (const name of this.tables.keys()) {
       const row = seqOf.get(name) as { seq: number } | undefined;
@@ -157,9 +182,13 @@ export class TableCrdt implements CrdtAdapter {
         key: string;
       }[];
       this.suppressed(() => {
-        for (const { tbl, key } of rows) {
+        for (const { tbl, key: rawKey } of rows) {
           const info = this.tables.get(tbl);
-          if (info) this.writeRow(info, canonicalKey(key), this.docRow(tbl, canonicalKey(key)), true);
+          if (!info) continue;
+          const key = canonicalKey(rawKey);
+          // Committed but not yet captured: the value at mark() is in the shadow, not the document.
+          const shadowed = this.shadow.get(`${tbl}\0${key}`);
+          this.writeRow(info, key, shadowed === undefined ? this.docRow(tbl, key) : shadowed ?? undefined, true);
         }
         for (const [name, seq] of mark.sequences) {
           if (seq === undefined) this.db.prepare('DELETE FROM sqlite_sequence WHERE name = ?').run(name);
@@ -217,6 +246,9 @@ export class TableCrdt implements CrdtAdapter {
   private captureInto(): number {
     const upTo = (this.stmt(`SELECT max(seq) AS m FROM ${CHANGES}`).get() as { m: number | null }).m;
     if (upTo === null || upTo <= this.capturedUpTo) return 0;
+    // Everything logged so far is about to be in the document (if this throws, the next
+    // mark() reads the rows again from capturedUpTo).
+    this.dropShadow();
     const keys = this.stmt(`SELECT DISTINCT tbl, key FROM ${CHANGES} WHERE seq > ? AND seq <= ?`).all(this.capturedUpTo, upTo) as {
       tbl: string;
       key: string;
@@ -266,6 +298,11 @@ export class TableCrdt implements CrdtAdapter {
         }
       }
     });
+  }
+
+  private dropShadow(): void {
+    this.shadow.clear();
+    this.shadowUpTo = 0;
   }
 
   private deleteLog(upTo: number): void {

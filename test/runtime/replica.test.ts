@@ -15,7 +15,8 @@ afterAll(async () => {
 });
 
 const all = (): Node[] => [cluster.cloud, ...cluster.edges];
-const rows = (n: Node, sql: string): unknown[] => n.app.prepare(sql).all();
+const rows = (n: Node, sql: string, ...params: unknown[]): Record<string, unknown>[] =>
+  n.app.prepare(sql).all(...params) as Record<string, unknown>[];
 const sum = (n: Node): string => tableChecksum(n.dbFile, TABLES);
 const readFile = (n: Node, rel: string): string | null =>
   existsSync(join(n.root, rel)) ? readFileSync(join(n.root, rel), 'utf8') : null;
@@ -110,6 +111,29 @@ describe('replica: cloud hub + two edges over socket.io', () => {
     expect(rows(cluster.cloud, "SELECT * FROM notes WHERE title = 'failed request'")).toEqual([]);
     expect(readFile(cluster.cloud, 'data/uploads/failed.txt')).toBeNull();
     await waitFor(() => e1.replica.health().pendingChanges === 0, 3000, 'nothing pending at edge 1');
+  });
+
+  it('keeps a committed write that is not yet captured when a later request on the same row rolls back', async () => {
+    const e1 = cluster.edges[0]!;
+    await e1.replica.flush();
+    const id = e1.app.prepare("INSERT INTO notes (title) VALUES ('v0')").run().lastInsertRowid;
+    await e1.replica.flush();
+    // Request 1 commits v1 and a new row; its capture waits for the sync delay.
+    const t1 = await e1.replica.begin();
+    e1.app.prepare("UPDATE notes SET title = 'v1' WHERE id = ?").run(id);
+    const added = e1.app.prepare("INSERT INTO notes (title) VALUES ('kept')").run().lastInsertRowid;
+    await t1.commit();
+    // Request 2 (right after, before any capture) changes both rows, then fails.
+    const t2 = await e1.replica.begin();
+    expect(e1.replica.health().pendingChanges).toBeGreaterThan(0);
+    e1.app.prepare("UPDATE notes SET title = 'v2' WHERE id = ?").run(id);
+    e1.app.prepare('DELETE FROM notes WHERE id = ?').run(added);
+    await t2.rollback();
+    const title = (rowId: number | bigint): unknown => (e1.app.prepare('SELECT title FROM notes WHERE id = ?').get(rowId) as { title?: string } | undefined)?.title;
+    expect(title(id)).toBe('v1');
+    expect(title(added)).toBe('kept');
+    await waitFor(() => rows(cluster.cloud, 'SELECT title FROM notes WHERE id = ?', id)[0]?.title === 'v1' &&
+      rows(cluster.cloud, 'SELECT title FROM notes WHERE id = ?', added).length === 1, 3000, 'request 1 reached the cloud');
   });
 
   it('refuses a peer with a wrong token: disconnected, receives nothing', async () => {
