@@ -9,7 +9,7 @@ import { buildEntry, redactionFor, type CapturedBody, type Exchange } from '../.
  * cases pin its output byte for byte (key order included) against a golden file written by the
  * earlier, straightforward implementation. UPDATE_GOLDEN=1 rewrites the file.
  */
-const golden = fileURLToPath(new URL('../fixtures/record/har-entry.golden.json', import.meta.url));
+const golden = fileURLToPath(new URL('./har-entry.golden.json', import.meta.url));
 
 const body = (s: string | Buffer, size?: number, truncated = false): CapturedBody => {
   const bytes = typeof s === 'string' ? Buffer.from(s) : s;
