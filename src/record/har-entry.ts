@@ -62,14 +62,12 @@ export type EdgstrEntry = Entry & {
 };
 
 export function buildEntry(x: Exchange, redact: RedactOptions): EdgstrEntry {
-  const reqHeaders = pairsToHeaders(x.requestHeaders, redact);
-  const resHeaders = pairsToHeaders(x.responseHeaders, redact);
-  const url = new URL(x.url);
-  const queryString: QueryString[] = [];
-  for (const [name, value] of url.searchParams) queryString.push({ name, value });
-  const reqType = headerValue(x.requestHeaders, 'content-type') ?? '';
-  const resType = headerValue(x.responseHeaders, 'content-type') ?? '';
+  // One pass over each header list collects everything the entry needs from it.
+  const req = scanHeaders(x.requestHeaders, redact);
+  const res = scanHeaders(x.responseHeaders, redact);
+  const resType = res.contentType ?? '';
   const httpVersion = `HTTP/${x.httpVersion}`;
+  const failed = x.status === 0;
   const entry: EdgstrEntry = {
     startedDateTime: x.startedAt.toISOString(),
     time: round(x.timings.send + x.timings.wait + x.timings.receive),
@@ -77,22 +75,22 @@ export function buildEntry(x: Exchange, redact: RedactOptions): EdgstrEntry {
       method: x.method,
       url: x.url,
       httpVersion,
-      cookies: parseCookieHeader(headerValue(x.requestHeaders, 'cookie'), redact),
-      headers: reqHeaders,
-      queryString,
-      headersSize: headersSize(x.requestHeaders),
+      cookies: parseCookieHeader(req.cookie, redact),
+      headers: req.headers,
+      queryString: queryStringOf(x.url),
+      headersSize: req.size,
       bodySize: x.requestBody.size,
     },
     response: {
       status: x.status,
       statusText: x.statusText,
-      httpVersion: x.status === 0 ? '' : httpVersion,
-      cookies: parseSetCookies(x.responseHeaders, redact),
-      headers: resHeaders,
+      httpVersion: failed ? '' : httpVersion,
+      cookies: parseSetCookies(res.setCookies, redact),
+      headers: res.headers,
       content: { size: 0, mimeType: resType || 'x-unknown' },
-      redirectURL: headerValue(x.responseHeaders, 'location') ?? '',
-      headersSize: x.status === 0 ? -1 : headersSize(x.responseHeaders),
-      bodySize: x.status === 0 ? -1 : x.responseBody.size,
+      redirectURL: res.location ?? '',
+      headersSize: failed ? -1 : res.size,
+      bodySize: failed ? -1 : x.responseBody.size,
     },
     cache: {},
     timings: { blocked: -1, dns: -1, connect: -1, send: round(x.timings.send), wait: round(x.timings.wait), receive: round(x.timings.receive), ssl: -1 },
@@ -102,19 +100,15 @@ export function buildEntry(x: Exchange, redact: RedactOptions): EdgstrEntry {
   if (x.connection) entry.connection = x.connection;
   if (x.error !== undefined) entry._edgstrError = x.error;
   if (x.requestBody.size > 0 || x.requestBody.bytes.length > 0) {
-    entry.request.postData = postDataOf(x.requestBody, reqType, headerValue(x.requestHeaders, 'content-encoding'));
+    entry.request.postData = postDataOf(x.requestBody, req.contentType ?? '', req.contentEncoding);
   }
   if (x.requestBody.truncated) entry._edgstrRequestTruncated = true;
-  const content = decodeBody(x.responseBody.bytes, resType, headerValue(x.responseHeaders, 'content-encoding'));
-  entry.response.content = {
-    size: content.size,
-    mimeType: resType || 'x-unknown',
-    ...(content.text !== undefined ? { text: content.text } : {}),
-    ...(content.encoding ? { encoding: content.encoding } : {}),
-  };
-  if (content.decodedFrom && !x.responseBody.truncated) {
-    entry.response.content.compression = x.responseBody.bytes.length - content.size;
-  }
+  const content = decodeBody(x.responseBody.bytes, resType, res.contentEncoding);
+  const c: Entry['response']['content'] = { size: content.size, mimeType: resType || 'x-unknown' };
+  if (content.text !== undefined) c.text = content.text;
+  if (content.encoding) c.encoding = content.encoding;
+  if (content.decodedFrom && !x.responseBody.truncated) c.compression = x.responseBody.bytes.length - content.size;
+  entry.response.content = c;
   if (x.responseBody.truncated) entry._edgstrResponseTruncated = true;
   return entry;
 }
@@ -123,12 +117,56 @@ function round(ms: number): number {
   return Math.max(0, Math.round(ms * 1000) / 1000);
 }
 
-function pairsToHeaders(raw: string[], redact: RedactOptions): Header[] {
-  const out: Header[] = [];
+/** What buildEntry takes from one raw header list. */
+interface HeaderScan {
+  headers: Header[];
+  /** headersSize as HAR counts it: name + ": " + value + CRLF per header, plus the blank line. */
+  size: number;
+  /** First value of each (any case), as headerValue would return it. */
+  contentType: string | undefined;
+  contentEncoding: string | undefined;
+  cookie: string | undefined;
+  location: string | undefined;
+  /** Every Set-Cookie value, in order. */
+  setCookies: string[] | undefined;
+}
+
+function scanHeaders(raw: string[], redact: RedactOptions): HeaderScan {
+  const scan: HeaderScan = { headers: [], size: 2, contentType: undefined, contentEncoding: undefined, cookie: undefined, location: undefined, setCookies: undefined };
+  const hide = redact.headers.size > 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
-    out.push({ name, value: redact.headers.has(name.toLowerCase()) ? REDACTED : raw[i + 1]! });
+    const value = raw[i + 1]!;
+    scan.size += name.length + value.length + 4;
+    const lower = name.toLowerCase();
+    scan.headers.push({ name, value: hide && redact.headers.has(lower) ? REDACTED : value });
+    switch (lower) {
+      case 'content-type':
+        scan.contentType ??= value;
+        break;
+      case 'content-encoding':
+        scan.contentEncoding ??= value;
+        break;
+      case 'cookie':
+        scan.cookie ??= value;
+        break;
+      case 'location':
+        scan.location ??= value;
+        break;
+      case 'set-cookie':
+        (scan.setCookies ??= []).push(value);
+        break;
+    }
   }
+  return scan;
+}
+
+/** The query parameters as the WHATWG URL parser splits and decodes them. */
+function queryStringOf(url: string): QueryString[] {
+  const out: QueryString[] = [];
+  // Without a "?" there is no query: skip parsing the URL.
+  if (!url.includes('?')) return out;
+  for (const [name, value] of new URL(url).searchParams) out.push({ name, value });
   return out;
 }
 
@@ -136,12 +174,6 @@ function pairsToHeaders(raw: string[], redact: RedactOptions): Header[] {
 export function headerValue(raw: string[], name: string): string | undefined {
   for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
   return undefined;
-}
-
-function headersSize(raw: string[]): number {
-  let n = 2; // the blank line
-  for (let i = 0; i + 1 < raw.length; i += 2) n += raw[i]!.length + raw[i + 1]!.length + 4;
-  return n;
 }
 
 function parseCookieHeader(value: string | undefined, redact: RedactOptions): Cookie[] {
@@ -158,12 +190,12 @@ function parseCookieHeader(value: string | undefined, redact: RedactOptions): Co
     });
 }
 
-function parseSetCookies(raw: string[], redact: RedactOptions): Cookie[] {
-  const hide = redact.headers.has('set-cookie');
+function parseSetCookies(values: string[] | undefined, redact: RedactOptions): Cookie[] {
   const out: Cookie[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'set-cookie') continue;
-    const first = raw[i + 1]!.split(';')[0]!;
+  if (!values) return out;
+  const hide = redact.headers.has('set-cookie');
+  for (const v of values) {
+    const first = v.split(';')[0]!;
     const eq = first.indexOf('=');
     out.push({ name: eq < 0 ? first.trim() : first.slice(0, eq).trim(), value: hide ? REDACTED : eq < 0 ? '' : first.slice(eq + 1) });
   }
