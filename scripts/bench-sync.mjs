@@ -3,7 +3,7 @@
 // edge write latency against the same INSERT in a plain better-sqlite3 app (in-process and
 // over HTTP from a separate client process), time to converge after 1,000 writes, edge RSS
 // with 10,000 replicated rows. The cloud runs in a child process (its own RSS), the edge in
-// this one, the HTTP client in a third.
+// this one (with a generated edge's node flags), the HTTP client in a third.
 //
 //   npm run build && node scripts/bench-sync.mjs [--writes 1000] [--rows 10000] [--requests 500] [--json]
 // Diagnostics: BENCH_EDGE_PROF=FILE writes a CPU profile of the edge during the HTTP phase,
@@ -161,6 +161,10 @@ async function startProfile() {
   };
 }
 
+/** BENCH_MEM_DETAIL: external memory (mostly Automerge's WASM, which never shrinks) at a point. */
+const memNote = (where) => {
+  if (process.env.BENCH_MEM_DETAIL) progress(`${where}: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(1)} MB, external ${(process.memoryUsage().external / 2 ** 20).toFixed(1)} MB`);
+};
 const progress = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -192,6 +196,7 @@ async function main() {
   progress('edge started');
   while (edge.health().peers.length === 0) await sleep(20);
   progress('connected');
+  memNote('connected');
   await sleep(300);
   const insert = app.prepare('INSERT INTO notes (title, body) VALUES (?, ?)');
   const write = async (title) => {
@@ -222,6 +227,7 @@ async function main() {
 
   // 2. Write latency: the same INSERT in the original app (a plain better-sqlite3 database, no
   // edgstr) and at the edge (begin, INSERT, commit on the replicated database).
+  memNote('after 100 single writes');
   const plainDb = makeDb(join(dir, 'plain.db'));
   const plainInsert = plainDb.prepare('INSERT INTO notes (title, body) VALUES (?, ?)');
   // 2a. In-process, back to back: the edge's begin() captures the previous write (nothing runs
@@ -288,6 +294,7 @@ async function main() {
   }
   const writeDone = performance.now();
   progress('burst written');
+  memNote('after the HTTP phase and the burst');
   while ((await cloudCount()) < edgeRows + writes) await sleep(5);
   const converged = performance.now();
   const burst = {
@@ -345,9 +352,22 @@ async function main() {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * The edge (this process) runs with the node flags of a generated edge's `npm start`; re-exec
+ * with them when missing. The plain app and the cloud keep node's defaults.
+ */
+async function edgeFlagsOrReexec() {
+  const { EDGE_START } = await import(join(here, '..', 'dist', 'generate', 'plan.js'));
+  const flags = EDGE_START.split(/\s+/).filter((a) => a.startsWith('--'));
+  if (flags.every((f) => process.execArgv.includes(f))) return false;
+  const child = spawn(process.execPath, [...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const code = await new Promise((r) => child.once('exit', (c) => r(c ?? 1)));
+  process.exit(code);
+}
+
 if (process.argv.includes('--cloud')) await runCloud();
 else if (process.argv.includes('--plain-app')) await runPlainApp();
 else if (process.argv.includes('--client')) {
   const i = process.argv.indexOf('--client');
   await runClient(process.argv[i + 1], process.argv[i + 2], Number(process.argv[i + 3]));
-} else await main();
+} else if (!(await edgeFlagsOrReexec())) await main();
