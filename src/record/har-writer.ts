@@ -64,15 +64,23 @@ export class HarWriter {
    * a write is in flight go out together in the next single positional write.
    */
   append(entry: EdgstrEntry): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('HAR writer is closed'));
-    const json = JSON.stringify(entry);
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ json, resolve, reject });
-      if (!this.writing) this.chain = this.drain();
-    });
+    return new Promise<void>((resolve, reject) => this.add(entry, (err) => (err === undefined ? resolve() : reject(err))));
   }
 
-  private queue: { json: string; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /**
+   * append() without a promise per entry (the recorder calls this once per exchange): `done` is
+   * called once the entry is on disk, or with the error that kept it off.
+   */
+  add(entry: EdgstrEntry, done: (err?: unknown) => void): void {
+    if (this.closed) {
+      done(new Error('HAR writer is closed'));
+      return;
+    }
+    this.queue.push({ json: JSON.stringify(entry), done });
+    if (!this.writing) this.chain = this.drain();
+  }
+
+  private queue: { json: string; done: (err?: unknown) => void }[] = [];
   private writing = false;
 
   private async drain(): Promise<void> {
@@ -82,22 +90,22 @@ export class HarWriter {
         const batch = this.queue;
         this.queue = [];
         if (this.failure !== undefined) {
-          for (const b of batch) b.reject(this.failure);
+          for (const b of batch) settle(b.done, this.failure);
           continue;
         }
-        const parts: string[] = [];
-        batch.forEach((b, i) => parts.push(this.entries + i === 0 ? b.json : `,${b.json}`));
-        const buf = Buffer.from(`${parts.join('')}${TAIL}`);
+        let text = this.entries === 0 ? '' : ',';
+        for (let i = 0; i < batch.length; i++) text += i === 0 ? batch[i]!.json : `,${batch[i]!.json}`;
+        const buf = Buffer.from(text + TAIL);
         try {
           await writeFully(this.fh, buf, this.end);
         } catch (err) {
           this.failure = err;
-          for (const b of batch) b.reject(err);
+          for (const b of batch) settle(b.done, err);
           continue;
         }
         this.end += buf.length - TAIL.length;
         this.entries += batch.length;
-        for (const b of batch) b.resolve();
+        for (const b of batch) settle(b.done, undefined);
       }
     } finally {
       this.writing = false;
@@ -114,6 +122,18 @@ export class HarWriter {
     } finally {
       await this.fh.close();
     }
+  }
+}
+
+/** Calls one append's callback; what it throws surfaces as an uncaught exception, not in the drain loop. */
+function settle(done: (err?: unknown) => void, err: unknown): void {
+  try {
+    if (err === undefined) done();
+    else done(err);
+  } catch (thrown) {
+    queueMicrotask(() => {
+      throw thrown;
+    });
   }
 }
 
