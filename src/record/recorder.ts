@@ -4,12 +4,13 @@
  * entry per exchange. `startRecorder` is the library entry; the CLI and tests use it in-process.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import httpProxy from 'http-proxy';
 import { UserError } from '../cli/errors.js';
 import { BodyCapture, DEFAULT_MAX_BODY_BYTES } from './body-capture.js';
-import { buildEntry, redactionFor, type EdgstrEntry, type RedactOptions } from './har-entry.js';
+import { buildEntry, redactionFor, type EdgstrEntry, type Exchange, type RedactOptions } from './har-entry.js';
 import { HarWriter } from './har-writer.js';
 
 export interface RecorderOptions {
@@ -59,7 +60,8 @@ interface Pending {
   t0: number;
   tSent: number | undefined;
   tHeaders: number | undefined;
-  reqBody: BodyCapture;
+  /** Undefined when the request cannot have a body. */
+  reqBody: BodyCapture | undefined;
   resBody: BodyCapture | undefined;
   proxyRes: IncomingMessage | undefined;
   resEnded: boolean;
@@ -67,6 +69,10 @@ interface Pending {
   serverIP: string | undefined;
   retried: boolean;
 }
+
+/** The exchange a request belongs to, kept on the request itself (cheaper than a WeakMap lookup per event). */
+const kPending = Symbol('edgstr.pending');
+type Tracked = IncomingMessage & { [kPending]?: Pending | undefined };
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
@@ -93,7 +99,6 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
   const host = opts.host ?? '127.0.0.1';
   const agent = new (target.protocol === 'https:' ? (await import('node:https')).Agent : http.Agent)({ keepAlive: true, maxSockets: 256 });
   const proxy = httpProxy.createProxyServer({ target: target.href, agent, xfwd: false, ws: false });
-  const pending = new WeakMap<IncomingMessage, Pending>();
   const server = http.createServer();
   server.keepAliveTimeout = 5_000;
 
@@ -118,11 +123,13 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
   let closing: Promise<RecordSummary> | undefined;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const listenUrl = `http://${urlHost}:${port}`;
+  const urlPrefix = `${target.origin}${basePath}`;
 
   const summary = (): RecordSummary => ({ out: opts.out, target: target.href, listen: listenUrl, recorded, failed, totalEntries: writer.count });
 
-  const finish = (req: IncomingMessage, res: ServerResponse, p: Pending): void => {
-    pending.delete(req);
+  const noBody = { bytes: Buffer.alloc(0), size: 0, truncated: false };
+  const finish = (req: IncomingMessage, p: Pending): void => {
+    (req as Tracked)[kPending] = undefined;
     const now = performance.now();
     const tSent = p.tSent ?? now;
     const tHeaders = p.tHeaders ?? now;
@@ -130,41 +137,37 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
     if (error === undefined && p.proxyRes && !p.resEnded) error = 'the connection closed before the response was complete';
     if (error === undefined && !p.proxyRes) error = 'the client closed the connection before the response';
     const status = p.proxyRes && p.error === undefined ? p.proxyRes.statusCode ?? 0 : 0;
-    const entry = buildEntry(
-      {
-        seq: p.seq,
-        startedAt: p.startedAt,
-        method: req.method ?? 'GET',
-        url: `${target.origin}${basePath}${req.url ?? '/'}`,
-        httpVersion: req.httpVersion,
-        requestHeaders: req.rawHeaders,
-        requestBody: p.reqBody.result(),
-        status,
-        statusText: status === 0 ? '' : p.proxyRes?.statusMessage ?? '',
-        responseHeaders: status === 0 ? [] : p.proxyRes?.rawHeaders ?? [],
-        responseBody: p.resBody?.result() ?? { bytes: Buffer.alloc(0), size: 0, truncated: false },
-        timings: { send: tSent - p.t0, wait: Math.max(0, tHeaders - tSent), receive: Math.max(0, now - tHeaders) },
-        ...(p.serverIP ? { serverIPAddress: p.serverIP } : {}),
-        connection: String(req.socket.remotePort ?? ''),
-        ...(error !== undefined ? { error } : {}),
-      },
-      redact,
-    );
+    const exchange: Exchange = {
+      seq: p.seq,
+      startedAt: p.startedAt,
+      method: req.method ?? 'GET',
+      url: `${urlPrefix}${req.url ?? '/'}`,
+      httpVersion: req.httpVersion,
+      requestHeaders: req.rawHeaders,
+      requestBody: p.reqBody ? p.reqBody.result() : noBody,
+      status,
+      statusText: status === 0 ? '' : p.proxyRes?.statusMessage ?? '',
+      responseHeaders: status === 0 ? [] : p.proxyRes?.rawHeaders ?? [],
+      responseBody: p.resBody?.result() ?? noBody,
+      timings: { send: tSent - p.t0, wait: Math.max(0, tHeaders - tSent), receive: Math.max(0, now - tHeaders) },
+      connection: String(req.socket.remotePort ?? ''),
+    };
+    if (p.serverIP) exchange.serverIPAddress = p.serverIP;
+    if (error !== undefined) exchange.error = error;
+    const entry = buildEntry(exchange, redact);
     if (status === 0) failed++;
-    writer.append(entry).then(
-      () => {
-        recorded++;
-        opts.onEntry?.(entry);
-      },
-      (err: unknown) => {
-        process.stderr.write(`edgstr: cannot write ${opts.out}: ${(err as Error).message}\n`);
-      },
-    ).finally(() => {
+    // A callback rather than a promise chain: this runs once per exchange.
+    writer.add(entry, (err) => {
       inflight--;
-      if (opts.maxRequests !== undefined && started >= opts.maxRequests) void close();
-      if (stopping) maybeFinishStop();
+      if (err === undefined) recorded++;
+      else process.stderr.write(`edgstr: cannot write ${opts.out}: ${(err as Error).message}\n`);
+      try {
+        if (err === undefined) opts.onEntry?.(entry);
+      } finally {
+        if (opts.maxRequests !== undefined && started >= opts.maxRequests) void close();
+        if (stopping) maybeFinishStop();
+      }
     });
-    void res;
   };
 
   let stopWaiter: (() => void) | undefined;
@@ -173,19 +176,47 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
     if (inflight === 0) stopWaiter?.();
   };
 
+  // Proxy-level handlers (error, proxyRes, end) instead of per-request closures; proxy.web is
+  // called without options or callback, so http-proxy neither copies its options nor re-parses
+  // the target for every request.
+  proxy.on('error', (err: Error, req: IncomingMessage, res: ServerResponse | Socket) => {
+    const p = (req as Tracked)[kPending];
+    if (!p || !(res instanceof http.ServerResponse)) return;
+    // The target closed a kept-alive socket just as it was reused: nothing reached the server's
+    // handler, so an idempotent request is sent once more (its body replayed from the capture).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNRESET' && !p.retried && !res.headersSent && !p.proxyRes && IDEMPOTENT.has(req.method ?? '') && req.complete && !p.reqBody?.truncatedSoFar) {
+      p.retried = true;
+      const replay = new PassThrough();
+      replay.end(p.reqBody ? p.reqBody.peek() : noBody.bytes);
+      proxy.web(req, res, { buffer: replay });
+      return;
+    }
+    p.error = `${code ?? 'error'}: ${err.message}`;
+    if (!res.headersSent) {
+      res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: `edgstr recorder: the target did not answer (${p.error})`, target: target.href }));
+    } else {
+      res.destroy();
+    }
+  });
+
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (stopping || (opts.maxRequests !== undefined && started >= opts.maxRequests)) {
       res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
       res.end(JSON.stringify({ error: 'the edgstr recorder is shutting down', target: target.href }));
       return;
     }
+    // A request without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3): nothing to capture.
+    const cl = req.headers['content-length'];
+    const hasBody = (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
     const p: Pending = {
       seq: ++started,
       startedAt: new Date(),
       t0: performance.now(),
       tSent: undefined,
       tHeaders: undefined,
-      reqBody: new BodyCapture(limit, req.headers['content-length']),
+      reqBody: hasBody ? new BodyCapture(limit, cl) : undefined,
       resBody: undefined,
       proxyRes: undefined,
       resEnded: false,
@@ -194,47 +225,35 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
       retried: false,
     };
     inflight++;
-    pending.set(req, p);
+    (req as Tracked)[kPending] = p;
     if (opts.maxRequests !== undefined && started >= opts.maxRequests) res.shouldKeepAlive = false;
-    res.once('close', () => finish(req, res, p));
-    const onProxyError = (err: Error): void => {
-      // The target closed a kept-alive socket just as it was reused: nothing reached the server's
-      // handler, so an idempotent request is sent once more (its body replayed from the capture).
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ECONNRESET' && !p.retried && !res.headersSent && !p.proxyRes && IDEMPOTENT.has(req.method ?? '') && req.complete && !p.reqBody.truncatedSoFar) {
-        p.retried = true;
-        const replay = new PassThrough();
-        replay.end(p.reqBody.peek());
-        proxy.web(req, res, { buffer: replay }, onProxyError);
-        return;
-      }
-      p.error = `${code ?? 'error'}: ${err.message}`;
-      if (!res.headersSent) {
-        res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: `edgstr recorder: the target did not answer (${p.error})`, target: target.href }));
-      } else {
-        res.destroy();
-      }
-    };
-    proxy.web(req, res, {}, onProxyError);
+    res.on('close', () => finish(req, p));
+    proxy.web(req, res);
     // Attached after proxy.web piped the request, in the same tick: both see every chunk.
-    req.on('data', (chunk: Buffer) => p.reqBody.push(chunk));
-    req.once('end', () => {
+    if (p.reqBody) {
+      const capture = p.reqBody;
+      req.on('data', (chunk: Buffer) => capture.push(chunk));
+    }
+    req.on('end', () => {
       p.tSent = performance.now();
     });
   });
 
   proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => {
-    const p = pending.get(req);
+    const p = (req as Tracked)[kPending];
     if (!p) return;
     p.tHeaders = performance.now();
     p.proxyRes = proxyRes;
     p.serverIP = proxyRes.socket?.remoteAddress;
-    p.resBody = new BodyCapture(limit, proxyRes.headers['content-length']);
-    proxyRes.on('data', (chunk: Buffer) => p.resBody!.push(chunk));
-    proxyRes.once('end', () => {
-      p.resEnded = true;
-    });
+    const capture = new BodyCapture(limit, proxyRes.headers['content-length']);
+    p.resBody = capture;
+    proxyRes.on('data', (chunk: Buffer) => capture.push(chunk));
+  });
+
+  // http-proxy emits 'end' when the target's response has ended (it listens for that itself).
+  proxy.on('end', (req: IncomingMessage) => {
+    const p = (req as Tracked)[kPending];
+    if (p) p.resEnded = true;
   });
 
   const close = (): Promise<RecordSummary> => {
