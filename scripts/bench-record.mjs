@@ -8,6 +8,8 @@
 //     direct vs through the recorder (1 MB runs a fixed number of requests: the HAR grows 1 MB each);
 //  2. per-exchange cost from exchange 1 to 10,000: sequential requests through the recorder,
 //     mean latency per block of 1,000, and the HAR append time alone (HarWriter) per block.
+// EDGSTR_BENCH_CPU_PROF=DIR writes a V8 CPU profile of each recorder process into DIR (open it in
+// Chrome DevTools); it slows the recorder, so do not compare its numbers with unprofiled runs.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -80,7 +82,8 @@ function arg(name, def) {
 
 function child(args) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const prof = args[0] === 'recorder' && process.env.EDGSTR_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.EDGSTR_BENCH_CPU_PROF}`] : [];
+    const p = spawn(process.execPath, [...prof, self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     p.stdout.on('data', (d) => (text += d));
     // stop() resolves to the child's {cpuMicros, handled} report.
@@ -172,7 +175,8 @@ async function main() {
       const plain = { ...median(runs.plain), n: total(runs.plain) };
       const cpu = { recorder: await rec.stop(), bare: await bare.stop(), server: await server.stop() };
       const perEx = (c) => (c.cpuMicros / Math.max(1, c.handled)).toFixed(0);
-      cpuRows.push(`| ${label} | ${perEx(cpu.server)} | ${perEx(cpu.recorder)} | ${perEx(cpu.bare)} | ${(cpu.recorder.cpuMicros / cpu.recorder.handled / (cpu.server.cpuMicros / cpu.server.handled)).toFixed(2)}x |`);
+      const usPer = (c) => c.cpuMicros / Math.max(1, c.handled);
+      cpuRows.push(`| ${label} | ${perEx(cpu.server)} | ${perEx(cpu.recorder)} | ${perEx(cpu.bare)} | ${(usPer(cpu.recorder) / usPer(cpu.server)).toFixed(2)}x | ${(usPer(cpu.recorder) / usPer(cpu.bare)).toFixed(2)}x |`);
       const f = (x) => x.toFixed(2);
       const d = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
       say(`| ${label} | direct | ${direct.n} | ${direct.rps.toFixed(0)} | ${f(direct.p50)} | ${f(direct.p99)} | | | |`);
@@ -183,8 +187,8 @@ async function main() {
     }
 
     say('\nCPU time per exchange (user+system of each process over its lifetime, warm-up included; independent of how busy the machine is):\n');
-    say('| response | server (µs) | recorder (µs) | http-proxy alone (µs) | recorder / server |');
-    say('| --- | --- | --- | --- | --- |');
+    say('| response | server (µs) | recorder (µs) | http-proxy alone (µs) | recorder / server | recorder / http-proxy alone |');
+    say('| --- | --- | --- | --- | --- | --- |');
     for (const r of cpuRows) say(r);
     say(`\n## Per-exchange cost, exchange 1 to ${exchanges}\n`);
     const server = await child(['server', '1024']);
@@ -218,6 +222,7 @@ async function main() {
     say('| --- | --- | --- |');
     blocks.forEach((ms, i) => say(`| ${i * block + 1}-${(i + 1) * block} (file entries ${500 + i * block + 1}-${500 + (i + 1) * block}) | ${ms.toFixed(3)} | ${wblocks[i].toFixed(1)} |`));
     say(`\nlast/first block: latency ${(blocks[9] / blocks[0]).toFixed(2)}x, append ${(wblocks[9] / wblocks[0]).toFixed(2)}x; HAR ${(statSync(har).size / 1e6).toFixed(1)} MB`);
+    say(`\nload average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
