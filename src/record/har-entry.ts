@@ -218,9 +218,9 @@ function postDataOf(body: CapturedBody, mimeType: string, contentEncoding: strin
 
 interface DecodedContent {
   size: number;
-  text?: string;
-  encoding?: 'base64';
-  decodedFrom?: string;
+  text?: string | undefined;
+  encoding?: 'base64' | undefined;
+  decodedFrom?: string | undefined;
 }
 
 /** Undoes Content-Encoding (gzip, br, deflate), then picks text or base64. */
@@ -235,11 +235,11 @@ export function decodeBody(bytes: Buffer, mimeType: string, contentEncoding: str
       decodedFrom = coding;
     }
   }
-  if (data.length === 0) return { size: 0, text: '', ...(decodedFrom ? { decodedFrom } : {}) };
+  // One object shape for every outcome (no spreads): this runs for every exchange.
+  if (data.length === 0) return { size: 0, text: '', encoding: undefined, decodedFrom };
   const text = isTextType(mimeType) || mimeType === '' ? asUtf8(data) : undefined;
-  const base = { size: data.length, ...(decodedFrom ? { decodedFrom } : {}) };
-  if (text !== undefined) return { ...base, text };
-  return { ...base, text: data.toString('base64'), encoding: 'base64' };
+  if (text !== undefined) return { size: data.length, text, encoding: undefined, decodedFrom };
+  return { size: data.length, text: data.toString('base64'), encoding: 'base64', decodedFrom };
 }
 
 function tryDecompress(bytes: Buffer, coding: string): Buffer | undefined {
