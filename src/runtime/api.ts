@@ -73,7 +73,22 @@ export interface Health {
    * the same changes (verify's convergence check).
    */
   docs?: Record<string, string>;
+  /** Only with `GET /__edgstr/health?memory`: this process's memory and the documents' size. */
+  memory?: HealthMemory;
 }
+
+/** What `?memory` adds to the health answer (sizes in MiB, one decimal). */
+export interface HealthMemory {
+  rssMiB: number;
+  heapUsedMiB: number;
+  /** Mostly Automerge's WASM memory, which grows to its peak and never shrinks. */
+  externalMiB: number;
+  /** Per CRDT document: changes and operations in its history (Automerge keeps all of them). */
+  docs: Record<string, { changes: number; ops: number }>;
+}
+
+/** Which optional parts a health answer includes (a boolean means `docs`, as before). */
+export type HealthOptions = boolean | { docs?: boolean; memory?: boolean };
 
 /**
  * A locally served request's changes. The edge serializes locally served requests: `begin()`
@@ -92,7 +107,14 @@ export interface Replica {
   begin(): Promise<LocalTx>;
   /** Capture the changes made so far (tables, files, globals) and send them to the peers. */
   flush(): Promise<void>;
-  health(withDocs?: boolean): Health;
+  /**
+   * Cloud: makes the globals' current values durable now (captured into their document and
+   * written), before the app's answer leaves. Globals live only in memory, so an answer sent
+   * before this could be lost to kill -9 although the client saw it. Returns false, doing
+   * nothing, while another operation holds the replica (then await flush() before answering).
+   */
+  persistGlobalsNow(): boolean;
+  health(options?: HealthOptions): Health;
   close(): Promise<void>;
   /**
    * Added by the runtime: registers a replicated global for this replica only (the module-level

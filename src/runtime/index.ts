@@ -5,7 +5,7 @@
 import type { RegisterGlobal, ReplicaConfig } from './api.js';
 import { EdgstrReplica, registerProcessGlobal } from './replica.js';
 
-export type { Health, LocalTx, RegisterGlobal, ReplicaConfig, ReplicatedDatabase, Replica, Role } from './api.js';
+export type { Health, HealthMemory, HealthOptions, LocalTx, RegisterGlobal, ReplicaConfig, ReplicatedDatabase, Replica, Role } from './api.js';
 export { EdgstrReplica } from './replica.js';
 export type { Connection, Endpoint } from './sync/transport.js';
 export { createMemoryNetwork } from './sync/memory-transport.js';

@@ -5,7 +5,7 @@
 import * as A from '@automerge/automerge';
 import type { Server } from 'node:http';
 import { basename } from 'node:path';
-import type { Health, LocalTx, Replica, ReplicaConfig } from './api.js';
+import type { Health, HealthMemory, HealthOptions, LocalTx, Replica, ReplicaConfig } from './api.js';
 import type { CrdtAdapter } from './adapter.js';
 import { FileCrdt } from './file-crdt.js';
 import { Durability } from './durability.js';
@@ -180,7 +180,17 @@ export class EdgstrReplica implements Replica {
     await this.mutex.run(() => this.flushLocked());
   }
 
-  health(withDocs = false): Health {
+  persistGlobalsNow(): boolean {
+    if (this.closed || this.mutex.busy) return false;
+    // Nobody holds the lock: no operation is half done, so capturing outside it is safe
+    // (everything below is synchronous). The cloud's own flush after the answer sends it.
+    this.persistVolatileLocked();
+    return true;
+  }
+
+  health(options: HealthOptions = false): Health {
+    const withDocs = options === true || (typeof options === 'object' && options.docs === true);
+    const withMemory = typeof options === 'object' && options.memory === true;
     let unconfirmed = 0;
     for (const [docId, a] of this.adapters) {
       let worst = 0;
@@ -200,7 +210,19 @@ export class EdgstrReplica implements Replica {
       lastSyncAt: this.lastSyncAt,
       pendingChanges: pending + unconfirmed,
       ...(withDocs ? { docs: Object.fromEntries([...this.adapters].map(([docId, a]) => [docId, A.getHeads(a.store.doc).sort().join(',')])) } : {}),
+      ...(withMemory ? { memory: this.memory() } : {}),
     };
+  }
+
+  private memory(): HealthMemory {
+    const m = process.memoryUsage();
+    const mib = (n: number): number => Math.round(n / 2 ** 20 * 10) / 10;
+    const docs: HealthMemory['docs'] = {};
+    for (const [docId, a] of this.adapters) {
+      const s = A.stats(a.store.doc);
+      docs[docId] = { changes: s.numChanges, ops: s.numOps };
+    }
+    return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), docs };
   }
 
   async close(): Promise<void> {
@@ -264,13 +286,17 @@ export class EdgstrReplica implements Replica {
    * Automerge change for what queued up meanwhile), then sent; the fsync follows.
    */
   private commitLocked(): void {
+    this.persistVolatileLocked();
+    this.flushSoon();
+  }
+
+  private persistVolatileLocked(): void {
     for (const [docId, a] of this.adapters) {
       if (!a.volatile) continue;
       const after = a.capture();
       this.durability.afterSync(after);
       if (a.store.persist()) this.unsent.add(docId);
     }
-    this.flushSoon();
   }
 
   /**

@@ -23,13 +23,27 @@ export const rlog = {
  */
 export class Mutex {
   private tail: Promise<void> = Promise.resolve();
+  private users = 0;
+
+  /** True while someone holds the lock or waits for it. */
+  get busy(): boolean {
+    return this.users > 0;
+  }
 
   /** Resolves with a release function once every earlier holder has released. */
   acquire(): Promise<() => void> {
-    let release!: () => void;
+    let resolveHeld!: () => void;
     const held = new Promise<void>((resolve) => {
-      release = resolve;
+      resolveHeld = resolve;
     });
+    this.users++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.users--;
+      resolveHeld();
+    };
     const ready = this.tail.then(() => release);
     this.tail = this.tail.then(() => held);
     return ready;

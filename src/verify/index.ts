@@ -53,6 +53,10 @@ export interface VerifyReport {
   services: Array<{ id: string; passed: number; failed: number }>;
   passed: number;
   failed: number;
+  /** Switches between edges after which the replicas had not settled within the wait (a slow sync). */
+  unsettled: number;
+  /** When something failed: the last lines each process printed (name -> lines). */
+  logs?: Record<string, string>;
 }
 
 function serviceOf(entry: HarEntry, matchers: Array<{ id: string; method: string; match: (p: string) => unknown }>): string {
@@ -104,13 +108,18 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     const stack = await startStack(opts.outDir, join(scratch, 'system'), edgeCount);
     const requests: RequestResult[] = [];
     let convergence: ConvergenceReport;
+    let unsettled = 0;
+    let logs: Record<string, string> = {};
     try {
       const ids = new IdMap(edgeAllocated);
       let previous = -1;
       for (const [i, e] of entries.entries()) {
         const k = i % stack.edges.length;
         const edge = stack.edges[k]!;
-        if (previous !== -1 && previous !== k) await settle(stack.cloud.process.url, stack.edges.map((x) => x.process.url));
+        if (previous !== -1 && previous !== k && !(await settle(stack.cloud.process.url, stack.edges.map((x) => x.process.url)))) {
+          unsettled++;
+          log(`the replicas had not settled before request ${i + 1}; replaying it anyway`);
+        }
         previous = k;
         const service = serviceOf(e, matchers);
         const base = { index: i, service, method: e.request.method, path: entryPath(e), edge: edge.name };
@@ -124,8 +133,9 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
         log(`${requests.length}/${entries.length} ${base.method} ${base.path} via ${edge.name}: ${requests.at(-1)!.ok ? 'ok' : 'DIFFERENT'}`);
       }
       // 3. Convergence.
-      await settle(stack.cloud.process.url, stack.edges.map((x) => x.process.url));
+      if (!(await settle(stack.cloud.process.url, stack.edges.map((x) => x.process.url)))) unsettled++;
       convergence = await checkConvergence(stack);
+      logs = Object.fromEntries([stack.cloud, ...stack.edges].map((x) => [x.name, x.process.tail()]));
     } finally {
       await stack.stop();
     }
@@ -147,6 +157,8 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
       services: [...services].map(([id, s]) => ({ id, ...s })).sort((a, b) => a.id.localeCompare(b.id)),
       passed,
       failed,
+      unsettled,
+      ...(failed > 0 ? { logs } : {}),
     };
   } finally {
     rmSync(scratch, { recursive: true, force: true });

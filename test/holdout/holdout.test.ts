@@ -80,8 +80,9 @@ it('kanban hold-out: record → analyze → grade → review → generate → ve
   // (SQLITE_BUSY, stale reads).
   const verify = await edgstr(['verify', '--out', out, '--edges', '2', '--workdir', workdir, '--json'], 400_000);
   expect(verify.code === 0 || verify.code === 1, `verify crashed (exit ${verify.code}):\n${verify.stderr.slice(-3000)}`).toBe(true);
-  const result = JSON.parse(verify.stdout.trim()) as { passed: number; failed: number; requests: Array<{ ok: boolean }>; convergence: { differences: string[] } };
-  const failures = JSON.stringify(result.requests.filter((r) => !r.ok).slice(0, 10), null, 1);
+  const result = JSON.parse(verify.stdout.trim()) as { passed: number; failed: number; unsettled: number; requests: Array<{ ok: boolean }>; convergence: { differences: string[] }; logs?: Record<string, string> };
+  const logs = Object.entries(result.logs ?? {}).map(([name, tail]) => `--- ${name}\n${tail}`).join('\n');
+  const failures = `${JSON.stringify(result.requests.filter((r) => !r.ok).slice(0, 10), null, 1)}\nunsettled switches: ${result.unsettled}\n${logs}`;
   expect(result.convergence.differences, 'replicas differ').toEqual([]);
   expect(result.failed, `verify failures:\n${failures}`).toBe(0);
   expect(result.passed).toBeGreaterThanOrEqual(50);

@@ -136,6 +136,15 @@ describe('replica: cloud hub + two edges over socket.io', () => {
       rows(cluster.cloud, 'SELECT title FROM notes WHERE id = ?', added).length === 1, 3000, 'request 1 reached the cloud');
   });
 
+  it('reports memory and document sizes in health only when asked', () => {
+    const e1 = cluster.edges[0]!;
+    expect(e1.replica.health().memory).toBeUndefined();
+    const m = e1.replica.health({ memory: true }).memory!;
+    expect(m.rssMiB).toBeGreaterThan(m.heapUsedMiB);
+    expect(Object.keys(m.docs).sort()).toEqual(Object.keys(e1.replica.health({ docs: true }).docs!).sort());
+    for (const d of Object.values(m.docs)) expect(d.ops).toBeGreaterThan(0);
+  });
+
   it('refuses a peer with a wrong token: disconnected, receives nothing', async () => {
     const received: unknown[] = [];
     const sock = io(cluster.url, { path: '/edgstr-sync', auth: { token: 'wrong', nodeId: 'evil' }, reconnection: false, transports: ['websocket'] });

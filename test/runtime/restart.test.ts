@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -108,4 +108,38 @@ describe('replica restarts and outages', () => {
       t.cleanup();
     }
   }, 120_000);
+
+  it('makes a cloud global durable before the answer with persistGlobalsNow (a copy of the data dir taken at once keeps it)', async () => {
+    const t = tempDir('globals-now');
+    const config = replicaConfig({ role: 'cloud', nodeId: 'cloud', dataDir: join(t.dir, 'edgstr-data'), globals: ['visits'], flushIntervalMs: 600_000, syncDelayMs: 600_000 });
+    const cloud = await startReplica(config);
+    let visits = 1;
+    cloud.registerGlobal('visits', () => visits, (v) => { visits = v as number; });
+    // The state a kill -9 would leave: the data dir as it is on disk right now.
+    const crashNow = async (name: string): Promise<number> => {
+      const copy = join(t.dir, name);
+      cpSync(config.dataDir, copy, { recursive: true });
+      const again = await startReplica({ ...config, dataDir: copy });
+      let seen = -1;
+      again.registerGlobal('visits', () => seen, (v) => { seen = v as number; });
+      await again.close();
+      return seen;
+    };
+    try {
+      expect(cloud.persistGlobalsNow()).toBe(true);
+      visits = 2;
+      expect(await crashNow('without')).toBe(1); // only in memory: lost (what the cloud preload must avoid)
+      visits = 3;
+      expect(cloud.persistGlobalsNow()).toBe(true);
+      expect(await crashNow('with')).toBe(3);
+      // While someone holds the replica it refuses (the caller flushes instead).
+      const tx = await cloud.begin();
+      expect(cloud.persistGlobalsNow()).toBe(false);
+      await tx.commit();
+      expect(cloud.persistGlobalsNow()).toBe(true);
+    } finally {
+      await cloud.close();
+      t.cleanup();
+    }
+  });
 });

@@ -23,6 +23,8 @@ function printReport(r: VerifyReport): void {
   }
   out(`convergence: ${r.convergence.ok ? 'all replicas identical' : 'DIFFERENT'} (${r.convergence.replicas.map((x) => x.name).join(', ')})`);
   for (const d of r.convergence.differences) out(`  ${d}`);
+  if (r.unsettled > 0) out(`note: ${r.unsettled} time(s) the replicas had not settled within 4 s before switching edges (slow sync)`);
+  if (r.failed > 0) out("the processes' last lines are in verify.json (logs)");
   out(`${r.passed} passed, ${r.failed} failed`);
 }
 
