@@ -282,7 +282,10 @@ export function compareResponses(
       const e = exp.get(path);
       const a = act.get(path);
       if (JSON.stringify(e) === JSON.stringify(a)) continue;
-      if (volatile.has(path) || renamed(ids, path, e, a, learnIds, requestPath)) {
+      // Renamings first: a generated id is often volatile too (a random UUID, or a key that
+      // differed between the replays), and its renaming must still be learned for the
+      // requests that address the thing later.
+      if (renamed(ids, path, e, a, learnIds, requestPath) || volatile.has(path)) {
         masked++;
         continue;
       }

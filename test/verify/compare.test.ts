@@ -36,6 +36,15 @@ describe('verify/compare', () => {
     expect(status.ok).toBe(false);
   });
 
+  it('learns the renaming of a created id even where the id is volatile (random UUIDs, keys that differed between replays)', () => {
+    const ids = new IdMap();
+    const a = '0b7e6c1e-5f3a-4c1d-9a8e-2f1d3c4b5a69';
+    const b = '9f1c2d3e-4b5a-4697-8e7d-6c5b4a392817';
+    const created = compareResponses({ status: 201, body: { id: a, title: 't' } }, { status: 201, body: { id: b, title: 't' } }, new Set(['$.id']), ids, true, '/api/boards/1/cards');
+    expect(created.ok).toBe(true);
+    expect(ids.rewritePath(`/api/boards/1/cards/${a}`)).toBe(`/api/boards/1/cards/${b}`);
+  });
+
   it('accepts consistently renamed ids per kind of thing and rewrites later requests', () => {
     const ids = new IdMap();
     const get = compareResponses({ status: 200, body: { id: 7 } }, { status: 200, body: { id: 1099511627783 } }, new Set(), ids, false, '/donuts/7');

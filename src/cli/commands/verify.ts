@@ -24,6 +24,7 @@ function printReport(r: VerifyReport): void {
   out(`convergence: ${r.convergence.ok ? 'all replicas identical' : 'DIFFERENT'} (${r.convergence.replicas.map((x) => x.name).join(', ')})`);
   for (const d of r.convergence.differences) out(`  ${d}`);
   if (r.unsettled > 0) out(`note: ${r.unsettled} time(s) the replicas had not settled within 4 s before switching edges (slow sync)`);
+  if (r.originalUnstable) out(`note: the original itself answered ${r.originalUnstable.length} request(s) with another status than recorded, in every attempt (first: ${r.originalUnstable[0]}); their fields were not compared`);
   if (r.failed > 0) out("the processes' last lines are in verify.json (logs)");
   out(`${r.passed} passed, ${r.failed} failed`);
 }
