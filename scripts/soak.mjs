@@ -6,8 +6,13 @@
  * increments, file writes, reads, forwarded requests). Reports errors, the RSS of the cloud and
  * the edges at start and end, and checks that nothing was lost: every acknowledged insert is at
  * every replica, the counter equals the acknowledged increments, table/file checksums equal.
+ * Every --sample seconds it reads each replica's GET /__edgstr/health?memory (RSS, V8 heap,
+ * external/WASM memory, Automerge changes and ops per document) into a time series, and fits
+ * a line to the RSS of the second half of the run (MiB per minute).
+ * --steady: no inserts (updates of existing rows instead), so the replicated state keeps its
+ * size: what memory still grows then is history and leaks, not data.
  *
- *   npm run build && node scripts/soak.mjs [--minutes 10] [--workers 2] [--json]
+ *   npm run build && node scripts/soak.mjs [--minutes 10] [--workers 2] [--steady] [--sample 30] [--json]
  *
  * Exit 0 when no request failed and nothing was lost; 1 otherwise. Not a vitest test.
  */
@@ -21,10 +26,19 @@ import { generate, installGenerated } from '../dist/generate/index.js';
 import { fileChecksums, tableChecksums } from '../dist/verify/checksum.js';
 import { freePort } from '../dist/verify/processes.js';
 
-const { values: args } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, workers: { type: 'string', default: '2' }, json: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    workers: { type: 'string', default: '2' },
+    steady: { type: 'boolean', default: false },
+    sample: { type: 'string', default: '30' },
+    json: { type: 'boolean', default: false },
+  },
+});
 const minutes = Number(args.minutes);
 const workers = Number(args.workers);
-if (!(minutes > 0) || !(workers > 0)) throw new Error('--minutes and --workers must be positive numbers');
+const sampleSeconds = Number(args.sample);
+if (!(minutes > 0) || !(workers > 0) || !(sampleSeconds > 0)) throw new Error('--minutes, --workers and --sample must be positive numbers');
 const INPUT = fileURLToPath(new URL('../test/fixtures/faults/ledger/input/', import.meta.url));
 const log = (m) => process.stderr.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -46,6 +60,26 @@ async function startNode(name, dir, port, env) {
     if (Date.now() > until) throw new Error(`${name} did not start: ${tail}`);
     await sleep(200);
   }
+}
+
+/** The replica's own memory report (GET /__edgstr/health?memory), or null when it does not answer. */
+async function memory(url) {
+  try {
+    const res = await fetch(`${url}/__edgstr/health?memory`, { signal: AbortSignal.timeout(5_000) });
+    return (await res.json()).memory ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Least-squares slope of y over x. */
+function slope(points) {
+  if (points.length < 2) return null;
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  const sxx = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  return sxx === 0 ? null : points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) / sxx;
 }
 
 function rssMiB(pid) {
@@ -99,11 +133,25 @@ try {
   const sampler = setInterval(() => {
     for (const r of replicas) rssMax[r.name] = Math.max(rssMax[r.name], rssMiB(r.pid));
   }, 5_000);
+  /** [{ minute, <replica>: { rssMiB, heapUsedMiB, externalMiB, ops } }] */
+  const series = [];
+  const takeSample = async () => {
+    const minute = Math.round((Date.now() - (end - minutes * 60_000)) / 600) / 100;
+    const row = { minute };
+    for (const r of replicas) {
+      const m = await memory(r.url);
+      if (m) row[r.name] = { rssMiB: m.rssMiB, heapUsedMiB: m.heapUsedMiB, externalMiB: m.externalMiB, ops: Object.values(m.docs).reduce((a, d) => a + d.ops, 0) };
+    }
+    series.push(row);
+    log(`minute ${minute}: ${replicas.map((r) => `${r.name} ${row[r.name]?.rssMiB ?? '?'} MiB (heap ${row[r.name]?.heapUsedMiB ?? '?'}, ops ${row[r.name]?.ops ?? '?'})`).join(', ')}`);
+  };
+  await takeSample();
+  const memorySampler = setInterval(() => void takeSample(), sampleSeconds * 1000);
   const worker = async (edge, w) => {
     for (let n = 0; Date.now() < end; n++) {
       const op = n % 10;
       let req;
-      if (op < 3) req = ['POST', '/items', { name: `${edge.name}-w${w}-${n}`, qty: n }];
+      if (op < 3) req = args.steady ? ['PUT', `/items/${1 + (n % 3)}`, { qty: -n }] : ['POST', '/items', { name: `${edge.name}-w${w}-${n}`, qty: n }];
       else if (op < 5) req = ['PUT', `/items/${1 + (n % 3)}`, { qty: n }];
       else if (op === 5) req = ['POST', '/hits'];
       else if (op === 6) req = ['PUT', `/files/soak-${n % 5}`, { text: `${edge.name} ${n}` }];
@@ -126,6 +174,8 @@ try {
   await Promise.all(edges.flatMap((e) => Array.from({ length: workers }, (_, w) => worker(e, w))));
   const elapsed = (Date.now() - started) / 1000;
   clearInterval(sampler);
+  clearInterval(memorySampler);
+  await takeSample();
   const rssEnd = Object.fromEntries(replicas.map((r) => [r.name, rssMiB(r.pid)]));
 
   log('load over; waiting for convergence');
@@ -163,7 +213,15 @@ try {
     lostSamples: lost.slice(0, 5),
     convergedAfterSeconds: convergedAfter,
     replicas: sums?.map((s, i) => ({ name: replicas[i].name, hits: s.hits, tables: JSON.parse(s.tables) })),
+    steady: args.steady,
     rssMiB: Object.fromEntries(replicas.map((r) => [r.name, { start: rssStart[r.name], max: rssMax[r.name], end: rssEnd[r.name] }])),
+    // Growth over the second half of the run, when start-up and warm-up are behind.
+    rssSlopeMiBPerMinute: Object.fromEntries(replicas.map((r) => {
+      const late = series.filter((x) => x.minute >= minutes / 2 && x[r.name]).map((x) => [x.minute, x[r.name].rssMiB]);
+      const k = slope(late);
+      return [r.name, k === null ? null : Math.round(k * 100) / 100];
+    })),
+    memorySeries: series,
   };
   console.log(JSON.stringify(report, null, args.json ? 0 : 2));
   cleanup();

@@ -6,11 +6,11 @@ import { posix } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import type { Analysis } from '../model/analysis.js';
 import type { Decisions } from '../model/decisions.js';
+import { widenCollections } from '../model/file-collections.js';
 import {
   buildRoutes,
   headerContext,
   normalizeFilePaths,
-  widenCollections,
   placeTables,
   replicatedStateOf,
   type GenerateOptions,

@@ -111,7 +111,12 @@ function listFiles(dir: string, depth: number): string[] {
 /** Row counts of every table in every SQLite file under snapshot/ (tolerant: unreadable files are skipped). */
 export function readSnapshotFacts(snapshotDir: string): SnapshotFacts {
   const tableRows = new Map<string, number>();
-  for (const file of listFiles(snapshotDir, 3).filter(isSqliteFile)) {
+  const databases: string[] = [];
+  // Analyze keeps the init state under snapshot/files/<app-relative path>.
+  const filesDir = join(snapshotDir, 'files');
+  for (const file of listFiles(snapshotDir, 6).filter(isSqliteFile)) {
+    const rel = relative(filesDir, file);
+    if (!rel.startsWith('..') && !isAbsolute(rel)) databases.push(rel.split(sep).join('/'));
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { readonly: true, fileMustExist: true });
@@ -126,7 +131,7 @@ export function readSnapshotFacts(snapshotDir: string): SnapshotFacts {
       db?.close();
     }
   }
-  return { tableRows };
+  return { tableRows, databases };
 }
 
 /** Previous decisions with ids normalized ("get /a/" → "GET /a"), or null without decisions.json. */

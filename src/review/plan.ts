@@ -3,6 +3,7 @@
  * → a {@link ReviewPlan}. No I/O here; load.ts reads the artefacts, presenters render the plan.
  */
 import type { AnalyzedService } from '../model/analysis.js';
+import { widenCollections } from '../model/file-collections.js';
 import { serviceId } from '../model/service-id.js';
 import { indexDefinitions, type DefinitionIndex } from './definitions.js';
 import { lineText, renderFrames, selectStatements, serviceLines } from './frames.js';
@@ -20,11 +21,12 @@ export function buildReviewPlan(input: ReviewInput): ReviewPlan {
   const warnings: string[] = [];
   const missing = new Set<string>();
   const defs = indexDefinitions(input.sources);
+  const collections = widenedDirectories(input);
   const services = input.analysis.services.map((svc) => {
     for (const loc of [...svc.entry, ...svc.statements, ...svc.exit]) {
       if (!input.sources.has(loc.file)) missing.add(loc.file);
     }
-    return planService(svc, input, defs);
+    return planService(svc, input, defs, collections);
   });
   for (const file of [...missing].sort()) {
     warnings.push(`source ${file} (named in analysis.json) was not found under ${input.analysis.app.dir}; its code frames are left out`);
@@ -32,7 +34,26 @@ export function buildReviewPlan(input: ReviewInput): ReviewPlan {
   return { appDir: input.analysis.app.dir, services, warnings };
 }
 
-function planService(svc: AnalyzedService, input: ReviewInput, defs: DefinitionIndex): ServicePlan {
+/**
+ * Directories generate will replicate as a whole although the recording touched only some of
+ * their entries (a collection keyed by request data, like uploads/<cardId>/): computed over the
+ * files of every replicable service, as generate does over the accepted ones.
+ */
+function widenedDirectories(input: ReviewInput): Map<string, string[]> {
+  const files = new Set<string>();
+  for (const svc of input.analysis.services) {
+    if (!svc.replicable) continue;
+    for (const f of [...svc.state.reads.files, ...svc.state.writes.files]) files.add(f);
+  }
+  const recorded = [...files];
+  const out = new Map<string, string[]>();
+  for (const p of widenCollections(recorded, [...input.sources.keys()], input.snapshot.databases ?? [])) {
+    if (!files.has(p)) out.set(p, recorded.filter((f) => f.startsWith(p)).sort());
+  }
+  return out;
+}
+
+function planService(svc: AnalyzedService, input: ReviewInput, defs: DefinitionIndex, collections: ReadonlyMap<string, string[]>): ServicePlan {
   // The id is rebuilt from method + route so hand-typed ids in flags compare equal to it.
   const id = serviceId(svc.method, svc.route);
   const lines = serviceLines(svc);
@@ -73,6 +94,10 @@ function planService(svc: AnalyzedService, input: ReviewInput, defs: DefinitionI
       );
     }
     for (const item of items) exposure.push(exposureNote(item.kind, item.name, item.reads, item.rows));
+    const widened = [...collections].filter(([dir]) => items.some((i) => i.kind === 'file' && i.name.startsWith(dir)));
+    for (const [dir, seen] of widened) {
+      exposure.push(`the whole directory ${dir} is replicated, not only what the recording touched (${seen.join(', ')}): it holds entries keyed by request data, so entries created later reach every edge too, and everything in it leaves the cloud`);
+    }
   }
   if (lines.length === 0) notes.push('analysis.json lists no statements for this service, so no source can be shown.');
 

@@ -80,6 +80,8 @@ export interface ReviewInput {
 export interface SnapshotFacts {
   /** Table name → row count (from sqlite files in snapshot/). */
   tableRows: ReadonlyMap<string, number>;
+  /** App-relative paths of the SQLite files in the snapshot (replicated as tables, never as files). */
+  databases?: readonly string[];
 }
 
 /** One verdict after flags, prompts and previous decisions are combined. */

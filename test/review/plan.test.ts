@@ -7,7 +7,7 @@ import { selectStatements, searchPatterns } from '../../src/review/frames.js';
 import { loadReview } from '../../src/review/load.js';
 import { buildReviewPlan } from '../../src/review/plan.js';
 import type { ServicePlan } from '../../src/review/types.js';
-import { seatsInput, seatsWorkspace } from './helpers.js';
+import { seatsAnalysis, seatsInput, seatsWorkspace } from './helpers.js';
 
 function service(id: string, plan = buildReviewPlan(seatsInput())): ServicePlan {
   const s = plan.services.find((x) => x.id === id);
@@ -122,6 +122,21 @@ describe('loadReview', () => {
     } finally {
       rmSync(ws.root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('directories replicated as a whole', () => {
+  it('says when generate will replicate a whole directory rather than the entries the recording touched', () => {
+    const analysis = seatsAnalysis();
+    const about = analysis.services.find((x) => x.id === 'GET /about')!;
+    about.state.reads.files = ['uploads/1', 'uploads/5', 'uploads/5/spec.md', 'data/about.txt'];
+    const plan = buildReviewPlan(seatsInput({ analysis }));
+    const exposure = service('GET /about', plan).exposure.join('\n');
+    expect(exposure).toContain('the whole directory uploads/ is replicated, not only what the recording touched (uploads/1, uploads/5, uploads/5/spec.md)');
+    expect(exposure).not.toContain('directory data/');
+    // One entry of a kind is not a collection: nothing is widened.
+    about.state.reads.files = ['uploads/1', 'uploads/1/a.txt', 'data/about.txt'];
+    expect(service('GET /about', buildReviewPlan(seatsInput({ analysis }))).exposure.join('\n')).not.toContain('whole directory');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { widenCollections } from '../../src/generate/context.js';
+import { widenCollections } from '../../src/model/file-collections.js';
 
 describe('widenCollections', () => {
   it('replicates a directory of request-keyed entries, not the few the recording saw', () => {
