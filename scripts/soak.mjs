@@ -13,6 +13,7 @@
  * size: what memory still grows then is history and leaks, not data.
  *
  *   npm run build && node scripts/soak.mjs [--minutes 10] [--workers 2] [--steady] [--sample 30] [--json]
+ *   EDGSTR_SOAK_PROF=DIR: CPU profiles of the cloud and the edges (DIR/<name>.cpuprofile)
  *
  * Exit 0 when no request failed and nothing was lost; 1 otherwise. Not a vitest test.
  */
@@ -49,7 +50,9 @@ const children = [];
 /** Starts a project's `start` script as `node ...` directly, so its pid is the node process (for RSS). */
 async function startNode(name, dir, port, env) {
   const script = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).scripts.start.split(/\s+/);
-  const child = spawn(script[0], script.slice(1), { cwd: dir, env: { ...process.env, ...env, PORT: String(port) }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  // node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line, after `node`.
+  const prof = PROF_DIR && script[0] === 'node' ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const child = spawn(script[0], [...prof, ...script.slice(1)], { cwd: dir, env: { ...process.env, ...env, PORT: String(port) }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
   child.stderr.on('data', (d) => (tail = (tail + d).slice(-4000)));
   children.push(child);
@@ -93,6 +96,9 @@ async function call(url, method = 'GET', body) {
   return { status: res.status, body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text };
 }
 
+/** EDGSTR_SOAK_PROF=DIR: each replica writes a CPU profile there (it is stopped with SIGTERM first). */
+const PROF_DIR = process.env.EDGSTR_SOAK_PROF;
+
 function cleanup() {
   for (const c of children) {
     try {
@@ -101,6 +107,17 @@ function cleanup() {
       /* gone */
     }
   }
+}
+
+async function stopGently() {
+  for (const c of children) {
+    try {
+      process.kill(-c.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
+  await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => { c.once('exit', r); setTimeout(r, 10_000); }))));
 }
 process.on('SIGINT', () => (cleanup(), process.exit(130)));
 
@@ -224,6 +241,7 @@ try {
     memorySeries: series,
   };
   console.log(JSON.stringify(report, null, args.json ? 0 : 2));
+  if (PROF_DIR) await stopGently();
   cleanup();
   rmSync(scratch, { recursive: true, force: true });
   process.exit(stats.errors === 0 && lost.length === 0 && convergedAfter !== null ? 0 : 1);
