@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Measures the edgstr runtime's sync on loopback (issue 4 goals): sync bytes per row write,
+// Measures the edgstr runtime's sync on loopback (issue 4 goals): sync bytes per row write
+// (against the original request + response bytes and the whole replicated state),
 // edge write latency against the same INSERT in a plain better-sqlite3 app (in-process and
 // over HTTP from a separate client process), time to converge after 1,000 writes, edge RSS
 // with 10,000 replicated rows. The cloud runs in a child process (its own RSS), the edge in
@@ -126,6 +127,8 @@ function noteHandler(insertNote) {
  */
 async function runClient(plainBase, edgeBase, n) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  // The sockets to the plain app: their byte counts are the original request + response bytes.
+  const plainSockets = new Set();
   const post = (path) => new Promise((resolve, reject) => {
     const t0 = performance.now();
     const req = httpRequest(path === '/plain' ? `${plainBase}/notes` : `${edgeBase}/notes`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
@@ -133,6 +136,7 @@ async function runClient(plainBase, edgeBase, n) {
       res.on('end', () => (res.statusCode === 201 ? resolve(performance.now() - t0) : reject(new Error(`${path}: ${res.statusCode}`))));
     });
     req.on('error', reject);
+    if (path === '/plain') req.once('socket', (socket) => plainSockets.add(socket));
     req.end(JSON.stringify({ title: 'a note', body: 'a body of about forty characters, fixed..' }));
   });
   const out = { plain: [], edge: [] };
@@ -142,6 +146,7 @@ async function runClient(plainBase, edgeBase, n) {
     out.edge.push(await post('/edge'));
   }
   agent.destroy();
+  out.plainBytesPerRequest = [...plainSockets].reduce((sum, sk) => sum + sk.bytesRead + sk.bytesWritten, 0) / (n + 50);
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -282,6 +287,9 @@ async function main() {
     httpPlainP95ms: pct(overHttp.plain, 0.95), httpEdgeP95ms: pct(overHttp.edge, 0.95),
     cpuPerRequestPlainMs: cpuPerRequest.plainMs, cpuPerRequestEdgeMs: cpuPerRequest.edgeMs,
   };
+  // What one write's sync (edge -> cloud) compares with: the original request + response on the
+  // wire, and shipping the whole replicated state (every row of the table, as JSON) per write.
+  perWrite.originalRequestResponseBytes = overHttp.plainBytesPerRequest;
   latency.httpP50Ratio = latency.httpEdgeP50ms / latency.httpPlainP50ms;
   progress(`latency: http p50 plain ${latency.httpPlainP50ms.toFixed(2)} ms, edge ${latency.httpEdgeP50ms.toFixed(2)} ms`);
   const edgeRows = single + 300 + requests + 50;
@@ -319,6 +327,8 @@ async function main() {
     for (const sp of v8.getHeapSpaceStatistics()) progress(`${sp.space_name}: size ${(sp.space_size / 2 ** 20).toFixed(1)} used ${(sp.space_used_size / 2 ** 20).toFixed(1)} MB`);
   }
   const rssIdle = memIdle.rss;
+  perWrite.wholeStateBytes = Buffer.byteLength(JSON.stringify(app.prepare('SELECT * FROM notes').all()));
+  perWrite.wholeStateRows = total;
   progress(`bulk synced in ${bulkSyncMs} ms`);
   let rssLoad = 0;
   for (let i = 0; i < 500; i++) {
@@ -336,6 +346,7 @@ async function main() {
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     console.log(`sync per row write: edge->cloud ${perWrite.edgeToCloudBytes.toFixed(0)} B, cloud->edge ${perWrite.cloudToEdgeBytes.toFixed(0)} B, ${perWrite.messagesPerWrite.toFixed(1)} messages`);
+    console.log(`per write, edge->cloud sync ${perWrite.edgeToCloudBytes.toFixed(0)} B vs the original request + response ${perWrite.originalRequestResponseBytes.toFixed(0)} B vs the whole replicated state ${perWrite.wholeStateBytes} B (${perWrite.wholeStateRows} rows as JSON)`);
     console.log(`commit latency (one write, then wait for the cloud): p50 ${perWrite.commitP50ms.toFixed(2)} ms, p95 ${perWrite.commitP95ms.toFixed(2)} ms`);
     console.log(`in-process back to back: plain INSERT p50 ${latency.inProcessPlainP50ms.toFixed(3)} ms; edge begin+INSERT+commit p50 ${latency.inProcessEdgeP50ms.toFixed(3)} ms, p95 ${latency.inProcessEdgeP95ms.toFixed(3)} ms`);
     console.log(`over HTTP (${requests} sequential POSTs each, client in another process): plain app p50 ${latency.httpPlainP50ms.toFixed(3)} ms (p95 ${latency.httpPlainP95ms.toFixed(3)}), edge p50 ${latency.httpEdgeP50ms.toFixed(3)} ms (p95 ${latency.httpEdgeP95ms.toFixed(3)}): ratio ${latency.httpP50Ratio.toFixed(2)}`);
