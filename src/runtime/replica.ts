@@ -145,12 +145,7 @@ export class EdgstrReplica implements Replica {
       // rows not yet captured themselves (see TableCrdt.mark), so a request does not wait for
       // the Automerge change of the previous one: the delayed background flush makes one
       // change and one sync message for all the writes of its window.
-      for (const [docId, a] of this.adapters) {
-        if (!a.captureBeforeMark) continue;
-        const after = a.capture();
-        if (a.store.persist()) this.unsent.add(docId);
-        this.durability.afterSync(after);
-      }
+      this.captureLocked((a) => a.captureBeforeMark);
       marks = [...this.adapters.values()].map((a) => a.mark());
     } catch (err: unknown) {
       release();
@@ -269,11 +264,7 @@ export class EdgstrReplica implements Replica {
    * after the next fsync (Durability). Caller holds the lock.
    */
   private flushLocked(): void {
-    for (const [docId, a] of this.adapters) {
-      const after = a.capture();
-      if (a.store.persist()) this.unsent.add(docId);
-      this.durability.afterSync(after);
-    }
+    this.captureLocked(() => true);
     for (const docId of this.unsent) this.broadcast(docId);
     this.unsent.clear();
   }
@@ -291,11 +282,16 @@ export class EdgstrReplica implements Replica {
   }
 
   private persistVolatileLocked(): void {
+    this.captureLocked((a) => a.volatile);
+  }
+
+  /** Capture -> persist (written, not yet fsynced) for the adapters `which` selects. Caller holds the lock. */
+  private captureLocked(which: (a: CrdtAdapter) => boolean): void {
     for (const [docId, a] of this.adapters) {
-      if (!a.volatile) continue;
+      if (!which(a)) continue;
       const after = a.capture();
-      this.durability.afterSync(after);
       if (a.store.persist()) this.unsent.add(docId);
+      this.durability.afterSync(after);
     }
   }
 
