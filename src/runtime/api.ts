@@ -58,6 +58,13 @@ export interface ReplicaConfig {
   initialSyncTimeoutMs?: number;
   /** Optional. Largest sync message accepted, in bytes (default 32 MiB). */
   maxMessageBytes?: number;
+  /**
+   * Optional, cloud only. History compaction (see src/runtime/compaction.ts): a document whose
+   * history has grown by this many Automerge operations since its epoch began, and by at
+   * least the size of its base, starts a new epoch once every connected edge has all of it
+   * (default 20,000; 0 = never).
+   */
+  compactAfterOps?: number;
 }
 
 /** GET /__edgstr/health answers this JSON (DESIGN.md §3). */
@@ -84,7 +91,7 @@ export interface HealthMemory {
   /** Mostly Automerge's WASM memory, which grows to its peak and never shrinks. */
   externalMiB: number;
   /** Per CRDT document: changes and operations in its history (Automerge keeps all of them). */
-  docs: Record<string, { changes: number; ops: number }>;
+  docs: Record<string, { changes: number; ops: number; epoch: number }>;
 }
 
 /** Which optional parts a health answer includes (a boolean means `docs`, as before). */

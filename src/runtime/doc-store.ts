@@ -9,6 +9,9 @@
  * rows the frame covers, so even a power loss cannot lose a change between log and document).
  * A torn last frame (crash during the append) is dropped: it was never acknowledged. Every so
  * often the file is compacted to a single `save()` (temp + fsync + rename).
+ *
+ * A document past its first epoch (see compaction.ts) starts with a metadata frame,
+ * `EDGSTR-EPOCH\n{"epoch":N}`, which is not an Automerge chunk (those start with 0x85).
  */
 import * as A from '@automerge/automerge';
 import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -20,6 +23,30 @@ import { rlog, sha256Hex, writeFileDurable } from './util.js';
 export type DocRoot = Record<string, unknown>;
 
 const COMPACT_EVERY_FRAMES = 500;
+const EPOCH_MAGIC = 'EDGSTR-EPOCH\n';
+
+function frame(bytes: Uint8Array): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(bytes.length, 0);
+  return Buffer.concat([header, bytes]);
+}
+
+function epochFrame(epoch: number): Buffer {
+  return frame(Buffer.from(`${EPOCH_MAGIC}${JSON.stringify({ epoch })}`));
+}
+
+function readEpoch(chunk: Uint8Array): number | null {
+  const head = Buffer.from(chunk.subarray(0, EPOCH_MAGIC.length)).toString('latin1');
+  if (head !== EPOCH_MAGIC) return null;
+  const meta = JSON.parse(Buffer.from(chunk.subarray(EPOCH_MAGIC.length)).toString('utf8')) as { epoch?: unknown };
+  if (!Number.isSafeInteger(meta.epoch) || (meta.epoch as number) < 1) throw new Error(`bad epoch frame ${JSON.stringify(meta)}`);
+  return meta.epoch as number;
+}
+
+/** The file an archived epoch of a document is kept in (the cloud keeps them for stale edges). */
+export function archiveFile(dataDir: string, docId: string, epoch: number, ext: 'automerge' | 'hashes'): string {
+  return join(dataDir, `${docId.replace(/[^A-Za-z0-9_.-]/g, '_')}.epoch-${epoch}.${ext}`);
+}
 
 /**
  * A change built deterministically (fixed actor, time 0) from configuration only: every
@@ -45,13 +72,18 @@ export class DocStore {
   private readonly closeLater = new Set<number>();
   /** True when the document was created now (no file on disk): first start of this replica. */
   readonly fresh: boolean;
+  /** The document's epoch: 0 until its history is first compacted (compaction.ts). */
+  epoch = 0;
+  /** This process's actor id for the document. */
+  readonly actor: string;
 
-  constructor(dataDir: string, readonly docId: string) {
+  constructor(readonly dataDir: string, readonly docId: string) {
     mkdirSync(dataDir, { recursive: true });
     this.file = join(dataDir, `${docId.replace(/[^A-Za-z0-9_.-]/g, '_')}.automerge`);
     // A fresh actor per process start: an actor id is never reused for a different change
     // even when the previous process died between making a change and persisting it.
     const actor = randomBytes(16).toString('hex');
+    this.actor = actor;
     let doc = A.init<DocRoot>({ actor });
     this.fresh = !existsSync(this.file);
     let torn = false;
@@ -59,7 +91,11 @@ export class DocStore {
       const { chunks, tornBytes } = readFrames(this.file);
       this.frames = chunks.length;
       torn = tornBytes > 0;
-      for (const chunk of chunks) doc = A.loadIncremental(doc, chunk);
+      for (const [i, chunk] of chunks.entries()) {
+        const epoch = i === 0 ? readEpoch(chunk) : null;
+        if (epoch !== null) this.epoch = epoch;
+        else doc = A.loadIncremental(doc, chunk);
+      }
     }
     this.doc = doc;
     // Everything loaded is already on disk: start incremental saving from here.
@@ -68,10 +104,36 @@ export class DocStore {
     if (torn) this.compact();
   }
 
-  /** Applies deterministic genesis changes that the document does not have yet. */
+  /**
+   * Applies deterministic genesis changes that the document does not have yet. Past the first
+   * epoch the skeleton is part of the rebuilt base, under other change hashes: only the
+   * root keys it does not hold yet (a table or global added by a later deployment) get theirs.
+   */
   ensureGenesis(changes: A.Change[]): void {
+    if (this.epoch > 0) {
+      const keys = Object.keys(A.applyChanges(A.init<DocRoot>(), changes)[0]);
+      if (keys.every((k) => k in this.doc)) return;
+    }
     const [next] = A.applyChanges(this.doc, changes);
     this.doc = next;
+  }
+
+  /**
+   * Starts epoch `epoch` with `doc` (a rebuilt document, see compaction.ts): the file is
+   * rewritten atomically, so a crash leaves either the old epoch or the new one.
+   */
+  replace(doc: A.Doc<DocRoot>, epoch: number): void {
+    this.doc = doc;
+    this.epoch = epoch;
+    this.compact();
+    A.saveIncremental(this.doc);
+  }
+
+  /** Keeps the current document as the archive of its epoch, with the hashes of all its changes. */
+  archive(): void {
+    const hashes = A.getChangesMetaSince(this.doc, []).map((c) => Buffer.from(c.hash, 'hex'));
+    writeFileDurable(archiveFile(this.dataDir, this.docId, this.epoch, 'hashes'), Buffer.concat(hashes));
+    writeFileDurable(archiveFile(this.dataDir, this.docId, this.epoch, 'automerge'), frame(A.save(this.doc)));
   }
 
   /**
@@ -129,11 +191,9 @@ export class DocStore {
 
   /** Rewrites the file as one full save (temp + fsync + rename, so a crash keeps the old file). */
   compact(): void {
-    const bytes = A.save(this.doc);
-    const header = Buffer.alloc(4);
-    header.writeUInt32BE(bytes.length, 0);
+    const body = frame(A.save(this.doc));
     // Earlier appends go into the new file too: nothing of them is left to fsync.
-    writeFileDurable(this.file, Buffer.concat([header, bytes]));
+    writeFileDurable(this.file, this.epoch > 0 ? Buffer.concat([epochFrame(this.epoch), body]) : body);
     this.closeFd();
     this.unsynced = false;
     this.frames = 1;
@@ -151,6 +211,40 @@ export class DocStore {
     }
     this.fd = null;
   }
+}
+
+/** A persisted document file, read as a replica starting up would (tests and tools). */
+export function readDocFile(file: string): { epoch: number; doc: A.Doc<DocRoot> } {
+  let epoch = 0;
+  let doc = A.init<DocRoot>();
+  for (const [i, chunk] of readFrames(file).chunks.entries()) {
+    const e = i === 0 ? readEpoch(chunk) : null;
+    if (e !== null) epoch = e;
+    else doc = A.loadIncremental(doc, chunk);
+  }
+  return { epoch, doc };
+}
+
+/** Whether a file name in a data dir is a document's archived epoch (the cloud keeps them). */
+export const isArchiveFile = (name: string): boolean => /\.epoch-[0-9]+\.(automerge|hashes)$/.test(name);
+
+/** The document of an archived epoch, or null if it is not on disk. */
+export function loadArchive(dataDir: string, docId: string, epoch: number): A.Doc<DocRoot> | null {
+  const file = archiveFile(dataDir, docId, epoch, 'automerge');
+  if (!existsSync(file)) return null;
+  let doc = A.init<DocRoot>();
+  for (const chunk of readFrames(file).chunks) doc = A.loadIncremental(doc, chunk);
+  return doc;
+}
+
+/** Whether every one of `heads` is a change of the archived epoch (null: no archive). */
+export function archiveHasAll(dataDir: string, docId: string, epoch: number, heads: string[]): boolean | null {
+  const file = archiveFile(dataDir, docId, epoch, 'hashes');
+  if (!existsSync(file)) return null;
+  const buf = readFileSync(file);
+  const known = new Set<string>();
+  for (let at = 0; at + 32 <= buf.length; at += 32) known.add(buf.subarray(at, at + 32).toString('hex'));
+  return heads.every((h) => known.has(h));
 }
 
 function readFrames(file: string): { chunks: Uint8Array[]; tornBytes: number } {

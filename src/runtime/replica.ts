@@ -7,20 +7,28 @@ import type { Server } from 'node:http';
 import { basename } from 'node:path';
 import type { Health, HealthMemory, HealthOptions, LocalTx, Replica, ReplicaConfig } from './api.js';
 import type { CrdtAdapter } from './adapter.js';
+import { carryOver, rebuildDoc, rebuildInWorker } from './compaction.js';
 import { FileCrdt } from './file-crdt.js';
 import { Durability } from './durability.js';
 import { JsonCrdt, type GlobalBinding } from './json-crdt.js';
 import { applySyncMessages } from './sync/apply.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage } from './sync/messages.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage, type EpochMessage, type SyncMessage } from './sync/messages.js';
 import { PeerSync, type SyncTraffic } from './sync/peer-sync.js';
 import { dialSocketIo, listenSocketIo } from './sync/socketio-transport.js';
 import type { Connection, Endpoint } from './sync/transport.js';
+import { archiveHasAll, loadArchive, type DocRoot } from './doc-store.js';
 import { TableCrdt } from './table-crdt.js';
 import { SLOTS } from './table-schema.js';
 import { Mutex, errorMessage, rlog } from './util.js';
 
 /** Default of ReplicaConfig.syncDelayMs. */
 export const DEFAULT_SYNC_DELAY_MS = 20;
+/** Default of ReplicaConfig.compactAfterOps. */
+export const DEFAULT_COMPACT_AFTER_OPS = 20_000;
+/** How often the cloud looks at the documents' history size, in ms. */
+const COMPACT_CHECK_MS = 1000;
+/** A rebuilt document not used by then is dropped (the edges never all had the whole document). */
+const COMPACT_GIVE_UP_MS = 60_000;
 
 /** Globals registered with the module-level registerGlobal: shared by every replica of the process. */
 export const processBindings = new Map<string, GlobalBinding>();
@@ -51,6 +59,16 @@ export class EdgstrReplica implements Replica {
   /** True while a fresh edge takes the cloud's copy: remote changes are applied without capture. */
   private initializing = false;
   private hubHeads: Record<string, string[]> | null = null;
+  private hubEpochs: Record<string, number> = {};
+  /** Cloud: per document, the operations of its current epoch's base (0: not known). */
+  private readonly baseOps = new Map<string, number>();
+  private lastCompactCheck = 0;
+  /** Cloud: documents being compacted: the heads rebuilt from, and the rebuilt document once ready. */
+  private readonly compaction = new Map<string, { base: A.Heads; rebuilt: Uint8Array | null; since: number }>();
+  /** Epoch changes made so far (tests and health read it). */
+  epochSwitches = 0;
+  /** Cloud: peers brought up to date on an archived epoch first (they came back with writes of their own). */
+  staleCatchUps = 0;
   private onInitialSync: (() => void) | null = null;
   /** Malformed messages refused so far (health and tests read it). */
   refusedMessages = 0;
@@ -215,7 +233,7 @@ export class EdgstrReplica implements Replica {
     const docs: HealthMemory['docs'] = {};
     for (const [docId, a] of this.adapters) {
       const s = A.stats(a.store.doc);
-      docs[docId] = { changes: s.numChanges, ops: s.numOps };
+      docs[docId] = { changes: s.numChanges, ops: s.numOps, epoch: a.store.epoch };
     }
     return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), docs };
   }
@@ -252,6 +270,7 @@ export class EdgstrReplica implements Replica {
       .run(() => {
         this.flushLocked();
         this.durability.syncInBackground();
+        if (this.config.role === 'cloud') this.maybeCompactLocked();
       })
       .catch((err: unknown) => rlog.warn(`background flush failed: ${errorMessage(err)}`))
       .finally(() => {
@@ -313,8 +332,8 @@ export class EdgstrReplica implements Replica {
   }
 
   private broadcast(docId: string): void {
-    const doc = this.adapters.get(docId)!.store.doc;
-    for (const p of this.peers) p.send(docId, doc);
+    const store = this.adapters.get(docId)!.store;
+    for (const p of this.peers) p.send(docId, store.doc, store.epoch);
   }
 
   private broadcastAll(): void {
@@ -331,6 +350,8 @@ export class EdgstrReplica implements Replica {
     rlog.info(`${this.config.nodeId}: sync peer ${connection.remoteId} connected`);
     connection.onClose(() => {
       this.peers.delete(peer);
+      for (const stale of peer.stale.values()) A.free(stale.doc);
+      peer.stale.clear();
       for (const docId of this.adapters.keys()) {
         const h = peer.sharedHeads(docId);
         if (h) this.lastShared.set(docId, h);
@@ -362,27 +383,274 @@ export class EdgstrReplica implements Replica {
         // The edge waits for these heads on its first start: make them include the app's latest.
         this.flushLocked();
         const heads: Record<string, string[]> = {};
-        for (const [docId, a] of this.adapters) heads[docId] = A.getHeads(a.store.doc);
-        connection.send({ type: 'hello', heads });
+        const epochs: Record<string, number> = {};
+        for (const [docId, a] of this.adapters) {
+          heads[docId] = A.getHeads(a.store.doc);
+          epochs[docId] = a.store.epoch;
+        }
+        connection.send({ type: 'hello', heads, epochs });
+      } else if (this.initializing) {
+        // A fresh edge learns the hub's epochs first: see FreshMessage.
+        peer.waitingHello = true;
+        return;
       }
-      for (const [docId, a] of this.adapters) peer.send(docId, a.store.doc);
+      for (const [docId, a] of this.adapters) peer.send(docId, a.store.doc, a.store.epoch);
     });
   }
 
   private drain(peer: PeerSync): void {
     const batch = peer.inbox.splice(0);
     const byDoc = new Map<string, Uint8Array[]>();
+    const receiveQueued = (): void => {
+      for (const [docId, datas] of byDoc) this.receive(peer, docId, datas);
+      byDoc.clear();
+    };
     for (const msg of batch) {
       if (msg.type === 'hello') {
-        if (this.config.role === 'edge') this.hubHeads = msg.heads;
+        if (this.config.role === 'edge') {
+          this.hubHeads = msg.heads;
+          this.hubEpochs = msg.epochs ?? {};
+          if (peer.waitingHello) {
+            peer.waitingHello = false;
+            for (const [docId, a] of this.adapters) {
+              if (this.initializing && (this.hubEpochs[docId] ?? 0) > a.store.epoch) peer.connection.send({ type: 'fresh', docId });
+              else peer.send(docId, a.store.doc, a.store.epoch);
+            }
+          }
+        }
         continue;
       }
+      if (msg.type === 'fresh') {
+        const store = this.config.role === 'cloud' ? this.adapters.get(msg.docId)?.store : undefined;
+        if (!store) this.refusedMessages++;
+        else if (store.epoch === 0) peer.send(msg.docId, store.doc, 0);
+        else this.offerEpoch(peer, msg.docId, []);
+        continue;
+      }
+      if (msg.type === 'epoch') {
+        // Everything before the offer belongs to the older epoch: apply it first.
+        receiveQueued();
+        this.acceptEpoch(peer, msg);
+        continue;
+      }
+      if (!this.currentEpoch(peer, msg)) continue;
       let list = byDoc.get(msg.docId);
       if (!list) byDoc.set(msg.docId, (list = []));
       list.push(msg.data);
     }
-    for (const [docId, datas] of byDoc) this.receive(peer, docId, datas);
+    receiveQueued();
     this.checkInitialSync();
+    for (const docId of this.compaction.keys()) this.tryFinishCompaction(docId);
+  }
+
+  /*
+   * Epochs (history compaction, see compaction.ts and docs/faults.md). The cloud starts a new
+   * epoch of a document when its history has grown enough and every connected edge has all of
+   * it: it archives the document, rebuilds it without history, and offers the new one to every
+   * peer together with the old heads it includes (the base). An edge moves to it once it has the
+   * base, re-applying on top what it changed after the base (its own writes, since everything
+   * it received came from the cloud's old epoch). A peer that comes back on an older epoch is
+   * offered the current one at once if the cloud's archive has all of its heads (it wrote
+   * nothing since); otherwise it first syncs against a private copy of the archive, which
+   * sends it what it lacks of the base and never relays its writes (it re-applies them itself).
+   */
+
+  /** Whether a sync message is of the document's current epoch; handles the others. */
+  private currentEpoch(peer: PeerSync, msg: SyncMessage): boolean {
+    const store = this.adapters.get(msg.docId)?.store;
+    if (!store || msg.epoch === store.epoch) {
+      if (store && peer.stale.has(msg.docId)) {
+        A.free(peer.stale.get(msg.docId)!.doc);
+        peer.stale.delete(msg.docId);
+      }
+      return true;
+    }
+    if (this.config.role === 'edge') {
+      // Older: left over from an epoch we already left. Newer: generated before the cloud knew
+      // our epoch; its offer follows once it sees one of our messages, and resets its state.
+      return false;
+    }
+    if (msg.epoch > store.epoch) {
+      this.refusedMessages++;
+      rlog.warn(`${this.config.nodeId}: ${peer.connection.remoteId} is at epoch ${msg.epoch} of ${msg.docId}, ahead of ours (${store.epoch}): refused`);
+      return false;
+    }
+    // In flight from before our offer: the peer re-applies what it carries once it moves.
+    if (peer.offered.get(msg.docId) === store.epoch) return false;
+    this.syncStale(peer, msg);
+    return false;
+  }
+
+  private syncStale(peer: PeerSync, msg: SyncMessage): void {
+    const { docId, epoch } = msg;
+    const remote = peer.connection.remoteId;
+    let stale = peer.stale.get(docId);
+    if (stale && stale.epoch !== epoch) {
+      A.free(stale.doc);
+      peer.stale.delete(docId);
+      stale = undefined;
+    }
+    if (!stale) {
+      let heads: A.Heads;
+      try {
+        heads = A.decodeSyncMessage(msg.data).heads;
+      } catch (err: unknown) {
+        this.refusedMessages++;
+        rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${remote}: ${errorMessage(err)}`);
+        return;
+      }
+      const known = archiveHasAll(this.config.dataDir, docId, epoch, heads);
+      if (known === null) {
+        this.refusedMessages++;
+        rlog.warn(`${this.config.nodeId}: ${remote} is at epoch ${epoch} of ${docId}, which is not archived here: it cannot sync until an operator resets it`);
+        return;
+      }
+      if (known) {
+        // Nothing written there since: the current epoch includes all of it.
+        this.offerEpoch(peer, docId, heads);
+        return;
+      }
+      const doc = loadArchive(this.config.dataDir, docId, epoch);
+      if (!doc) return;
+      rlog.info(`${this.config.nodeId}: ${remote} comes back at epoch ${epoch} of ${docId} with writes of its own: syncing it up to that epoch's end first`);
+      stale = { epoch, doc, state: A.initSyncState(), base: A.getHeads(doc) };
+      this.staleCatchUps++;
+      peer.stale.set(docId, stale);
+    }
+    try {
+      [stale.doc, stale.state] = A.receiveSyncMessage(stale.doc, stale.state, msg.data);
+    } catch (err: unknown) {
+      this.refusedMessages++;
+      rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${remote}: ${errorMessage(err)}`);
+      return;
+    }
+    if (peerHas(stale.doc, stale.state, stale.base)) {
+      A.free(stale.doc);
+      peer.stale.delete(docId);
+      this.offerEpoch(peer, docId, stale.base);
+      return;
+    }
+    const [state, reply] = A.generateSyncMessage(stale.doc, stale.state);
+    stale.state = state;
+    if (reply) peer.sendMessage(docId, reply, epoch);
+  }
+
+  private offerEpoch(peer: PeerSync, docId: string, base: A.Heads, data?: Uint8Array): void {
+    const store = this.adapters.get(docId)!.store;
+    peer.sendEpoch(docId, store.epoch, base, data ?? A.save(store.doc));
+    peer.send(docId, store.doc, store.epoch);
+  }
+
+  /**
+   * Cloud, under the lock: starts rebuilding documents whose history has grown by
+   * compactAfterOps operations and by at least the size of their base (so the cost of a
+   * rebuild, and of shipping it to every edge, stays in proportion to the writes it drops).
+   */
+  private maybeCompactLocked(): void {
+    const every = this.config.compactAfterOps ?? DEFAULT_COMPACT_AFTER_OPS;
+    if (every <= 0 || this.closed) return;
+    const now = Date.now();
+    if (now - this.lastCompactCheck < COMPACT_CHECK_MS) return;
+    this.lastCompactCheck = now;
+    for (const [docId, a] of this.adapters) {
+      if (this.compaction.has(docId)) {
+        this.tryFinishCompaction(docId);
+        continue;
+      }
+      const base = this.baseOps.get(docId) ?? 0;
+      if (A.stats(a.store.doc).numOps - base < Math.max(every, base)) continue;
+      const job = { base: A.getHeads(a.store.doc), rebuilt: null as Uint8Array | null, since: now };
+      this.compaction.set(docId, job);
+      const saved = A.save(a.store.doc);
+      const worker = rebuildInWorker(saved);
+      if (!worker) {
+        job.rebuilt = A.save(rebuildDoc(a.store.doc));
+        this.tryFinishCompaction(docId);
+        continue;
+      }
+      worker
+        .then((rebuilt) => {
+          job.rebuilt = rebuilt;
+          return this.mutex.run(() => this.tryFinishCompaction(docId));
+        })
+        .catch((err: unknown) => {
+          this.compaction.delete(docId);
+          rlog.warn(`${this.config.nodeId}: could not compact ${docId}: ${errorMessage(err)}`);
+        });
+    }
+  }
+
+  /**
+   * Cloud, under the lock: once the rebuilt document is ready and every connected edge has all
+   * of the current one (so each can move without catching up first), archives the document and
+   * starts its next epoch with the rebuilt one, plus what arrived or was written while it was
+   * being rebuilt. Called after every batch of sync messages until then.
+   */
+  private tryFinishCompaction(docId: string): void {
+    const job = this.compaction.get(docId);
+    if (!job?.rebuilt || this.closed) return;
+    const store = this.adapters.get(docId)!.store;
+    const old = store.doc;
+    if (![...this.peers].every((p) => A.hasOurChanges(old, p.state(docId)))) {
+      if (Date.now() - job.since > COMPACT_GIVE_UP_MS) {
+        this.compaction.delete(docId);
+        rlog.info(`${this.config.nodeId}: ${docId}: the edges never had all of it at once for ${COMPACT_GIVE_UP_MS / 1000} s: compaction postponed`);
+      }
+      return;
+    }
+    this.compaction.delete(docId);
+    const started = performance.now();
+    const base = A.getHeads(old);
+    const { doc: next } = carryOver(A.load<DocRoot>(job.rebuilt, { actor: store.actor }), old, job.base);
+    store.archive();
+    store.replace(next, store.epoch + 1);
+    this.baseOps.set(docId, A.stats(next).numOps);
+    this.lastShared.delete(docId);
+    this.epochSwitches++;
+    const data = A.save(next);
+    for (const p of this.peers) this.offerEpoch(p, docId, base, data);
+    A.free(old);
+    rlog.info(`${this.config.nodeId}: ${docId} is at epoch ${store.epoch}: history compacted (${data.length} bytes, ${Math.round(performance.now() - started)} ms on the event loop after ${Date.now() - job.since} ms in all)`);
+  }
+
+  /** Edge: moves a document to the epoch the cloud offers. */
+  private acceptEpoch(peer: PeerSync, msg: EpochMessage): void {
+    const adapter = this.adapters.get(msg.docId);
+    if (!adapter || this.config.role !== 'edge') {
+      this.refusedMessages++;
+      return;
+    }
+    const store = adapter.store;
+    if (msg.epoch <= store.epoch) return;
+    // Everything written here goes into the old document first: it is carried over from there.
+    // A fresh edge still waiting for the cloud's copy has served nothing: it carries nothing.
+    const carry = !this.initializing;
+    if (carry) this.flushLocked();
+    const old = store.doc;
+    if (!A.hasHeads(old, msg.base) || (carry && msg.base.length === 0)) {
+      // Cannot happen with a cloud that offers only what we have; reconnecting starts over.
+      rlog.warn(`${this.config.nodeId}: offered epoch ${msg.epoch} of ${msg.docId} on a base we do not have: reconnecting`);
+      peer.connection.close();
+      return;
+    }
+    let next: A.Doc<DocRoot>;
+    try {
+      next = A.load<DocRoot>(msg.data, { actor: store.actor });
+    } catch (err: unknown) {
+      this.refusedMessages++;
+      rlog.warn(`${this.config.nodeId}: refused epoch ${msg.epoch} of ${msg.docId}: ${errorMessage(err)}`);
+      peer.connection.close();
+      return;
+    }
+    const { doc, stats } = carry ? carryOver(next, old, msg.base) : { doc: next, stats: { replaced: 0, increments: 0, appends: 0, dropped: 0 } };
+    store.replace(doc, msg.epoch);
+    adapter.reconcile();
+    A.free(old);
+    this.lastShared.delete(msg.docId);
+    this.epochSwitches++;
+    peer.resetState(msg.docId);
+    rlog.info(`${this.config.nodeId}: ${msg.docId} moved to epoch ${msg.epoch} (carried over ${stats.replaced} entries, ${stats.increments} increments, ${stats.appends} appends)`);
+    this.broadcast(msg.docId);
   }
 
   private receive(peer: PeerSync, docId: string, datas: Uint8Array[]): void {
@@ -393,6 +661,7 @@ export class EdgstrReplica implements Replica {
       return;
     }
     const remote = peer.connection.remoteId;
+    const epoch = adapter.store.epoch;
     const { state, replies, changed, after } = applySyncMessages(adapter, peer.state(docId), datas, !this.initializing, (err) => {
       this.refusedMessages++;
       rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${remote}: ${errorMessage(err)}`);
@@ -402,7 +671,7 @@ export class EdgstrReplica implements Replica {
     if (changed) adapter.store.persist();
     this.durability.afterSync(after);
     // Answers go out once what they acknowledge is written; then relay to everyone else.
-    for (const reply of replies) peer.sendMessage(docId, reply);
+    for (const reply of replies) peer.sendMessage(docId, reply, epoch);
     if (changed) this.broadcast(docId);
   }
 
@@ -424,10 +693,20 @@ export class EdgstrReplica implements Replica {
     if (!this.onInitialSync || !this.hubHeads) return;
     for (const [docId, a] of this.adapters) {
       const heads = this.hubHeads[docId];
-      if (heads && !A.hasHeads(a.store.doc, heads)) return;
+      const epoch = this.hubEpochs[docId] ?? 0;
+      if (epoch > a.store.epoch) return;
+      if (epoch === a.store.epoch && heads && !A.hasHeads(a.store.doc, heads)) return;
     }
     this.onInitialSync();
   }
+}
+
+/** Whether the peer of a sync state has all of `heads` (they are ancestors of its heads). */
+function peerHas(doc: A.Doc<DocRoot>, state: A.SyncState, heads: A.Heads): boolean {
+  const theirs = (state as unknown as { theirHeads?: A.Heads | null }).theirHeads;
+  if (!theirs || !A.hasHeads(doc, theirs)) return false;
+  const after = new Set(A.getChangesMetaSince(doc, theirs).map((c) => c.hash));
+  return heads.every((h) => !after.has(h));
 }
 
 function validateConfig(c: ReplicaConfig): void {

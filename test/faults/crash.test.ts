@@ -18,7 +18,8 @@ let cluster: Cluster | null = null;
 // cloud + 2 edges costs ~20 s on a loaded 2-core machine.
 beforeAll(async () => {
   out = await buildLedger();
-  cluster = await startCluster(out, scratch, 2);
+  // Compaction at a low threshold: the faults below also hit documents changing epoch under them.
+  cluster = await startCluster(out, scratch, 2, { cloudEnv: { EDGSTR_COMPACT_AFTER_OPS: '200' } });
 }, 300_000);
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Automerge from '@automerge/automerge';
+import { isArchiveFile, readDocFile } from '../../src/runtime/doc-store.js';
 import { generate, installGenerated } from '../../src/generate/index.js';
 import { fileChecksums, jsonChecksum, tableChecksums } from '../../src/verify/checksum.js';
 import { freePort, startProject, type Started } from '../../src/verify/processes.js';
@@ -198,11 +199,11 @@ function copyCloud(from: string, to: string): void {
 }
 
 /** Starts a fresh cloud and `edgeCount` edges (edge-1..N); with `links`, each edge dials the cloud through its own Link. */
-export async function startCluster(out: string, scratch: string, edgeCount: number, opts: { links?: boolean } = {}): Promise<Cluster> {
+export async function startCluster(out: string, scratch: string, edgeCount: number, opts: { links?: boolean; cloudEnv?: Record<string, string> } = {}): Promise<Cluster> {
   const run = join(scratch, `run-${Date.now()}`);
   const cloudDir = join(run, 'cloud');
   copyCloud(join(out, 'cloud'), cloudDir);
-  const cloud = new Node('cloud', await freePort(), cloudDir, join(run, 'cloud-data'), join(cloudDir, 'app'), {});
+  const cloud = new Node('cloud', await freePort(), cloudDir, join(run, 'cloud-data'), join(cloudDir, 'app'), opts.cloudEnv ?? {});
   const edges: Node[] = [];
   const links: Link[] = [];
   const cluster: Cluster = {
@@ -247,16 +248,10 @@ export function removeScratch(scratch: string): void {
  */
 export function docHeads(dataDir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of readdirSync(dataDir).filter((n) => n.endsWith('.automerge')).sort()) {
-    const buf = readFileSync(join(dataDir, name));
-    let doc = Automerge.init<Record<string, unknown>>();
-    for (let at = 0; at + 4 <= buf.length; ) {
-      const len = buf.readUInt32BE(at);
-      if (at + 4 + len > buf.length) break; // a frame being appended right now
-      doc = Automerge.loadIncremental(doc, new Uint8Array(buf.subarray(at + 4, at + 4 + len)));
-      at += 4 + len;
-    }
-    out[name] = jsonChecksum({ heads: Automerge.getHeads(doc).sort(), value: Automerge.toJS(doc) });
+  for (const name of readdirSync(dataDir).filter((n) => n.endsWith('.automerge') && !isArchiveFile(n)).sort()) {
+    // A frame being appended right now is left out, as at start-up.
+    const { epoch, doc } = readDocFile(join(dataDir, name));
+    out[name] = jsonChecksum({ epoch, heads: Automerge.getHeads(doc).sort(), value: Automerge.toJS(doc) });
   }
   return out;
 }

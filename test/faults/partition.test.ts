@@ -4,16 +4,25 @@
  * concurrent writes to the same row (UPDATE), the same file and the counter. After healing:
  * all replicas identical (table checksums, files, Automerge documents), the counter is the sum
  * of every increment, every concurrent insert is present (DESIGN.md §4: CRDT-Table/Files/JSON).
+ * The cloud compacts its history during the partition, so the edges heal across an epoch.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLedger, converged, makeScratch, removeScratch, startCluster, type Cluster } from './harness.js';
 import { hits, items, request, waitUntil, type Item } from './http.js';
 
+/** The epoch of the cloud's table document (history compaction). */
+async function tableEpoch(base: string): Promise<number> {
+  const health = (await request(`${base}/__edgstr/health?memory`)).body as { memory: { docs: Record<string, { epoch: number }> } };
+  return health.memory.docs['db-ledger']!.epoch;
+}
+
 const scratch = makeScratch();
 let cluster: Cluster | null = null;
 
 beforeAll(async () => {
-  cluster = await startCluster(await buildLedger(), scratch, 4, { links: true });
+  // Compaction at a low threshold: the cloud compacts during the partition (no edge is
+  // connected), so every edge comes back on an older epoch with writes of its own.
+  cluster = await startCluster(await buildLedger(), scratch, 4, { links: true, cloudEnv: { EDGSTR_COMPACT_AFTER_OPS: '50' } });
 }, 300_000);
 
 afterAll(async () => {
@@ -27,6 +36,7 @@ it('heals a partition of four edges from the cloud: identical replicas, counters
   // Every edge is connected before the cut, so the partition really separates live peers.
   for (const e of edges) await waitUntil(`${e.name} connected`, async () => ((await request(`${e.url}/__edgstr/health`)).body as { peers: string[] }).peers.includes('cloud'), 15_000);
   const hitsBefore = await hits(cloud.url);
+  const epochBefore = await tableEpoch(cloud.url);
   links.forEach((l) => l.partition());
 
   const created: Item[] = [];
@@ -49,6 +59,13 @@ it('heals a partition of four edges from the cloud: identical replicas, counters
       }
     }),
   );
+  // More writes at the cloud, so its table document starts a new epoch while the edges are away.
+  for (let k = 0; k < 20; k++) {
+    const answer = await request(`${cloud.url}/items`, 'POST', { name: `cloud-extra-${k}`, qty: k });
+    expect(answer.status).toBe(201);
+    created.push(answer.body as Item);
+  }
+  await waitUntil('a compaction at the cloud during the partition', async () => (await tableEpoch(cloud.url)) > epochBefore ? true : 'same epoch', 15_000);
   // Inserts on five replicas at once never collide on the generated key.
   expect(new Set(created.map((c) => c.id)).size).toBe(created.length);
   // Partitioned: the cloud has seen none of the edges' inserts.

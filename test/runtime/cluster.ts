@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startReplica } from '../../src/runtime/index.js';
 import type { EdgstrReplica } from '../../src/runtime/replica.js';
+import type { ReplicaConfig } from '../../src/runtime/api.js';
 import { makeDb, replicaConfig, tempDir } from './helpers.js';
 
 export const TABLES = ['kv', 'likes', 'notes'];
@@ -42,6 +43,7 @@ async function startNode(
   role: 'cloud' | 'edge',
   rangeIndex: number,
   cloudUrl?: string,
+  over: Partial<ReplicaConfig> = {},
 ): Promise<Node> {
   const root = join(dir, 'app');
   const dbFile = join(root, 'data', 'app.db');
@@ -57,6 +59,7 @@ async function startNode(
     files: { root, paths: FILE_PATHS },
     globals: ['counter', 'cache'],
     maxMessageBytes: 1 << 20,
+    ...over,
   }));
   replica.registerGlobal('counter', () => state.counter, (v) => (state.counter = v as number));
   replica.registerGlobal('cache', () => state.cache, (v) => (state.cache = v as Map<string, unknown>));
@@ -65,7 +68,8 @@ async function startNode(
   return { name, dir, dbFile, root, app, state, replica };
 }
 
-export async function startCluster(edgeCount: number): Promise<Cluster> {
+/** `over`: configuration every replica of the cluster gets on top of the defaults. */
+export async function startCluster(edgeCount: number, over: Partial<ReplicaConfig> = {}): Promise<Cluster> {
   const temps: { dir: string; cleanup: () => void }[] = [];
   const server = createServer((_req, res) => res.end('the app'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -73,7 +77,7 @@ export async function startCluster(edgeCount: number): Promise<Cluster> {
   const cloudDir = tempDir('cloud');
   temps.push(cloudDir);
   prepareDir(cloudDir.dir);
-  const cloud = await startNode('cloud', cloudDir.dir, 'cloud', 0);
+  const cloud = await startNode('cloud', cloudDir.dir, 'cloud', 0, undefined, over);
   cloud.replica.attachHub(server);
   const edges: Node[] = [];
   const cluster: Cluster = {
@@ -89,7 +93,7 @@ export async function startCluster(edgeCount: number): Promise<Cluster> {
         prepareDir(t.dir);
         d = t.dir;
       }
-      const edge = await startNode(`edge-${index}`, d, 'edge', index, url);
+      const edge = await startNode(`edge-${index}`, d, 'edge', index, url, over);
       edges[index - 1] = edge;
       return edge;
     },

@@ -45,7 +45,7 @@ export function runTransportContract(name: string, create: () => Promise<Transpo
       const atEdge: WireMessage[] = [];
       hubSide.onMessage((raw) => atHub.push(parseWireMessage(raw, 1 << 20) as WireMessage));
       edgeSide.onMessage((raw) => atEdge.push(parseWireMessage(raw, 1 << 20) as WireMessage));
-      for (let i = 1; i <= 20; i++) edgeSide.send({ type: 'sync', docId: 'd', data: new Uint8Array([i, 0, 255]) });
+      for (let i = 1; i <= 20; i++) edgeSide.send({ type: 'sync', docId: 'd', epoch: 0, data: new Uint8Array([i, 0, 255]) });
       hubSide.send({ type: 'hello', heads: { d: ['a'.repeat(64)] } });
       await waitFor(() => atHub.length === 20 && atEdge.length === 1, 5000, 'messages');
       expect(atHub.map((m) => (m.type === 'sync' ? [...m.data] : null))).toEqual(
@@ -80,7 +80,7 @@ export function runTransportContract(name: string, create: () => Promise<Transpo
       b.edgeSide.onMessage((raw) => atB.push(raw));
       const atA: unknown[] = [];
       a.edgeSide.onMessage((raw) => atA.push(raw));
-      b.hubSide.send({ type: 'sync', docId: 'only-b', data: new Uint8Array([1]) });
+      b.hubSide.send({ type: 'sync', docId: 'only-b', epoch: 0, data: new Uint8Array([1]) });
       await waitFor(() => atB.length === 1, 5000, 'message to b');
       await new Promise((r) => setTimeout(r, 50));
       expect(atA).toEqual([]);

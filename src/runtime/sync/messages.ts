@@ -8,16 +8,42 @@
 export interface HelloMessage {
   type: 'hello';
   heads: Record<string, string[]>;
+  /** The epoch of each document (absent: 0). */
+  epochs?: Record<string, number>;
 }
 
-/** One Automerge sync-protocol message for one document. */
+/** One Automerge sync-protocol message for one document, within one epoch of it. */
 export interface SyncMessage {
   type: 'sync';
   docId: string;
+  /** The document's epoch the message belongs to (absent on the wire: 0). */
+  epoch: number;
   data: Uint8Array;
 }
 
-export type WireMessage = HelloMessage | SyncMessage;
+/**
+ * The cloud's offer to move a document to a new epoch (compaction.ts): the new epoch's
+ * document, and the heads of the older epoch that its state includes. The receiver re-applies
+ * on top of it what it changed after `base`.
+ */
+export interface EpochMessage {
+  type: 'epoch';
+  docId: string;
+  epoch: number;
+  base: string[];
+  data: Uint8Array;
+}
+
+/**
+ * A fresh edge (no documents yet, waiting for the cloud's copy) asks for the current epoch of
+ * a document instead of syncing the older one it starts with: it has nothing to carry over.
+ */
+export interface FreshMessage {
+  type: 'fresh';
+  docId: string;
+}
+
+export type WireMessage = HelloMessage | SyncMessage | EpochMessage | FreshMessage;
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
@@ -34,7 +60,24 @@ export function parseWireMessage(raw: unknown, maxBytes: number): WireMessage | 
       const data = toBytes(msg.data);
       if (!data) return 'data is not binary';
       if (data.length === 0 || data.length > maxBytes) return `data size ${data.length} out of bounds`;
-      return { type: 'sync', docId: msg.docId, data };
+      const epoch = msg.epoch ?? 0;
+      if (!isEpoch(epoch)) return 'bad epoch';
+      return { type: 'sync', docId: msg.docId, epoch, data };
+    }
+    case 'epoch': {
+      if (typeof msg.docId !== 'string' || !DOC_ID.test(msg.docId)) return 'bad docId';
+      if (!isEpoch(msg.epoch) || msg.epoch < 1) return 'bad epoch';
+      const data = toBytes(msg.data);
+      if (!data) return 'data is not binary';
+      if (data.length === 0 || data.length > maxBytes) return `data size ${data.length} out of bounds`;
+      const base = msg.base;
+      if (!Array.isArray(base) || base.length > 1000) return 'bad base';
+      if (!base.every((h): h is string => typeof h === 'string' && HEAD.test(h))) return 'bad base hash';
+      return { type: 'epoch', docId: msg.docId, epoch: msg.epoch, base, data };
+    }
+    case 'fresh': {
+      if (typeof msg.docId !== 'string' || !DOC_ID.test(msg.docId)) return 'bad docId';
+      return { type: 'fresh', docId: msg.docId };
     }
     case 'hello': {
       if (msg.heads === null || typeof msg.heads !== 'object') return 'bad heads';
@@ -44,11 +87,24 @@ export function parseWireMessage(raw: unknown, maxBytes: number): WireMessage | 
         if (!list.every((h): h is string => typeof h === 'string' && HEAD.test(h))) return 'bad head hash';
         heads[docId] = list;
       }
-      return { type: 'hello', heads };
+      let epochs: Record<string, number> | undefined;
+      if (msg.epochs !== undefined) {
+        if (msg.epochs === null || typeof msg.epochs !== 'object') return 'bad epochs';
+        epochs = {};
+        for (const [docId, e] of Object.entries(msg.epochs as Record<string, unknown>)) {
+          if (!DOC_ID.test(docId) || !isEpoch(e)) return 'bad epochs';
+          epochs[docId] = e;
+        }
+      }
+      return { type: 'hello', heads, ...(epochs ? { epochs } : {}) };
     }
     default:
       return `unknown type ${JSON.stringify(msg.type)?.slice(0, 40)}`;
   }
+}
+
+function isEpoch(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
 function toBytes(v: unknown): Uint8Array | null {

@@ -6,6 +6,7 @@
  */
 import * as A from '@automerge/automerge';
 import type { Connection } from './transport.js';
+import type { DocRoot } from '../doc-store.js';
 import type { WireMessage } from './messages.js';
 
 /** Sync traffic sent by a replica (tests and the bench read it). */
@@ -14,10 +15,26 @@ export interface SyncTraffic {
   bytes: number;
 }
 
+/** Hub only: a peer still on an older epoch of a document, synced against that epoch's archive. */
+export interface StaleEpoch {
+  epoch: number;
+  /** The archive, plus what the peer sent of its own (never relayed, dropped afterwards). */
+  doc: A.Doc<DocRoot>;
+  state: A.SyncState;
+  /** The archive's heads: the peer moves to the current epoch once it has them. */
+  base: A.Heads;
+}
+
 export class PeerSync {
   private readonly states = new Map<string, A.SyncState>();
   /** Validated messages waiting for the replica's lock. */
   readonly inbox: WireMessage[] = [];
+  /** Hub: per document, the epoch this peer was offered (its older-epoch messages still in flight are dropped). */
+  readonly offered = new Map<string, number>();
+  /** Edge: nothing sent yet, waiting for the hub's hello (a fresh edge first learns the epochs). */
+  waitingHello = false;
+  /** Hub: per document, the older epoch this peer is being brought up to date on. */
+  readonly stale = new Map<string, StaleEpoch>();
 
   constructor(
     readonly connection: Connection,
@@ -34,18 +51,32 @@ export class PeerSync {
     this.states.set(docId, state);
   }
 
-  /** Sends the next sync message for `doc`, if the protocol has anything to say. */
-  send(docId: string, doc: A.Doc<unknown>): void {
+  /** Starts the document's sync over (a new epoch: both sides start from fresh states). */
+  resetState(docId: string): void {
+    this.states.delete(docId);
+  }
+
+  /** Sends the next sync message for `doc` (of `epoch`), if the protocol has anything to say. */
+  send(docId: string, doc: A.Doc<unknown>, epoch: number): void {
     const [next, message] = A.generateSyncMessage(doc, this.state(docId));
     this.states.set(docId, next);
-    if (message) this.sendMessage(docId, message);
+    if (message) this.sendMessage(docId, message, epoch);
   }
 
   /** Sends a sync message generated elsewhere (answers made while applying a batch). */
-  sendMessage(docId: string, message: Uint8Array): void {
+  sendMessage(docId: string, message: Uint8Array, epoch: number): void {
     this.traffic.messages++;
     this.traffic.bytes += message.length;
-    this.connection.send({ type: 'sync', docId, data: message });
+    this.connection.send({ type: 'sync', docId, epoch, data: message });
+  }
+
+  /** Sends the offer of a new epoch (see EpochMessage). */
+  sendEpoch(docId: string, epoch: number, base: A.Heads, data: Uint8Array): void {
+    this.resetState(docId);
+    this.offered.set(docId, epoch);
+    this.traffic.messages++;
+    this.traffic.bytes += data.length;
+    this.connection.send({ type: 'epoch', docId, epoch, base, data });
   }
 
   /**
