@@ -62,7 +62,7 @@ export interface ReplicaConfig {
    * Optional, cloud only. History compaction (see src/runtime/compaction.ts): a document whose
    * history has grown by this many Automerge operations since its epoch began, and by at
    * least the size of its base, starts a new epoch once every connected edge has all of it
-   * (default 20,000; 0 = never).
+   * (default 10,000; 0 = never).
    */
   compactAfterOps?: number;
 }

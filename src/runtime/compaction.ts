@@ -146,7 +146,9 @@ export function carryOver(
   const toHeads = A.getHeads(source);
   const patches = A.diff(source, fromHeads, toHeads);
   if (patches.length === 0) return { doc: target, stats };
-  const before = A.view(source, fromHeads);
+  // The state at fromHeads, only for lists (materialized once, when first needed).
+  let before: unknown;
+  const beforeAt = (path: Path): unknown => getIn((before ??= A.view(source, fromHeads)), path);
   const key = (p: Path): string => JSON.stringify(p);
   const replace = new Map<string, Path>();
   const incs: { path: Path; by: number }[] = [];
@@ -169,7 +171,7 @@ export function carryOver(
     const k = key(listPath);
     let list = lists.get(k);
     if (!list) {
-      const start = getIn(before, listPath);
+      const start = beforeAt(listPath);
       const length = Array.isArray(start) ? start.length : 0;
       list = { path: listPath, start: length, length, other: !Array.isArray(start) };
       lists.set(k, list);

@@ -24,7 +24,7 @@ import { Mutex, errorMessage, rlog } from './util.js';
 /** Default of ReplicaConfig.syncDelayMs. */
 export const DEFAULT_SYNC_DELAY_MS = 20;
 /** Default of ReplicaConfig.compactAfterOps. */
-export const DEFAULT_COMPACT_AFTER_OPS = 20_000;
+export const DEFAULT_COMPACT_AFTER_OPS = 10_000;
 /** How often the cloud looks at the documents' history size, in ms. */
 const COMPACT_CHECK_MS = 1000;
 /** A rebuilt document not used by then is dropped (the edges never all had the whole document). */
@@ -602,12 +602,19 @@ export class EdgstrReplica implements Replica {
     const started = performance.now();
     const base = A.getHeads(old);
     const { doc: next } = carryOver(A.load<DocRoot>(job.rebuilt, { actor: store.actor }), old, job.base);
+    const data = A.save(next);
+    if (data.length > this.maxBytes) {
+      // An edge would refuse the offer (maxMessageBytes): keep the history instead.
+      A.free(next);
+      this.baseOps.set(docId, A.stats(old).numOps);
+      rlog.warn(`${this.config.nodeId}: ${docId} without history is ${data.length} bytes, more than maxMessageBytes (${this.maxBytes}): not compacted`);
+      return;
+    }
     store.archive();
     store.replace(next, store.epoch + 1);
     this.baseOps.set(docId, A.stats(next).numOps);
     this.lastShared.delete(docId);
     this.epochSwitches++;
-    const data = A.save(next);
     for (const p of this.peers) this.offerEpoch(p, docId, base, data);
     A.free(old);
     rlog.info(`${this.config.nodeId}: ${docId} is at epoch ${store.epoch}: history compacted (${data.length} bytes, ${Math.round(performance.now() - started)} ms on the event loop after ${Date.now() - job.since} ms in all)`);
