@@ -84,20 +84,15 @@ export class DocStore {
     // even when the previous process died between making a change and persisting it.
     const actor = randomBytes(16).toString('hex');
     this.actor = actor;
-    let doc = A.init<DocRoot>({ actor });
     this.fresh = !existsSync(this.file);
     let torn = false;
-    if (!this.fresh) {
+    if (this.fresh) this.doc = A.init<DocRoot>({ actor });
+    else {
       const { chunks, tornBytes } = readFrames(this.file);
       this.frames = chunks.length;
       torn = tornBytes > 0;
-      for (const [i, chunk] of chunks.entries()) {
-        const epoch = i === 0 ? readEpoch(chunk) : null;
-        if (epoch !== null) this.epoch = epoch;
-        else doc = A.loadIncremental(doc, chunk);
-      }
+      ({ epoch: this.epoch, doc: this.doc } = loadChunks(chunks, actor));
     }
-    this.doc = doc;
     // Everything loaded is already on disk: start incremental saving from here.
     A.saveIncremental(this.doc);
     // Appending after a torn frame would hide every later frame: rewrite the file first.
@@ -213,16 +208,25 @@ export class DocStore {
   }
 }
 
-/** A persisted document file, read as a replica starting up would (tests and tools). */
-export function readDocFile(file: string): { epoch: number; doc: A.Doc<DocRoot> } {
+/**
+ * The document in a file's frames: the epoch header if any, then the first Automerge chunk
+ * (usually a full save) with `load`, the appended ones with `loadIncremental` (which is several
+ * times slower for a large first chunk: 1.1 s against 0.3 s for 12,000 rows).
+ */
+function loadChunks(chunks: Uint8Array[], actor?: string): { epoch: number; doc: A.Doc<DocRoot> } {
   let epoch = 0;
-  let doc = A.init<DocRoot>();
-  for (const [i, chunk] of readFrames(file).chunks.entries()) {
+  let doc: A.Doc<DocRoot> | null = null;
+  for (const [i, chunk] of chunks.entries()) {
     const e = i === 0 ? readEpoch(chunk) : null;
     if (e !== null) epoch = e;
-    else doc = A.loadIncremental(doc, chunk);
+    else doc = doc ? A.loadIncremental(doc, chunk) : A.load<DocRoot>(chunk, actor ? { actor } : undefined);
   }
-  return { epoch, doc };
+  return { epoch, doc: doc ?? A.init<DocRoot>(actor ? { actor } : undefined) };
+}
+
+/** A persisted document file, read as a replica starting up would (tests and tools). */
+export function readDocFile(file: string): { epoch: number; doc: A.Doc<DocRoot> } {
+  return loadChunks(readFrames(file).chunks);
 }
 
 /** Whether a file name in a data dir is a document's archived epoch (the cloud keeps them). */
@@ -232,9 +236,7 @@ export const isArchiveFile = (name: string): boolean => /\.epoch-[0-9]+\.(autome
 export function loadArchive(dataDir: string, docId: string, epoch: number): A.Doc<DocRoot> | null {
   const file = archiveFile(dataDir, docId, epoch, 'automerge');
   if (!existsSync(file)) return null;
-  let doc = A.init<DocRoot>();
-  for (const chunk of readFrames(file).chunks) doc = A.loadIncremental(doc, chunk);
-  return doc;
+  return loadChunks(readFrames(file).chunks).doc;
 }
 
 /** Whether every one of `heads` is a change of the archived epoch (null: no archive). */
