@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, startCluster, type Cluster, type Node } from './cluster.js';
-import { tableChecksum, waitFor } from './helpers.js';
+import { io } from 'socket.io-client';
+import { SECRET, tableChecksum, waitFor } from './helpers.js';
 
 let cluster: Cluster;
 beforeAll(async () => {
@@ -120,6 +121,25 @@ describe('history compaction (epochs)', () => {
     const again = await cluster.startEdge(1, e1.dir);
     expect(epochOf(again, 'db-app')).toBe(epoch);
     await write(again, 1001);
+    await converged();
+  }, 60_000);
+
+  it('refuses epoch messages an authenticated peer should not send, and keeps syncing', async () => {
+    await converged();
+    const sock = io(cluster.url, { path: '/edgstr-sync', auth: { token: SECRET, nodeId: 'fuzzer' }, reconnection: false, transports: ['websocket'] });
+    await new Promise<void>((r) => sock.on('connect', () => r()));
+    const refusedBefore = cluster.cloud.replica.refusedMessages;
+    const epoch = epochOf(cluster.cloud, 'db-app');
+    // An offer sent to the hub; a sync message of an epoch the hub never had; an older-epoch
+    // message that does not decode; a fresh request for a document the hub does not have.
+    sock.emit('edgstr', { type: 'epoch', docId: 'db-app', epoch: epoch + 1, base: [], data: new Uint8Array([1]) });
+    sock.emit('edgstr', { type: 'sync', docId: 'db-app', epoch: epoch + 5, data: new Uint8Array([0x42, 0, 0, 0, 0]) });
+    sock.emit('edgstr', { type: 'sync', docId: 'db-app', epoch: 0, data: new Uint8Array([1, 2, 3]) });
+    sock.emit('edgstr', { type: 'fresh', docId: 'nope' });
+    await waitFor(() => cluster.cloud.replica.refusedMessages >= refusedBefore + 4, 3000, 'refusals');
+    sock.close();
+    expect(epochOf(cluster.cloud, 'db-app')).toBe(epoch);
+    await write(cluster.edges[0]!, 2000);
     await converged();
   }, 60_000);
 });

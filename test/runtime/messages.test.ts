@@ -1,6 +1,6 @@
 import * as A from '@automerge/automerge';
 import { describe, expect, it } from 'vitest';
-import { syncMessageHasChanges } from '../../src/runtime/sync/messages.js';
+import { parseWireMessage, syncMessageHasChanges } from '../../src/runtime/sync/messages.js';
 
 describe('syncMessageHasChanges (header peek of Automerge sync messages)', () => {
   it('tells messages with changes from acknowledgements, in every round of a real exchange', () => {
@@ -45,5 +45,33 @@ describe('syncMessageHasChanges (header peek of Automerge sync messages)', () =>
     expect(syncMessageHasChanges(new Uint8Array([0x42, 5]))).toBeNull();
     expect(syncMessageHasChanges(new Uint8Array([0x42, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))).toBeNull();
     expect(syncMessageHasChanges(new Uint8Array([0x42, 0, 0, 1, 0, 200]))).toBeNull();
+  });
+});
+
+describe('parseWireMessage: epochs', () => {
+  const head = 'ab'.repeat(32);
+  const data = new Uint8Array([1, 2, 3]);
+  it('reads the epoch of a sync message (absent: 0) and the epoch offer and fresh request', () => {
+    expect(parseWireMessage({ type: 'sync', docId: 'files', data }, 100)).toMatchObject({ epoch: 0 });
+    expect(parseWireMessage({ type: 'sync', docId: 'files', epoch: 3, data }, 100)).toMatchObject({ epoch: 3 });
+    expect(parseWireMessage({ type: 'epoch', docId: 'db-app', epoch: 2, base: [head], data }, 100)).toEqual({ type: 'epoch', docId: 'db-app', epoch: 2, base: [head], data });
+    expect(parseWireMessage({ type: 'fresh', docId: 'globals' }, 100)).toEqual({ type: 'fresh', docId: 'globals' });
+    expect(parseWireMessage({ type: 'hello', heads: { files: [head] }, epochs: { files: 4 } }, 100)).toEqual({ type: 'hello', heads: { files: [head] }, epochs: { files: 4 } });
+  });
+  it('refuses bad epochs, bases and oversized offers with a reason', () => {
+    for (const bad of [
+      { type: 'sync', docId: 'files', epoch: -1, data },
+      { type: 'sync', docId: 'files', epoch: 1.5, data },
+      { type: 'sync', docId: 'files', epoch: '2', data },
+      { type: 'epoch', docId: 'files', epoch: 0, base: [], data },
+      { type: 'epoch', docId: 'files', epoch: 1, base: ['nothex'], data },
+      { type: 'epoch', docId: 'files', epoch: 1, base: 'x', data },
+      { type: 'epoch', docId: 'files', epoch: 1, base: [], data: new Uint8Array(101) },
+      { type: 'epoch', docId: '../x', epoch: 1, base: [], data },
+      { type: 'fresh', docId: 7 },
+      { type: 'hello', heads: {}, epochs: { files: -2 } },
+    ]) {
+      expect(typeof parseWireMessage(bad, 100), JSON.stringify(bad)).toBe('string');
+    }
   });
 });
