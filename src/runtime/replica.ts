@@ -27,6 +27,8 @@ export const DEFAULT_SYNC_DELAY_MS = 20;
 export const DEFAULT_COMPACT_AFTER_OPS = 10_000;
 /** How often the cloud looks at the documents' history size, in ms. */
 const COMPACT_CHECK_MS = 1000;
+/** A rebuild that keeps more than this share of the operations is not worth a new epoch. */
+const WORTH_COMPACTING = 0.8;
 /** A rebuilt document not used by then is dropped (the edges never all had the whole document). */
 const COMPACT_GIVE_UP_MS = 60_000;
 
@@ -107,6 +109,8 @@ export class EdgstrReplica implements Replica {
       this.durability.syncNow();
     });
     liveReplicas.add(this);
+    // A document already compacted once holds little history: measure growth from here.
+    for (const [docId, a] of this.adapters) if (a.store.epoch > 0) this.baseOps.set(docId, A.stats(a.store.doc).numOps);
     if (this.config.role === 'edge' && this.config.cloudUrl) {
       const wait = this.config.initialSyncTimeoutMs ?? 5000;
       const synced = fresh.length > 0 && wait > 0 ? this.waitForInitialSync(wait) : Promise.resolve(false);
@@ -602,6 +606,15 @@ export class EdgstrReplica implements Replica {
     const started = performance.now();
     const base = A.getHeads(old);
     const { doc: next } = carryOver(A.load<DocRoot>(job.rebuilt, { actor: store.actor }), old, job.base);
+    const [opsOld, opsNext] = [A.stats(old).numOps, A.stats(next).numOps];
+    if (opsNext > opsOld * WORTH_COMPACTING) {
+      // Mostly live state (a large seed, say): a new epoch would cost every edge a reload for
+      // little. Measure the growth from this size on.
+      A.free(next);
+      this.baseOps.set(docId, opsNext);
+      rlog.info(`${this.config.nodeId}: ${docId}: ${opsOld} ops, ${opsNext} without history: not worth a new epoch yet`);
+      return;
+    }
     const data = A.save(next);
     if (data.length > this.maxBytes) {
       // An edge would refuse the offer (maxMessageBytes): keep the history instead.
@@ -612,7 +625,7 @@ export class EdgstrReplica implements Replica {
     }
     store.archive();
     store.replace(next, store.epoch + 1);
-    this.baseOps.set(docId, A.stats(next).numOps);
+    this.baseOps.set(docId, opsNext);
     this.lastShared.delete(docId);
     this.epochSwitches++;
     for (const p of this.peers) this.offerEpoch(p, docId, base, data);
