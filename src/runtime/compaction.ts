@@ -85,7 +85,8 @@ export function rebuildDoc(doc: A.Doc<DocRoot>, actor: string = randomBytes(16).
     out = A.change(out, { message: 'epoch base' }, (d) => {
       for (const { path, value } of batch) {
         const parent = getIn(d, path.slice(0, -1)) as Record<string, unknown>;
-        parent[path[path.length - 1]!] = copyValue(value);
+        // toJS made these values: fresh objects of no document, put in as they are.
+        parent[path[path.length - 1]!] = value;
       }
     });
   }

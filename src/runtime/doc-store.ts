@@ -235,8 +235,7 @@ export const isArchiveFile = (name: string): boolean => /\.epoch-[0-9]+\.(autome
 /** The document of an archived epoch, or null if it is not on disk. */
 export function loadArchive(dataDir: string, docId: string, epoch: number): A.Doc<DocRoot> | null {
   const file = archiveFile(dataDir, docId, epoch, 'automerge');
-  if (!existsSync(file)) return null;
-  return loadChunks(readFrames(file).chunks).doc;
+  return existsSync(file) ? readDocFile(file).doc : null;
 }
 
 /** Whether every one of `heads` is a change of the archived epoch (null: no archive). */

@@ -619,18 +619,25 @@ export class EdgstrReplica implements Replica {
     if (data.length > this.maxBytes) {
       // An edge would refuse the offer (maxMessageBytes): keep the history instead.
       A.free(next);
-      this.baseOps.set(docId, A.stats(old).numOps);
+      this.baseOps.set(docId, opsOld);
       rlog.warn(`${this.config.nodeId}: ${docId} without history is ${data.length} bytes, more than maxMessageBytes (${this.maxBytes}): not compacted`);
       return;
     }
     store.archive();
-    store.replace(next, store.epoch + 1);
+    this.enterEpoch(docId, next, store.epoch + 1);
     this.baseOps.set(docId, opsNext);
+    for (const p of this.peers) this.offerEpoch(p, docId, base, data);
+    rlog.info(`${this.config.nodeId}: ${docId} is at epoch ${store.epoch}: history compacted (${data.length} bytes, ${Math.round(performance.now() - started)} ms on the event loop after ${Date.now() - job.since} ms in all)`);
+  }
+
+  /** Makes `doc` the document's epoch `epoch` (persisted atomically) and frees the old one. */
+  private enterEpoch(docId: string, doc: A.Doc<DocRoot>, epoch: number): void {
+    const store = this.adapters.get(docId)!.store;
+    const old = store.doc;
+    store.replace(doc, epoch);
+    A.free(old);
     this.lastShared.delete(docId);
     this.epochSwitches++;
-    for (const p of this.peers) this.offerEpoch(p, docId, base, data);
-    A.free(old);
-    rlog.info(`${this.config.nodeId}: ${docId} is at epoch ${store.epoch}: history compacted (${data.length} bytes, ${Math.round(performance.now() - started)} ms on the event loop after ${Date.now() - job.since} ms in all)`);
   }
 
   /** Edge: moves a document to the epoch the cloud offers. */
@@ -662,12 +669,10 @@ export class EdgstrReplica implements Replica {
       peer.connection.close();
       return;
     }
-    const { doc, stats } = carry ? carryOver(next, old, msg.base) : { doc: next, stats: { replaced: 0, increments: 0, appends: 0, dropped: 0 } };
-    store.replace(doc, msg.epoch);
+    // Carrying over from our own heads re-applies nothing.
+    const { doc, stats } = carryOver(next, old, carry ? msg.base : A.getHeads(old));
+    this.enterEpoch(msg.docId, doc, msg.epoch);
     adapter.reconcile();
-    A.free(old);
-    this.lastShared.delete(msg.docId);
-    this.epochSwitches++;
     peer.resetState(msg.docId);
     rlog.info(`${this.config.nodeId}: ${msg.docId} moved to epoch ${msg.epoch} (carried over ${stats.replaced} entries, ${stats.increments} increments, ${stats.appends} appends)`);
     this.broadcast(msg.docId);
