@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { HarEntry } from '../model/traffic.js';
 import { isFailedEntry, readTraffic } from '../model/traffic.js';
 import { readAnalysis } from '../model/analysis.js';
-import { compileRoute, normalizeRoute, serviceId } from '../model/service-id.js';
+import { compileServiceMatcher, normalizeRoute, serviceId } from '../model/service-id.js';
 import { UserError } from '../cli/errors.js';
 
 /** One request to replay. */
@@ -78,10 +78,7 @@ export function loadWorkload(harFile: string, analysisFile?: string): Workload {
     throw new UserError(`no recorded traffic at ${harFile}: record it with \`edgstr record\` or pass --workdir`);
   }
   const har = readTraffic(harFile);
-  const routes =
-    analysisFile && existsSync(analysisFile)
-      ? readAnalysis(analysisFile).services.map((s) => ({ id: s.id, method: s.method.toUpperCase(), match: compileRoute(s.route) }))
-      : [];
+  const serviceOf = compileServiceMatcher(analysisFile && existsSync(analysisFile) ? readAnalysis(analysisFile).services : []);
   const groups = new Map<string, BenchRequest[]>();
   const ordered: BenchRequest[] = [];
   for (const entry of har.log.entries) {
@@ -89,7 +86,7 @@ export function loadWorkload(harFile: string, analysisFile?: string): Workload {
     const method = entry.request.method.toUpperCase();
     const path = new URL(entry.request.url, 'http://recorded.invalid').pathname;
     if (path.startsWith('/__edgstr/') || path.startsWith('/edgstr-sync')) continue;
-    const known = routes.find((r) => r.method === method && r.match(path) !== null);
+    const known = serviceOf(method, path);
     const id = known ? known.id : serviceId(method, inferRoute(path));
     const list = groups.get(id) ?? [];
     const req = toRequest(entry, id);

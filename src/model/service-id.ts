@@ -70,3 +70,22 @@ export function compileRoute(route: string): (path: string) => Record<string, st
     return out;
   };
 }
+
+/**
+ * How specific a route template is: literal segments win over params, params over `*`
+ * (`/items/favorites` beats `/items/:id`), then the longer template wins.
+ */
+export function routeSpecificity(route: string): number {
+  const segs = normalizeRoute(route).split('/').filter(Boolean);
+  const literal = segs.filter((s) => !s.startsWith(':') && s !== '*').length;
+  const params = segs.filter((s) => s.startsWith(':')).length;
+  return literal * 10_000 + params * 100 + segs.length;
+}
+
+/** Route matchers for one request each: the most specific route that fits, as routers pick it. */
+export function compileServiceMatcher<T extends { method: string; route: string }>(services: readonly T[]): (method: string, path: string) => T | undefined {
+  const compiled = services
+    .map((s) => ({ s, method: s.method.toUpperCase(), match: compileRoute(s.route), weight: routeSpecificity(s.route) }))
+    .sort((a, b) => b.weight - a.weight);
+  return (method, path) => compiled.find((c) => c.method === method.toUpperCase() && c.match(path) !== null)?.s;
+}

@@ -325,8 +325,30 @@ function renamed(ids: IdMap, path: JsonPath, e: unknown, a: unknown, learn: bool
   // Under any key (`{"deleted": 6}`), the exact renaming already learned for 6 is that id.
   if (ids.knownPair(e, a)) return true;
   if (typeof e === 'string' && typeof a === 'string') {
+    if (pathRenamed(ids, e, a, learn)) return true;
     const k = kindOfPath(requestPath);
     if (k && ids.rewriteText(k, e) === a) return true;
   }
   return false;
+}
+
+/**
+ * A link inside a string (`"href": "/notes/5/attachments/x"` against `/notes/16777217/...`):
+ * equal segment by segment except ids, each renamed consistently for the collection named just
+ * before it. Such a link may also be the first place a renaming shows (`{"href", "id"}` is
+ * compared in key order), so it learns as an id field would.
+ */
+function pathRenamed(ids: IdMap, e: string, a: string, learn: boolean): boolean {
+  if (!e.includes('/')) return false;
+  const es = e.split('/');
+  const as = a.split('/');
+  if (es.length !== as.length) return false;
+  let differing = 0;
+  for (let i = 0; i < es.length; i++) {
+    if (es[i] === as[i]) continue;
+    const kind = i > 0 ? kindOfCollection(es[i - 1]!) : null;
+    if (!kind || !ids.agrees(kind, es[i], as[i], learn)) return false;
+    differing++;
+  }
+  return differing > 0;
 }

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAnalysis } from '../model/analysis.js';
-import { compileRoute } from '../model/service-id.js';
+import { compileServiceMatcher } from '../model/service-id.js';
 import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
 import { UserError } from '../cli/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
@@ -21,6 +21,7 @@ import { IdMap, compareResponses, edgeAllocated, volatilePaths, type Difference 
 import { checkConvergence, type ConvergenceReport } from './converge.js';
 import { entryPath, recordedResponse, replayEntry } from './replay.js';
 import { ensureInstalled, readGenerated, startCloudOnly, startStack } from './stack.js';
+import type { Started } from './processes.js';
 
 export interface VerifyOptions {
   workdir: string;
@@ -51,6 +52,7 @@ export interface VerifyReport {
   requests: RequestResult[];
   convergence: ConvergenceReport;
   services: Array<{ id: string; passed: number; failed: number }>;
+  /** Replayed requests whose answer matched the recording (the convergence check is not one). */
   passed: number;
   failed: number;
   /** Switches between edges after which the replicas had not settled within the wait (a slow sync). */
@@ -64,9 +66,8 @@ export interface VerifyReport {
   logs?: Record<string, string>;
 }
 
-function serviceOf(entry: HarEntry, matchers: Array<{ id: string; method: string; match: (p: string) => unknown }>): string {
-  const path = entryPath(entry).split('?')[0]!;
-  const m = matchers.find((s) => s.method === entry.request.method && s.match(path) !== null);
+function serviceOf(entry: HarEntry, match: (method: string, path: string) => { id: string } | undefined): string {
+  const m = match(entry.request.method, entryPath(entry).split('?')[0]!);
   return m ? m.id : `${entry.request.method} (not an analyzed service)`;
 }
 
@@ -86,7 +87,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
   }
   await ensureInstalled(join(opts.outDir, 'cloud'), log);
   await ensureInstalled(join(opts.outDir, 'edge'), log);
-  const matchers = analysis.services.map((s) => ({ id: s.id, method: s.method, match: compileRoute(s.route) }));
+  const matchers = compileServiceMatcher(analysis.services);
   const scratch = mkdtempSync(join(tmpdir(), 'edgstr-verify-'));
   const forgetScratch = removeOnInterrupt(scratch);
   try {
@@ -125,7 +126,9 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
           const c = compareResponses(recordedResponse(e), r, volatile[i]!, ids, WRITE_METHODS.has(e.request.method), entryPath(e));
           requests.push({ ...base, ok: c.ok, statusExpected: c.statusExpected, statusActual: c.statusActual, masked: c.masked, differences: c.differences.slice(0, 5) });
         } catch (err) {
-          requests.push({ ...base, ok: false, statusExpected: e.response.status, statusActual: 0, masked: 0, differences: [], error: (err as Error).message });
+          const dead = [stack.cloud, ...stack.edges].find((x) => x.process.exitCode() !== null);
+          const error = dead ? `${(err as Error).message}: ${dead.name} exited with code ${dead.process.exitCode()}; its output ends with:\n${dead.process.tail()}` : (err as Error).message;
+          requests.push({ ...base, ok: false, statusExpected: e.response.status, statusActual: 0, masked: 0, differences: [], error });
         }
         log(`${requests.length}/${entries.length} ${base.method} ${base.path} via ${edge.name}: ${requests.at(-1)!.ok ? 'ok' : 'DIFFERENT'}`);
       }
@@ -143,8 +146,9 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
       else s.failed++;
       services.set(r.service, s);
     }
-    const passed = requests.filter((r) => r.ok).length + (convergence.ok ? 1 : 0);
-    const failed = requests.length + 1 - passed;
+    // Requests only: convergence is its own verdict (report.convergence.ok), not one more request.
+    const passed = requests.filter((r) => r.ok).length;
+    const failed = requests.length - passed;
     return {
       schemaVersion: 1,
       outDir: opts.outDir,
@@ -156,7 +160,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
       failed,
       unsettled,
       ...(originalUnstable.length > 0 ? { originalUnstable } : {}),
-      ...(failed > 0 ? { logs } : {}),
+      ...(failed > 0 || !convergence.ok ? { logs } : {}),
     };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -188,7 +192,9 @@ async function replayOriginal(
     try {
       const ids = new IdMap();
       for (const [i, e] of entries.entries()) {
-        const r = await replayEntry(cloud.process.url, e, ids);
+        const r = await replayEntry(cloud.process.url, e, ids).catch(async (err: unknown) => {
+          throw await explainFailure(cloud.process, `${e.request.method} ${entryPath(e)}`, err);
+        });
         compareResponses(recordedResponse(e), r, new Set(), ids, WRITE_METHODS.has(e.request.method), entryPath(e));
         if (r.status !== e.response.status) mismatches.push(`#${i} ${e.request.method} ${entryPath(e)}: status ${e.response.status} -> ${r.status}`);
         bodies.push(r.body);
@@ -201,6 +207,17 @@ async function replayOriginal(
     }
     if (mismatches.length === 0 || attempt === ORIGINAL_ATTEMPTS) return { bodies, mismatches };
   }
+}
+
+/**
+ * A request the original could not answer at all: when its process died (a crash on that
+ * request, say), the message is its exit code and last lines, not the client's "fetch failed".
+ */
+async function explainFailure(process: Started, request: string, err: unknown): Promise<Error> {
+  await new Promise((r) => setTimeout(r, 200)); // the exit event may trail the reset connection
+  const code = process.exitCode();
+  if (code === null) return err instanceof Error ? err : new Error(String(err));
+  return new UserError(`the original app (generated cloud) exited with code ${code} while answering ${request}; its output ends with:\n${process.tail()}`);
 }
 
 interface HealthDoc {

@@ -13,6 +13,8 @@ export interface Started {
   readonly url: string;
   /** The last lines the process printed (stdout and stderr). */
   tail(): string;
+  /** Its exit code once it exited (a signal counts as -1), else null. */
+  exitCode(): number | null;
   stop(): Promise<void>;
   /** Kills it at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
@@ -64,6 +66,7 @@ export async function startProject(opts: {
     port: opts.port,
     url,
     tail,
+    exitCode: () => exited,
     async stop() {
       signal('SIGTERM');
       const timer = setTimeout(() => signal('SIGKILL'), 5000);

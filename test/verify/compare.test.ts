@@ -112,4 +112,27 @@ describe('verify/compare', () => {
     const r = compareResponses({ status: 200, body: { name: 'Glazed' } }, { status: 200, body: { name: 'Sprinkled' } }, new Set(), new IdMap());
     expect(r.ok).toBe(false);
   });
+
+  it('renames ids inside links (href strings), learning from the link itself and staying consistent', () => {
+    const ids = new IdMap(edgeAllocated);
+    const edgeNote = 2 ** 24 + 1;
+    // `href` sorts before `id`: the link is the first place the renaming shows
+    const created = compareResponses(
+      { status: 201, body: { href: '/notes/5/attachments/x.txt', id: 5 } },
+      { status: 201, body: { href: `/notes/${edgeNote}/attachments/x.txt`, id: edgeNote } },
+      new Set(),
+      ids,
+      true,
+      '/notes',
+    );
+    expect(created.ok).toBe(true);
+    expect(ids.rewritePath('/notes/5')).toBe(`/notes/${edgeNote}`);
+    const listed = compareResponses({ status: 200, body: [{ url: 'http://h/notes/5' }] }, { status: 200, body: [{ url: `http://h/notes/${edgeNote}` }] }, new Set(), ids, false, '/notes');
+    expect(listed.ok).toBe(true);
+    // another id in the link, or another text around it, is a real difference
+    const wrongId = compareResponses({ status: 200, body: { href: '/notes/5' } }, { status: 200, body: { href: `/notes/${edgeNote + 1}` } }, new Set(), ids, false, '/notes');
+    expect(wrongId.ok).toBe(false);
+    const wrongName = compareResponses({ status: 200, body: { href: '/notes/5/a.txt' } }, { status: 200, body: { href: `/notes/${edgeNote}/b.txt` } }, new Set(), ids, false, '/notes');
+    expect(wrongName.ok).toBe(false);
+  });
 });

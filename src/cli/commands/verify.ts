@@ -25,7 +25,7 @@ function printReport(r: VerifyReport): void {
   for (const d of r.convergence.differences) out(`  ${d}`);
   if (r.unsettled > 0) out(`note: ${r.unsettled} time(s) the replicas had not settled within 4 s before switching edges (slow sync)`);
   if (r.originalUnstable) out(`note: the original itself answered ${r.originalUnstable.length} request(s) with another status than recorded, in every attempt (first: ${r.originalUnstable[0]}); their fields were not compared`);
-  if (r.failed > 0) out("the processes' last lines are in verify.json (logs)");
+  if (r.failed > 0 || !r.convergence.ok) out("the processes' last lines are in verify.json (logs)");
   out(`${r.passed} passed, ${r.failed} failed`);
 }
 
@@ -44,7 +44,8 @@ export function registerVerify(program: Command): void {
     writeJsonAtomic(join(workdir, 'verify.json'), report);
     if (flags.json) printJson(report);
     else printReport(report);
-    // Exit 1 when anything failed; the last line stays "N passed, M failed" (details in verify.json).
-    if (report.failed > 0) throw new QuietExit(1);
+    // Exit 1 when a request failed or the replicas differ; the last line stays "N passed, M failed"
+    // (requests only; convergence has its own line above it; details in verify.json).
+    if (report.failed > 0 || !report.convergence.ok) throw new QuietExit(1);
   });
 }
