@@ -24,6 +24,8 @@ import { buildReport, type ServiceReport } from './report.js';
 import { writeArtefacts } from './write-artefacts.js';
 import type { CheckpointInfo } from './tracer/protocol.js';
 import { copyApp } from './workspace/copy-app.js';
+import { keepFilesMadeAtStart } from './workspace/init-files.js';
+import { startCommand } from './workspace/start-command.js';
 
 export interface AnalyzeOptions {
   appDir: string;
@@ -54,14 +56,6 @@ export function tracerPath(): string {
   const p = path.join(dir, 'dist', 'analyze', 'tracer', 'index.js');
   if (!fs.existsSync(p)) throw new Error(`tracer not built at ${p}: run npm run build`);
   return p;
-}
-
-function startCommand(appDir: string, given: string | undefined): string {
-  if (given) return given;
-  const pj = path.join(appDir, 'package.json');
-  const start = fs.existsSync(pj) ? (JSON.parse(fs.readFileSync(pj, 'utf8')) as { scripts?: { start?: string } }).scripts?.start : undefined;
-  if (!start) throw new UserError(`${pj} has no "start" script — pass the command with --start`);
-  return start;
 }
 
 export interface InstrumentedCopy {
@@ -131,6 +125,8 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
 
     // 3. run
     progress('starting the app');
+    const startedAt = Date.now();
+    const madeAtStart = path.join(tmp, 'made-at-start');
     const app = await startApp({ cwd: copyRoot, command, tracer: tracerPath(), controlDir, timeoutMs: opts.startTimeoutMs ?? 30000 }).catch((err: unknown) => {
       // point at the user's files, not at the work copy
       if (err instanceof UserError) throw new UserError(err.message.split(copyRoot).join(appDir), { details: err.details?.split(copyRoot).join(appDir) });
@@ -142,6 +138,7 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     let appMaxRssKb = 0;
     try {
       checkpoint = await app.control<CheckpointInfo>('checkpoint', { snapshot: path.join(controlDir, 'sqlite') });
+      keepFilesMadeAtStart(copyRoot, startedAt, madeAtStart);
       lap('start');
       const replayer = new Replayer(app);
       for (const [i, g] of groups.entries()) {
@@ -166,6 +163,8 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       workdir: opts.workdir,
       appDir,
       appDirAsGiven: opts.appDirAsGiven ?? opts.appDir,
+      madeAtStart,
+      traffic: opts.traffic,
       command,
       port: app.port,
       report,

@@ -10,6 +10,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { renderExtracted } from './extract/write-extracted.js';
 import type { ProbeTable } from './instrument/probe-table.js';
 import type { ServiceReport } from './report.js';
+import { initFile } from './workspace/init-files.js';
 import { GlobalNames } from './state/service-state.js';
 import type { CheckpointInfo } from './tracer/protocol.js';
 
@@ -17,6 +18,10 @@ interface Input {
   workdir: string;
   appDir: string;
   appDirAsGiven: string;
+  /** Files the app made or changed at its start (keepFilesMadeAtStart), by app-relative path. */
+  madeAtStart?: string;
+  /** The HAR file analyze replayed. */
+  traffic: string;
   command: string;
   port: number;
   report: ServiceReport[];
@@ -44,11 +49,12 @@ export function writeArtefacts(inp: Input): string {
     writeFileAtomic(dest, fs.readFileSync(db.snapshot));
     databases.push({ file: relFile, snapshot: `snapshot/files/${relFile}`, tables: db.tables });
   }
-  // files: as they were in the app dir (the init state the copy started from)
+  // files: as they were at the checkpoint (the init state): made by the app at its start, else
+  // as they are in the app dir
   const files = new Set(inp.report.flatMap((s) => [...s.state.reads.files, ...s.state.writes.files]));
   const copied: string[] = [];
   for (const f of files) {
-    const src = path.join(inp.appDir, f);
+    const src = initFile(inp.appDir, inp.madeAtStart, f);
     if (fs.existsSync(src) && fs.statSync(src).isFile()) {
       writeFileAtomic(path.join(snapDir, 'files', f), fs.readFileSync(src));
       copied.push(f);
@@ -71,7 +77,8 @@ export function writeArtefacts(inp: Input): string {
   }
   const analysis: Analysis = {
     schemaVersion: 1,
-    app: { dir: inp.appDirAsGiven, start: inp.command, port: inp.port },
+    app: { dir: inp.appDirAsGiven, absoluteDir: path.resolve(inp.appDir), start: inp.command, port: inp.port },
+    traffic: path.resolve(inp.traffic),
     services: inp.report.map(({ explanation: _e, ...s }) => s),
     snapshot: { dir: 'snapshot', databases, files: copied.sort(), globals: 'snapshot/globals.json' },
   };

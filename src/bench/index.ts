@@ -10,6 +10,7 @@ import { kernelShapingAvailable } from './netns-link.js';
 import { writeReport } from './report.js';
 import { SYSTEMS, type BenchResult, type Condition, type SystemName } from './result.js';
 import { loadWorkload } from './workload.js';
+import { trafficFileFor } from '../model/analysis.js';
 
 export { runBench, type BenchOptions } from './measure.js';
 export { writeReport, renderTableII, renderCharts } from './report.js';
@@ -40,6 +41,8 @@ export interface BenchCommandOptions {
   /** Tests and the stand-in script inject their own cloud/edge starter. */
   launcher?: Launcher;
   subject?: string;
+  /** The recorded traffic to replay (default: the traffic analyze used, see trafficFileFor). */
+  traffic?: string;
 }
 
 /** The condition of Table II: the middle bandwidth of the list and the first delay. */
@@ -62,7 +65,7 @@ export async function bench(opts: BenchCommandOptions): Promise<{ result: BenchR
   for (const b of bandwidths) if (!(b > 0)) throw new UserError(`--bandwidths: ${b} is not a positive number of MB/s (e.g. 0.1,1,5)`);
   for (const d of delays) if (!(d >= 0)) throw new UserError(`--delays: ${d} is not a one-way delay in ms (e.g. 100,500)`);
   const workdir = resolve(opts.workdir);
-  const workload = loadWorkload(join(workdir, 'traffic.har'), join(workdir, 'analysis.json'));
+  const workload = loadWorkload(trafficFileFor(workdir, opts.traffic), join(workdir, 'analysis.json'));
   const shaping = kernelShapingAvailable();
   const kernel = opts.netns !== false && shaping.ok;
   opts.onInfo?.(kernel ? 'WAN: bandwidth shaped by tc htb in network namespaces, delay by the user-space proxy' : `WAN: user-space proxy only (${opts.netns === false ? '--no-netns' : shaping.reason})`);

@@ -7,7 +7,7 @@ import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } fr
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { UserError } from '../cli/errors.js';
-import { readAnalysis, type Analysis } from '../model/analysis.js';
+import { appDirCandidates, readAnalysis, type Analysis } from '../model/analysis.js';
 import { readDecisions, type Decisions } from '../model/decisions.js';
 import { serviceSlug } from '../model/service-id.js';
 import type { SnapshotDatabase } from './context.js';
@@ -55,7 +55,7 @@ function readDecisionsOrExplain(file: string): Decisions {
 
 function resolveAppDir(analysis: Analysis, workdir: string): string {
   const given = analysis.app.dir;
-  const candidates = isAbsolute(given) ? [given] : [resolve(given), resolve(dirname(workdir), given), resolve(workdir, given)];
+  const candidates = appDirCandidates(analysis, workdir);
   const found = candidates.find((dir) => existsSync(join(dir, 'package.json')) || (existsSync(dir) && statSync(dir).isDirectory()));
   if (!found) throw new UserError(`analysis.json: app.dir ${given} is not a directory (looked in ${candidates.join(', ')}); run generate from where analyze ran`);
   return found;

@@ -149,7 +149,7 @@ export function loadReview(workdir: string): LoadedReview {
   const decisionsFile = join(workdir, 'decisions.json');
   const analysis: Analysis = readAnalysis(analysisFile);
   const previousDecisions = readPreviousDecisions(decisionsFile);
-  const appDir = resolveAppDir(analysis.app.dir, workdir);
+  const appDir = analysis.app.absoluteDir && existsSync(analysis.app.absoluteDir) ? analysis.app.absoluteDir : resolveAppDir(analysis.app.dir, workdir);
   const files = [...analysis.services.flatMap((s) => [...s.entry, ...s.statements, ...s.exit].map((l) => l.file)), ...listSourceFiles(appDir)];
   const previous = previousDecisions ? new Map([...previousDecisions].map(([id, d]) => [id, d.accepted])) : null;
   return {

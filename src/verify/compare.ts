@@ -140,7 +140,7 @@ export class IdMap {
     let out = segs
       .map((s, i) => {
         const kind = i > 0 ? kindOfCollection(segs[i - 1]!) : null;
-        return (kind && this.get(kind, safeDecode(s))) ?? s;
+        return (kind && this.get(kind, safeDecode(s))) ?? this.rewriteInSegment(s);
       })
       .join('/');
     if (query !== null) {
@@ -160,6 +160,21 @@ export class IdMap {
       out += `?${pairs.join('&')}`;
     }
     return out;
+  }
+
+  /** `item-5-kettle.svg` -> `item-16777217-kettle.svg`: an id named by the word before it. */
+  private rewriteInSegment(segment: string): string {
+    const parts = segment.split(WORD_SEPARATORS);
+    if (parts.length < 3) return segment;
+    let kind: string | null = null;
+    return parts
+      .map((part, i) => {
+        if (i % 2 === 1) return part;
+        const renamed = kind ? this.get(kind, part) : undefined;
+        kind = kindOfCollection(part) ?? kind;
+        return renamed ?? part;
+      })
+      .join('');
   }
 
   /** Rewrites the ids of a JSON request body sent to `path`. */
@@ -333,22 +348,29 @@ function renamed(ids: IdMap, path: JsonPath, e: unknown, a: unknown, learn: bool
 }
 
 /**
- * A link inside a string (`"href": "/notes/5/attachments/x"` against `/notes/16777217/...`):
- * equal segment by segment except ids, each renamed consistently for the collection named just
- * before it. Such a link may also be the first place a renaming shows (`{"href", "id"}` is
- * compared in key order), so it learns as an id field would.
+ * A link inside a string (`"href": "/notes/5/attachments/x"` against `/notes/16777217/...`, or
+ * `/uploads/item-5-kettle.svg` against `/uploads/item-16777217-kettle.svg`): equal word by word
+ * except ids, each renamed consistently for the thing named by the word just before it (`notes`,
+ * `item`). Such a link may also be the first place a renaming shows (`{"href", "id"}` is compared
+ * in key order), so it learns as an id field would.
  */
 function pathRenamed(ids: IdMap, e: string, a: string, learn: boolean): boolean {
   if (!e.includes('/')) return false;
-  const es = e.split('/');
-  const as = a.split('/');
+  const es = e.split(WORD_SEPARATORS);
+  const as = a.split(WORD_SEPARATORS);
   if (es.length !== as.length) return false;
   let differing = 0;
+  let kind: string | null = null;
   for (let i = 0; i < es.length; i++) {
-    if (es[i] === as[i]) continue;
-    const kind = i > 0 ? kindOfCollection(es[i - 1]!) : null;
-    if (!kind || !ids.agrees(kind, es[i], as[i], learn)) return false;
-    differing++;
+    // odd indexes are the separators, which must be equal
+    if (es[i] !== as[i]) {
+      if (i % 2 === 1 || !kind || !ids.agrees(kind, es[i], as[i], learn)) return false;
+      differing++;
+    }
+    if (i % 2 === 0 && es[i] !== '') kind = kindOfCollection(es[i]!) ?? kind;
   }
   return differing > 0;
 }
+
+/** Splits a text into words (letters and digits) and what is between them, kept. */
+const WORD_SEPARATORS = /([^A-Za-z0-9]+)/;

@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAnalysis } from '../model/analysis.js';
+import { readAnalysis, trafficFileFor } from '../model/analysis.js';
 import { compileServiceMatcher } from '../model/service-id.js';
 import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
 import { UserError } from '../cli/errors.js';
@@ -28,6 +28,8 @@ export interface VerifyOptions {
   outDir: string;
   /** How many edges to start; default: as many as `generate --edges` wrote configs for. */
   edges?: number;
+  /** The recorded traffic to replay (default: the traffic analyze used, see trafficFileFor). */
+  traffic?: string;
   log?: (msg: string) => void;
 }
 
@@ -76,9 +78,10 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport> {
   const log = opts.log ?? (() => undefined);
   const analysis = readAnalysis(join(opts.workdir, 'analysis.json'));
-  const har = readTraffic(join(opts.workdir, 'traffic.har'));
+  const trafficFile = trafficFileFor(opts.workdir, opts.traffic);
+  const har = readTraffic(trafficFile);
   const entries = har.log.entries.filter((e) => !isFailedEntry(e));
-  if (entries.length === 0) throw new UserError(`${join(opts.workdir, 'traffic.har')}: no successful exchange to replay; record traffic again`);
+  if (entries.length === 0) throw new UserError(`${trafficFile}: no successful exchange to replay; record traffic again`);
   const generated = readGenerated(opts.outDir);
   const edgeCount = opts.edges ?? Math.max(1, generated.edges.length);
   // Edges without a config of their own would share a key range and collide on inserts.

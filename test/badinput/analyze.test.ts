@@ -61,7 +61,8 @@ describe('edgstr analyze: bad apps', { timeout: 150_000 }, () => {
   it('app without a start command', async () => {
     const p = prepare('nostart');
     const r = await analyze(p, join(fx, 'apps', 'no-start'));
-    expectOneLineError(r, /no-start\/package\.json has no "start" script — pass the command with --start/);
+    // server.js/app.js/index.js, main and a Procfile would be found; this app has none of them
+    expectOneLineError(r, /no-start: no way to start the app found \(no "start" script or "main" in package\.json, no Procfile web: line, .*\) — pass the command with --start/);
     expectUntouched(p);
   });
 

@@ -2,7 +2,7 @@
  * Shared test helpers (stable API, used by every area's tests):
  *
  *   freePort()                    -> a TCP port on 127.0.0.1 that was free a moment ago
- *   listSubjects()                -> names of subjects/<name> that have expected.json and src/server.js
+ *   listSubjects()                -> names of subjects/<name> that have expected.json and a way to start (start script, main, Procfile, server.js...)
  *   startSubject(name, opts?)     -> { name, dir, port, url, stop() }: `npm run reset`, then
  *                                    `npm start` with PORT set; resolves once it answers HTTP;
  *                                    stop() kills its process group and resets again;

@@ -2,7 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, cpSync, existsSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startCommand } from '../../src/analyze/workspace/start-command.js';
 import { freePort } from './ports.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -12,14 +13,41 @@ export function subjectDir(name: string): string {
   return isAbsolute(name) ? name : join(repoRoot, 'subjects', name);
 }
 
-/** Subjects that are complete enough to run: expected.json and src/server.js exist. */
+/** Subjects that are complete enough to run: expected.json exists and edgstr finds how to start them. */
 export function listSubjects(): string[] {
   const root = join(repoRoot, 'subjects');
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'expected.json')) && existsSync(join(root, d.name, 'src', 'server.js')))
+    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'expected.json')) && startable(join(root, d.name)))
     .map((d) => d.name)
     .sort();
+}
+
+function startable(dir: string): boolean {
+  try {
+    startCommand(dir, undefined);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How a test starts a subject: as edgstr analyze does (its start script, else `main`, a Procfile
+ * or the usual entry file), listening where the test says even when the app picks its own port
+ * (`app.listen(3000)`): analyze's listen hook, preloaded through NODE_OPTIONS, moves it.
+ */
+function subjectProcess(dir: string, port: number): { command: string; args: string[]; env: Record<string, string> } {
+  const hook = join(repoRoot, 'dist', 'analyze', 'replay', 'listen-hook.js');
+  if (!existsSync(hook)) throw new Error(`${hook} is not built: run npm run build`);
+  const env = {
+    PORT: String(port),
+    EDGSTR_LISTEN_PORT: String(port),
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(hook).href}`.trim(),
+  };
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  if (pkg.scripts?.start) return { command: 'npm', args: ['start', '--silent'], env };
+  return { command: 'sh', args: ['-c', startCommand(dir, undefined)], env };
 }
 
 export interface StartSubjectOptions {
@@ -72,9 +100,10 @@ export async function startSubject(name: string, opts: StartSubjectOptions = {})
   try {
     if (!opts.noReset) reset(dir);
     const port = opts.port ?? (await freePort());
-    child = spawn('npm', ['start', '--silent'], {
+    const how = subjectProcess(dir, port);
+    child = spawn(how.command, how.args, {
       cwd: dir,
-      env: { ...process.env, ...opts.env, PORT: String(port) },
+      env: { ...process.env, ...opts.env, ...how.env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -134,5 +134,10 @@ describe('verify/compare', () => {
     expect(wrongId.ok).toBe(false);
     const wrongName = compareResponses({ status: 200, body: { href: '/notes/5/a.txt' } }, { status: 200, body: { href: `/notes/${edgeNote}/b.txt` } }, new Set(), ids, false, '/notes');
     expect(wrongName.ok).toBe(false);
+    // an id inside a file name, named by the word before it
+    const photo = compareResponses({ status: 201, body: { photo: '/uploads/note-5-x.svg' } }, { status: 201, body: { photo: `/uploads/note-${edgeNote}-x.svg` } }, new Set(), ids, true, '/notes/5/photo');
+    expect(photo.ok).toBe(true);
+    expect(ids.rewritePath('/uploads/note-5-x.svg')).toBe(`/uploads/note-${edgeNote}-x.svg`);
+    expect(ids.rewritePath('/uploads/page-5-x.svg')).toBe('/uploads/page-5-x.svg');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Runs the instrumented copy: start command with PORT set and the tracer preloaded
+ * Runs the instrumented copy: start command with PORT set, the tracer and the listen hook preloaded
  * (NODE_OPTIONS, so it propagates through `npm start`), waits for the port the tracer reports,
  * talks to the control endpoint, and stops the whole process group.
  */
@@ -43,7 +43,10 @@ export interface StartOptions {
 
 export async function startApp(opts: StartOptions): Promise<AppProcess> {
   const port = await freePort();
-  const nodeOptions = [process.env.NODE_OPTIONS ?? '', `--import ${pathToFileURL(opts.tracer).href}`, '--enable-source-maps'].join(' ').trim();
+  // Built beside the tracer (dist/analyze/tracer/index.js -> dist/analyze/replay/listen-hook.js).
+  const listenHook = path.join(path.dirname(opts.tracer), '..', 'replay', 'listen-hook.js');
+  if (!fs.existsSync(listenHook)) throw new Error(`listen hook not built at ${listenHook}: run npm run build`);
+  const nodeOptions = [process.env.NODE_OPTIONS ?? '', `--import ${pathToFileURL(opts.tracer).href}`, `--import ${pathToFileURL(listenHook).href}`, '--enable-source-maps'].join(' ').trim();
   const child: ChildProcess = spawn('sh', ['-c', opts.command], {
     cwd: opts.cwd,
     detached: true,
@@ -51,6 +54,8 @@ export async function startApp(opts: StartOptions): Promise<AppProcess> {
     env: {
       ...process.env,
       PORT: String(port),
+      // The app listens there even when it picks its own port (listen-hook.ts).
+      EDGSTR_LISTEN_PORT: String(port),
       NODE_OPTIONS: nodeOptions,
       EDGSTR_CONTROL_DIR: opts.controlDir,
       EDGSTR_APP_ROOT: opts.cwd,
@@ -102,7 +107,7 @@ export async function startApp(opts: StartOptions): Promise<AppProcess> {
     if (Date.now() > deadline) {
       await stop();
       throw new UserError(
-        `the app did not listen on a port within ${Math.round(opts.timeoutMs / 1000)} s (start command: ${opts.command}) — check that it reads PORT and starts an HTTP server, or pass --start`,
+        `the app did not listen on a port within ${Math.round(opts.timeoutMs / 1000)} s (start command: ${opts.command}) — check that this command starts its HTTP server, or pass --start`,
         { details: tail() },
       );
     }

@@ -20,6 +20,7 @@ interface BenchFlags extends CommonOptions {
   netns: boolean;
   loss?: number;
   label?: string;
+  traffic?: string;
 }
 
 function numberList(flag: string): (value: string) => number[] {
@@ -53,6 +54,7 @@ export function registerBench(program: Command): void {
     .option('--quick', 'a short run (2 bandwidths, few requests), as in the demo')
     .option('--no-netns', 'never shape bandwidth in the kernel, even as root (user-space proxy only)')
     .option('--loss <p>', 'segment loss probability on the WAN (default 0)', probability)
+    .option('--traffic <file>', 'recorded traffic to replay (default: the traffic analyze used, else <workdir>/traffic.har)')
     .option('--label <text>', 'what was measured, for the report title (default: the --out DIR)')
     .action(async (flags: BenchFlags) => {
       if (!flags.out) throw new UserError('bench needs --out DIR, the directory `edgstr generate --out DIR` wrote');
@@ -70,6 +72,7 @@ export function registerBench(program: Command): void {
         netns: flags.netns,
         loss: flags.loss,
         subject: flags.label,
+        traffic: flags.traffic,
         onProgress: (msg) => log.progress(msg),
         onInfo: (msg) => {
           log.progressDone();

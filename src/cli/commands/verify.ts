@@ -10,6 +10,7 @@ import { parsePositiveInt, resolveWorkdir, type CommonOptions } from '../options
 interface VerifyFlags extends CommonOptions {
   out: string;
   edges?: number;
+  traffic?: string;
 }
 
 function printReport(r: VerifyReport): void {
@@ -35,11 +36,12 @@ export function registerVerify(program: Command): void {
       .command('verify')
       .description('replay the traffic through generated edges, compare with the recording, check the replicas converge')
       .requiredOption('--out <dir>', 'directory written by `edgstr generate`')
-      .option('--edges <n>', 'number of edges to start (default: as many as were generated)', parsePositiveInt),
+      .option('--edges <n>', 'number of edges to start (default: as many as were generated)', parsePositiveInt)
+      .option('--traffic <file>', 'recorded traffic to replay (default: the traffic analyze used, else <workdir>/traffic.har)'),
   ).action(async (flags: VerifyFlags) => {
     const workdir = resolveWorkdir(flags);
     const outDir = resolve(flags.out);
-    const report = await verifyGenerated({ workdir, outDir, edges: flags.edges, log: (m) => log.progress(m) });
+    const report = await verifyGenerated({ workdir, outDir, edges: flags.edges, traffic: flags.traffic, log: (m) => log.progress(m) });
     log.progressDone();
     writeJsonAtomic(join(workdir, 'verify.json'), report);
     if (flags.json) printJson(report);
