@@ -166,7 +166,8 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       madeAtStart,
       traffic: opts.traffic,
       command,
-      port: app.port,
+      // The app's own port when it picks one (what its users know it by), else the one it was given.
+      port: app.ownPort ?? app.port,
       report,
       table,
       checkpoint,

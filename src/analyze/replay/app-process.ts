@@ -15,6 +15,8 @@ import { sendRequest } from './http-client.js';
 
 export interface AppProcess {
   port: number;
+  /** The port the app asked for itself (`app.listen(3000)`), when not the one it was given. */
+  ownPort: number | null;
   control<T>(action: string, query?: Record<string, string>): Promise<T>;
   output(): string;
   stop(): Promise<void>;
@@ -122,5 +124,7 @@ export async function startApp(opts: StartOptions): Promise<AppProcess> {
     if (res.status !== 200) throw new Error(`tracer control ${action} failed: ${text.slice(0, 2000)}`);
     return JSON.parse(text) as T;
   };
-  return { port: appPort, control, output: () => out, stop };
+  const askedFile = path.join(opts.controlDir, 'asked-port');
+  const ownPort = fs.existsSync(askedFile) ? Number(fs.readFileSync(askedFile, 'utf8')) || null : null;
+  return { port: appPort, ownPort, control, output: () => out, stop };
 }
