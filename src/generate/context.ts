@@ -5,7 +5,7 @@
  */
 import type { Analysis, AnalyzedService } from '../model/analysis.js';
 import type { Decisions } from '../model/decisions.js';
-import { normalizeRoute, serviceSlug } from '../model/service-id.js';
+import { compareRouteSpecificity, normalizeRoute, serviceSlug } from '../model/service-id.js';
 
 export type Target = 'rpi' | 'node';
 export type Side = 'edge' | 'cloud';
@@ -113,22 +113,7 @@ export function functionNameOf(slug: string): string {
   return `ftn_${slug.replace(/-/g, '_')}`;
 }
 
-/**
- * Orders routes so a static segment wins over a parameter and a parameter over `*` (the first
- * match wins in the edge's table): `GET /notes/new` before `GET /notes/:id`.
- */
-export function compareRouteSpecificity(a: string, b: string): number {
-  const rank = (seg: string): number => (seg === '*' ? 2 : seg.startsWith(':') ? 1 : 0);
-  const sa = normalizeRoute(a).split('/');
-  const sb = normalizeRoute(b).split('/');
-  for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
-    const d = rank(sa[i]!) - rank(sb[i]!);
-    if (d !== 0) return d;
-    // Two different static segments never match the same path: plain alphabetical order.
-    if (rank(sa[i]!) === 0 && sa[i] !== sb[i]) return sa[i]!.localeCompare(sb[i]!);
-  }
-  return sa.length - sb.length;
-}
+export { compareRouteSpecificity };
 
 /** Whether a service is served at the edge, and if not, why (for the report). */
 export function localVerdict(service: AnalyzedService, decisions: Decisions): { local: boolean; why: string | null } {

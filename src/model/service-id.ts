@@ -72,20 +72,27 @@ export function compileRoute(route: string): (path: string) => Record<string, st
 }
 
 /**
- * How specific a route template is: literal segments win over params, params over `*`
- * (`/items/favorites` beats `/items/:id`), then the longer template wins.
+ * Orders route templates most specific first, as routers pick them and the generated edge
+ * matches them: segment by segment, a literal beats a :param, a :param beats `*`
+ * (`/items/favorites` before `/items/:id`); then the shorter template first.
  */
-export function routeSpecificity(route: string): number {
-  const segs = normalizeRoute(route).split('/').filter(Boolean);
-  const literal = segs.filter((s) => !s.startsWith(':') && s !== '*').length;
-  const params = segs.filter((s) => s.startsWith(':')).length;
-  return literal * 10_000 + params * 100 + segs.length;
+export function compareRouteSpecificity(a: string, b: string): number {
+  const rank = (seg: string): number => (seg === '*' ? 2 : seg.startsWith(':') ? 1 : 0);
+  const sa = normalizeRoute(a).split('/');
+  const sb = normalizeRoute(b).split('/');
+  for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
+    const d = rank(sa[i]!) - rank(sb[i]!);
+    if (d !== 0) return d;
+    // Two different static segments never match the same path: plain alphabetical order.
+    if (rank(sa[i]!) === 0 && sa[i] !== sb[i]) return sa[i]!.localeCompare(sb[i]!);
+  }
+  return sa.length - sb.length;
 }
 
-/** Route matchers for one request each: the most specific route that fits, as routers pick it. */
+/** The service a request belongs to: the most specific route that fits (compareRouteSpecificity). */
 export function compileServiceMatcher<T extends { method: string; route: string }>(services: readonly T[]): (method: string, path: string) => T | undefined {
   const compiled = services
-    .map((s) => ({ s, method: s.method.toUpperCase(), match: compileRoute(s.route), weight: routeSpecificity(s.route) }))
-    .sort((a, b) => b.weight - a.weight);
+    .map((s) => ({ s, method: s.method.toUpperCase(), match: compileRoute(s.route) }))
+    .sort((a, b) => compareRouteSpecificity(a.s.route, b.s.route));
   return (method, path) => compiled.find((c) => c.method === method.toUpperCase() && c.match(path) !== null)?.s;
 }

@@ -217,7 +217,8 @@ async function replayOriginal(
  * request, say), the message is its exit code and last lines, not the client's "fetch failed".
  */
 async function explainFailure(process: Started, request: string, err: unknown): Promise<Error> {
-  await new Promise((r) => setTimeout(r, 200)); // the exit event may trail the reset connection
+  // The exit (of npm, after the app) may trail the reset connection: wait for it, briefly.
+  for (let waited = 0; process.exitCode() === null && waited < 3_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
   const code = process.exitCode();
   if (code === null) return err instanceof Error ? err : new Error(String(err));
   return new UserError(`the original app (generated cloud) exited with code ${code} while answering ${request}; its output ends with:\n${process.tail()}`);

@@ -46,7 +46,16 @@ export interface PipelineOptions {
   concurrentFileAppendsGap?: string;
 }
 
-export function pipelineTest(subject: string, floor: PipelineFloor | 'all', options: PipelineOptions = {}): void {
+/** Where a pipeline test keeps its work (valid until the file's tests are done). */
+export interface PipelineDirs {
+  workdir: string;
+  out: string;
+  appDir: string;
+  /** True once the first test generated the system. */
+  generated(): boolean;
+}
+
+export function pipelineTest(subject: string, floor: PipelineFloor | 'all', options: PipelineOptions = {}): PipelineDirs {
   const work = mkdtempSync(join(tmpdir(), `edgstr-e2e-${subject}-`));
   const workdir = join(work, '.edgstr');
   const appDir = join(ROOT, 'subjects', subject);
@@ -102,4 +111,5 @@ export function pipelineTest(subject: string, floor: PipelineFloor | 'all', opti
         `concurrent creates: ${r.concurrentSurvived}/2 kept, identical after ${r.concurrentConverged} ms; ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
     );
   });
+  return { workdir, out, appDir, generated: () => generated };
 }
