@@ -9,7 +9,8 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startCommand } from '../dist/analyze/workspace/start-command.js';
 import { freePort, processGroup, waitForPort, waitForUrl } from './lib/procs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,7 +33,7 @@ for (const subject of subjects) {
   const source = path.join(root, 'subjects', subject);
   mkdirSync(path.join(root, 'tmp'), { recursive: true });
   const appDir = mkdtempSync(path.join(root, 'tmp', `bench-${subject}-`));
-  cpSync(source, appDir, { recursive: true, filter: (src) => !/^[/\\](node_modules|data)$/.test(src.slice(source.length)) });
+  cpSync(source, appDir, { recursive: true, filter: (src) => !/^[/\\](node_modules|data|uploads)$/.test(src.slice(source.length)) });
   if (existsSync(path.join(source, 'node_modules'))) symlinkSync(path.join(source, 'node_modules'), path.join(appDir, 'node_modules'), 'dir');
   const work = mkdtempSync(path.join(os.tmpdir(), `edgstr-bench-${subject}-`));
   const workdir = path.join(work, '.edgstr');
@@ -43,7 +44,11 @@ for (const subject of subjects) {
     await run('npm', ['run', '--silent', 'reset'], { cwd: appDir });
     const appPort = await freePort();
     const proxyPort = await freePort();
-    const app = start('npm', ['start', '--silent'], { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PORT: String(appPort) } });
+    // Started as analyze starts it (start script, main, Procfile...), on appPort even when the
+    // app picks its own port (analyze's listen hook).
+    const hook = pathToFileURL(path.join(root, 'dist', 'analyze', 'replay', 'listen-hook.js')).href;
+    const env = { ...process.env, PORT: String(appPort), EDGSTR_LISTEN_PORT: String(appPort), NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim() };
+    const app = start('sh', ['-c', startCommand(appDir, undefined)], { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'], env });
     try {
       await waitForUrl(`http://127.0.0.1:${appPort}/`);
       const rec = start(process.execPath, [bin, 'record', '--target', `http://127.0.0.1:${appPort}`, '--port', String(proxyPort), '--workdir', workdir], { stdio: ['ignore', 'ignore', 'inherit'] });
