@@ -33,6 +33,10 @@ if (Number.isInteger(port) && port > 0) {
     if (controlDir && asked !== null && asked !== port) fs.writeFileSync(path.join(controlDir, 'asked-port'), String(asked));
     const last = args.at(-1);
     const callback = typeof last === 'function' ? (last as () => void) : undefined;
-    return callback ? listen.call(this, { port, host: '127.0.0.1' }, callback) : listen.call(this, { port, host: '127.0.0.1' });
+    // Other options the app gave (backlog, exclusive, ...) are kept; a Unix socket path is not.
+    const given = args[0] !== null && typeof args[0] === 'object' ? (args[0] as Record<string, unknown>) : {};
+    const { path: _socket, port: _port, host: _host, ...rest } = given;
+    const options = { ...rest, port, host: '127.0.0.1' };
+    return callback ? listen.call(this, options, callback) : listen.call(this, options);
   } as typeof http.Server.prototype.listen;
 }
