@@ -1,24 +1,42 @@
 /**
  * The tracer: loaded into the app with NODE_OPTIONS=--import <this file>, before any app code.
- * Installs the probe runtime, the SQL/fs/HTTP hooks and the control endpoint. Configured by
- * EDGSTR_CONTROL_DIR (sizes.json in, port out, backups) and EDGSTR_APP_ROOT (the app copy).
+ * Installs the load-time instrumentation (load-instrument.ts), the probe runtime, the
+ * SQL/fs/HTTP hooks and the control endpoint. Configured by EDGSTR_CONTROL_DIR (probe table
+ * fragments and port out, backups) and EDGSTR_APP_ROOT (the app copy).
  */
 import fs from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import Module, { createRequire, register } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fingerprint } from './fingerprint.js';
 import { FsHooks } from './fs.js';
 import { installHttpHooks } from './http.js';
 import type { CheckpointInfo, ExecTrace } from './protocol.js';
-import { Runtime, type Sizes } from './runtime.js';
+import { COUNTER_SLOTS, createLoadInstrumenter } from './load-instrument.js';
+import type { HookData } from './load-hooks.js';
+import { Runtime } from './runtime.js';
 import { SqlHooks } from './sql.js';
 
 const controlDir = process.env.EDGSTR_CONTROL_DIR;
 const appRoot = process.env.EDGSTR_APP_ROOT;
 
+/** Instruments the app's own modules as the server loads them: ESM in the loader thread, CommonJS here. */
+function installLoadHooks(controlDir: string, appRoot: string): void {
+  const counters = new SharedArrayBuffer(COUNTER_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+  const data: HookData = { appRoot, controlDir, counters };
+  register(pathToFileURL(path.join(path.dirname(new URL(import.meta.url).pathname), 'load-hooks.js')).href, { data });
+  const instrumenter = createLoadInstrumenter(appRoot, controlDir, new Int32Array(counters));
+  const proto = Module.prototype as unknown as { _compile: (content: string, filename: string) => unknown };
+  const compile = proto._compile;
+  proto._compile = function (this: unknown, content: string, filename: string) {
+    const file = instrumenter.appFile(filename);
+    return compile.call(this, file === null ? content : instrumenter.instrument(content, file, 'script'), filename);
+  };
+}
+
 function install(controlDir: string, appRoot: string): void {
-  const sizes = JSON.parse(fs.readFileSync(path.join(controlDir, 'sizes.json'), 'utf8')) as Sizes;
-  const rt = new Runtime(sizes);
+  installLoadHooks(controlDir, appRoot);
+  const rt = new Runtime();
   (globalThis as Record<string, unknown>).__edgstr$rt = rt;
   const sql = new SqlHooks(rt);
   const backupDir = path.join(controlDir, 'backup');

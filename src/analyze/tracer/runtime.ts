@@ -67,13 +67,40 @@ export class Runtime {
   private readonly dirtyInstances = new Set<InstanceEntry>();
   checkpointed = false;
 
-  constructor(sizes: Sizes) {
+  constructor(sizes: Sizes = { stmts: 0, globals: 0, fields: 0 }) {
     this.s = new Uint8Array(sizes.stmts + 1);
     this.gr = new Uint8Array(sizes.globals + 1);
     this.gw = new Uint8Array(sizes.globals + 1);
     this.fr = new Uint8Array(sizes.fields + 1);
     this.fw = new Uint8Array(sizes.fields + 1);
     this.vc = new Uint8Array(sizes.stmts + 1);
+  }
+
+  /**
+   * Ids are handed out as the server loads its modules (load-instrument.ts), so the flag arrays
+   * grow on the slow path of the first probe past their end (an out-of-range flag reads as
+   * undefined, which takes the slow path).
+   */
+  private static grown(a: Uint8Array, id: number): Uint8Array {
+    if (id < a.length) return a;
+    const b = new Uint8Array(Math.max(id + 1, a.length * 2));
+    b.set(a);
+    return b;
+  }
+  private growStmts(id: number): void {
+    if (id < this.s.length && id < this.vc.length) return;
+    this.s = Runtime.grown(this.s, id);
+    this.vc = Runtime.grown(this.vc, id);
+  }
+  private growGlobals(id: number): void {
+    if (id < this.gr.length && id < this.gw.length) return;
+    this.gr = Runtime.grown(this.gr, id);
+    this.gw = Runtime.grown(this.gw, id);
+  }
+  private growFields(id: number): void {
+    if (id < this.fr.length && id < this.fw.length) return;
+    this.fr = Runtime.grown(this.fr, id);
+    this.fw = Runtime.grown(this.fw, id);
   }
 
   /** The current execution when the caller runs on its behalf, else null. */
@@ -86,6 +113,7 @@ export class Runtime {
 
   // ---- probes called by instrumented code (names are short: they are in every statement)
   S(id: number): boolean {
+    this.growStmts(id);
     // between executions (start-up included) the flag short-cuts later hits; begin() clears it
     if (this.cur === null) {
       this.s[id] = 1;
@@ -99,6 +127,7 @@ export class Runtime {
     return false;
   }
   v<T>(id: number, value: T): T {
+    if (id >= this.vc.length) this.growStmts(id);
     if (this.cur === null || this.vc[id]! >= VALUES_PER_STMT) return value;
     if (this.inExec()) {
       this.vc[id]!++;
@@ -107,6 +136,7 @@ export class Runtime {
     return value;
   }
   R(id: number): boolean {
+    this.growGlobals(id);
     if (this.cur === null) {
       this.gr[id] = 1;
       return false;
@@ -119,6 +149,7 @@ export class Runtime {
     return false;
   }
   W(id: number): boolean {
+    this.growGlobals(id);
     this.dirtyGlobals.add(id);
     const cur = this.inExec();
     if (cur) {
@@ -134,6 +165,7 @@ export class Runtime {
     return recv;
   }
   tR(id: number, self: object): void {
+    this.growFields(id);
     if (this.fr[id] || !this.longLived.has(self)) return;
     const cur = this.inExec();
     if (cur) {
@@ -142,6 +174,7 @@ export class Runtime {
     }
   }
   tW(id: number, self: object): void {
+    this.growFields(id);
     if (!this.longLived.has(self)) return;
     const e = this.instanceIndex.get(self);
     if (e) this.dirtyInstances.add(e);
