@@ -160,6 +160,8 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
         progress(`[${i + 1}/${groups.length}] ${g.id}`);
         runs.set(g.id, await runService(replayer, g.route, g.items, recorded, opts.fuzz, dict));
       }
+      // connections opened lazily, inside a request: their state before first use is init state
+      checkpoint.databases.push(...(await app.control<CheckpointInfo['databases']>('databases', { known: checkpoint.databases.map((d) => d.file).join('\n') })));
       globalsSnapshot = await app.control<Record<string, unknown>>('globals');
       appMaxRssKb = (await app.control<{ maxRssKb: number }>('stats')).maxRssKb;
       lap('replay');

@@ -38,9 +38,9 @@ function install(controlDir: string, appRoot: string): void {
   installLoadHooks(controlDir, appRoot);
   const rt = new Runtime();
   (globalThis as Record<string, unknown>).__edgstr$rt = rt;
-  const sql = new SqlHooks(rt);
   const backupDir = path.join(controlDir, 'backup');
   fs.mkdirSync(backupDir, { recursive: true });
+  const sql = new SqlHooks(rt, backupDir);
   const files = new FsHooks(rt, appRoot, backupDir);
   let mongo = false;
 
@@ -95,6 +95,7 @@ function install(controlDir: string, appRoot: string): void {
         return { ok: true };
       }
       case 'trace': {
+        rt.settleWatched();
         const cur = rt.cur;
         rt.cur = null;
         if (!cur) return null;
@@ -109,6 +110,11 @@ function install(controlDir: string, appRoot: string): void {
         files.restore();
         rt.restoreGlobals();
         return { ok: true };
+      }
+      case 'databases': {
+        // databases first used after the checkpoint (lazy connections)
+        rt.cur = null;
+        return await sql.lateDatabases((query.get('known') ?? '').split('\n').filter(Boolean));
       }
       case 'globals': {
         const snap = rt.snapshotValues();

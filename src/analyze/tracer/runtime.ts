@@ -8,6 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ExecTrace } from './protocol.js';
 import { copyFields, deepCopy, isCopyable, restoreFields, restoreInPlace, roughSize } from './deep-copy.js';
+import { isLibraryObject, stateDigest } from './state-digest.js';
 
 export interface ExecStore {
   id: string;
@@ -20,6 +21,19 @@ const SMALL = 2000;
 const MAP_WRITES = new Set(['set', 'add', 'delete', 'clear']);
 const ARRAY_WRITES = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
 const TYPED_WRITES = new Set(['set', 'fill', 'sort', 'reverse', 'copyWithin']);
+
+/**
+ * Methods that only look (or hand work to a database, whose tables are traced on their own): a
+ * call of one of them on a library object is a read without a state comparison, so that e.g. a
+ * cache's hit counter does not turn `cache.get` into a write.
+ */
+const LOOK_METHODS = new Set([
+  'get', 'mget', 'has', 'peek', 'keys', 'values', 'entries', 'forEach', 'size', 'getTtl', 'getStats', 'dump', 'info', 'count',
+  'listeners', 'listenerCount', 'eventNames', 'rawListeners', 'getMaxListeners', 'emit',
+  'toString', 'toJSON', 'valueOf', 'find', 'filter', 'map', 'some', 'every', 'includes', 'indexOf', 'at', 'slice', 'join',
+  'all', 'each', 'run', 'exec', 'prepare', 'query', 'execute', 'raw', 'select', 'where', 'transaction', 'serialize',
+  'then', 'catch', 'finally', 'send', 'json', 'render', 'status', 'call', 'apply', 'bind',
+]);
 
 /** Is calling `name` on `recv` a write? Decided by the receiver's run-time type. */
 export function isMutatingCall(recv: unknown, name: string): boolean {
@@ -36,6 +50,8 @@ interface GlobalEntry {
   ref?: unknown;
   copy?: unknown;
   small?: boolean;
+  /** A library object: its fields are restored only after an execution changed them. */
+  lib?: boolean;
 }
 interface InstanceEntry {
   obj: object;
@@ -65,6 +81,8 @@ export class Runtime {
   private readonly instanceIndex = new WeakMap<object, InstanceEntry>();
   private readonly dirtyGlobals = new Set<number>();
   private readonly dirtyInstances = new Set<InstanceEntry>();
+  /** Library objects a method was called on in this execution: state digest before the first call. */
+  private readonly watched = new Map<number, { recv: object; before: string }>();
   checkpointed = false;
 
   constructor(sizes: Sizes = { stmts: 0, globals: 0, fields: 0 }) {
@@ -161,8 +179,25 @@ export class Runtime {
   m<T>(id: number, recv: T, name: string): T {
     if (isMutatingCall(recv, name)) {
       if (!this.gw[id]) this.W(id);
-    } else if (!this.gr[id]) this.R(id);
+      return recv;
+    }
+    if (!this.gr[id]) this.R(id);
+    // a library object's own methods may write it: compare its state when the execution ends
+    if (!this.gw[id] && this.cur !== null && !this.watched.has(id) && !LOOK_METHODS.has(name) && isLibraryObject(recv) && this.inExec()) {
+      this.watched.set(id, { recv, before: stateDigest(recv) });
+    }
     return recv;
+  }
+
+  /** Ends the current execution's state comparisons: a library object that changed was written. */
+  settleWatched(): void {
+    const cur = this.cur;
+    for (const [id, w] of this.watched) {
+      if (stateDigest(w.recv) === w.before) continue;
+      this.dirtyGlobals.add(id);
+      if (cur && !cur.globalWrites.includes(id)) cur.globalWrites.push(id);
+    }
+    this.watched.clear();
   }
   tR(id: number, self: object): void {
     this.growFields(id);
@@ -215,7 +250,9 @@ export class Runtime {
         continue; // still in its temporal dead zone: the module never finished loading
       }
       g.ref = v;
-      g.copy = isCopyable(v) ? deepCopy(v) : undefined;
+      const lib = !isCopyable(v) && isLibraryObject(v);
+      g.lib = lib;
+      g.copy = isCopyable(v) ? deepCopy(v) : lib ? copyFields(v as object) : undefined;
       g.small = roughSize(v) < SMALL;
     }
     for (const e of this.instances) this.snapshotInstance(e);
@@ -238,7 +275,7 @@ export class Runtime {
       }
       try {
         if (cur !== g.ref && g.set) g.set(g.ref);
-        if (g.copy !== undefined && (dirty || g.small)) restoreInPlace(g.ref, g.copy);
+        if (g.copy !== undefined && (dirty || (g.small && !g.lib))) restoreInPlace(g.ref, g.copy);
       } catch {
         // a sealed or exotic value: it could not have been changed through the probes either
       }
@@ -269,6 +306,7 @@ export class Runtime {
     this.fw.fill(0);
     this.vc.fill(0);
     this.rawValues = [];
+    this.watched.clear();
     this.cur = {
       id,
       stmts: [],
