@@ -76,14 +76,25 @@ describe('exec checks', () => {
     expect(mod.lookup!('a')).toBe(1);
     rt.restoreGlobals();
     expect(mod.lookup!('a')).toBeUndefined();
-    // a lookup (its hit counter aside) and a delete of a missing key leave the cache as it was
+    // a lookup changes only its hit counter: a read
     expect(inExec(rt, () => mod.lookup!('a'))).toBeUndefined();
     rt.settleWatched();
     expect(name(rt.cur!.globalReads)).toEqual(['cache']);
     expect(rt.cur!.globalWrites).toEqual([]);
+    // a delete is a write by its name, as Map#delete is, even of a key that is not there
     inExec(rt, () => mod.drop!('zzz'));
     rt.settleWatched();
+    expect(name(rt.cur!.globalWrites)).toEqual(['cache']);
+    rt.restoreGlobals();
+    // other names: a write only when the reachable state changed
+    inExec(rt, () => mod.check!('a'));
+    rt.settleWatched();
     expect(rt.cur!.globalWrites).toEqual([]);
+    inExec(rt, () => mod.remember!('b', 2));
+    rt.settleWatched();
+    expect(name(rt.cur!.globalWrites)).toEqual(['cache']);
+    rt.restoreGlobals();
+    expect(mod.check!('b')).toBe(false);
     // an EventEmitter's listeners are its state
     inExec(rt, () => mod.subscribe!(() => undefined));
     rt.settleWatched();

@@ -35,6 +35,18 @@ const LOOK_METHODS = new Set([
   'then', 'catch', 'finally', 'send', 'json', 'render', 'status', 'call', 'apply', 'bind',
 ]);
 
+/**
+ * Methods that write by their name, on any library object, as Map#set/delete do (DESIGN.md §3: a
+ * Map's set/delete/clear is a write whatever it changed): a cache's `del` of a key that is not
+ * there is still the service writing the cache. Other names are judged by the state comparison.
+ */
+const WRITE_METHODS = new Set([
+  'set', 'mset', 'del', 'delete', 'remove', 'clear', 'reset', 'flushAll', 'flush', 'take', 'put', 'add', 'insert', 'update', 'upsert',
+  'push', 'pop', 'shift', 'unshift', 'incr', 'decr', 'increment', 'decrement', 'ttl', 'touch', 'expire',
+  'on', 'once', 'addListener', 'prependListener', 'prependOnceListener', 'off', 'removeListener', 'removeAllListeners',
+  'destroy', 'regenerate',
+]);
+
 /** Is calling `name` on `recv` a write? Decided by the receiver's run-time type. */
 export function isMutatingCall(recv: unknown, name: string): boolean {
   if (recv instanceof Map || recv instanceof Set || recv instanceof WeakMap || recv instanceof WeakSet) return MAP_WRITES.has(name);
@@ -178,6 +190,10 @@ export class Runtime {
   }
   m<T>(id: number, recv: T, name: string): T {
     if (isMutatingCall(recv, name)) {
+      if (!this.gw[id]) this.W(id);
+      return recv;
+    }
+    if (WRITE_METHODS.has(name) && isLibraryObject(recv)) {
       if (!this.gw[id]) this.W(id);
       return recv;
     }
