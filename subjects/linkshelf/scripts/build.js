@@ -12,7 +12,7 @@ fs.mkdirSync(path.join(out, 'assets'), { recursive: true });
 const parts = [];
 let size = 0;
 for (let i = 0; size < 3_000_000; i++) {
-  const f = `function v${i.toString(36)}(e,t){const n=e??{};for(let r=0;r<${(i % 7) + 1};r++)n[t+r]=(n[t+r]|0)+${i % 97};return n}`;
+  const f = `function _v${i.toString(36)}(e,t){const n=e??{};for(let r=0;r<${(i % 7) + 1};r++)n[t+r]=(n[t+r]|0)+${i % 97};return n}`;
   parts.push(f);
   size += f.length;
 }
@@ -20,7 +20,7 @@ const app = fs
   .readdirSync(path.join(root, 'client', 'src'))
   .map((f) => `/* ${f} */${fs.readFileSync(path.join(root, 'client', 'src', f), 'utf8').replace(/^import .*$/gm, '').replace(/\s+/g, ' ')}`)
   .join('\n');
-const names = parts.slice(0, 50).map((_, i) => `v${i.toString(36)}`);
+const names = parts.slice(0, 50).map((_, i) => `_v${i.toString(36)}`);
 fs.writeFileSync(path.join(out, 'assets', 'app.js'), `${parts.join('')}\n/*app*/${JSON.stringify(app)};export{${names.join(',')}};\n`);
 fs.writeFileSync(
   path.join(out, 'index.html'),
