@@ -95,6 +95,11 @@ describe('exec checks', () => {
     expect(name(rt.cur!.globalWrites)).toEqual(['cache']);
     rt.restoreGlobals();
     expect(mod.check!('b')).toBe(false);
+    // an app class instance's `delete` is not a write of the binding
+    inExec(rt, () => mod.removeRow!(1));
+    rt.settleWatched();
+    expect(name(rt.cur!.globalReads)).toEqual(['repo']);
+    expect(rt.cur!.globalWrites).toEqual([]);
     // an EventEmitter's listeners are its state
     inExec(rt, () => mod.subscribe!(() => undefined));
     rt.settleWatched();

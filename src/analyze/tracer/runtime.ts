@@ -33,6 +33,12 @@ const LOOK_METHODS = new Set([
   'toString', 'toJSON', 'valueOf', 'find', 'filter', 'map', 'some', 'every', 'includes', 'indexOf', 'at', 'slice', 'join',
   'all', 'each', 'run', 'exec', 'prepare', 'query', 'execute', 'raw', 'select', 'where', 'transaction', 'serialize',
   'then', 'catch', 'finally', 'send', 'json', 'render', 'status', 'call', 'apply', 'bind',
+  // connections and pools (their bookkeeping is not the app's state; their tables are traced)
+  'connect', 'acquire', 'release', 'getConnection', 'authenticate', 'sync', 'close', 'end', 'ping', 'model', 'define', 'collection',
+  // loggers and streams (what they write goes to files or sockets, traced on their own)
+  'log', 'info', 'warn', 'error', 'debug', 'trace', 'fatal', 'verbose', 'silly', 'child', 'write',
+  // pure helpers
+  'sign', 'verify', 'hash', 'compare', 'validate', 'parse', 'format', 'stringify', 'encode', 'decode', 'digest', 'sendMail', 'request', 'fetch',
 ]);
 
 /**
@@ -193,13 +199,15 @@ export class Runtime {
       if (!this.gw[id]) this.W(id);
       return recv;
     }
-    if (WRITE_METHODS.has(name) && isLibraryObject(recv)) {
+    // an instance of one of the app's own classes: its fields are traced as Class#field already
+    const library = isLibraryObject(recv) && !this.longLived.has(recv);
+    if (WRITE_METHODS.has(name) && library) {
       if (!this.gw[id]) this.W(id);
       return recv;
     }
     if (!this.gr[id]) this.R(id);
     // a library object's own methods may write it: compare its state when the execution ends
-    if (!this.gw[id] && this.cur !== null && !this.watched.has(id) && !LOOK_METHODS.has(name) && isLibraryObject(recv) && this.inExec()) {
+    if (!this.gw[id] && this.cur !== null && !this.watched.has(id) && !LOOK_METHODS.has(name) && library && this.inExec()) {
       this.watched.set(id, { recv, before: stateDigest(recv) });
     }
     return recv;
@@ -266,7 +274,7 @@ export class Runtime {
         continue; // still in its temporal dead zone: the module never finished loading
       }
       g.ref = v;
-      const lib = !isCopyable(v) && isLibraryObject(v);
+      const lib = !isCopyable(v) && isLibraryObject(v) && !this.longLived.has(v);
       g.lib = lib;
       g.copy = isCopyable(v) ? deepCopy(v) : lib ? copyFields(v as object) : undefined;
       g.small = roughSize(v) < SMALL;
