@@ -141,7 +141,7 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       lap('start');
 
       // 3. services: routes declared by the modules the server loaded (and those they import)
-      const loaded = new Set(readFragments(controlDir).map((f) => f.file));
+      const loaded = new Set(readFragments(controlDir, checkpoint.pid).map((f) => f.file));
       const entryFile = entryOf(command, sources);
       const appSources = reachableFiles([...(entryFile ? [entryFile] : []), ...loaded], sources).map((f) => ({ file: f.file, sourceType: f.sourceType, code: f.read() }));
       groups = groupServices(recorded, declaredRoutes(appSources));
@@ -175,7 +175,7 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     }
 
     // 4. findings + artefacts: the probe table of every module the server loaded
-    const table = mergeFragments(readFragments(controlDir));
+    const table = mergeFragments(readFragments(controlDir, checkpoint.pid));
     const report = buildReport({ table, groups, runs, copyRoot, checkpoint, warnings });
     lap('analyze');
     const analysisFile = writeArtefacts({

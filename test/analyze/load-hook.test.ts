@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeApp } from '../../src/analyze/analyze.js';
+import { readFragments } from '../../src/analyze/tracer/load-instrument.js';
 import { UserError } from '../../src/cli/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-load-hook-'));
@@ -68,7 +69,9 @@ describe('load-time instrumentation', () => {
     const result = await analyze(
       'cjs',
       {
-        'package.json': '{"name":"cjs","scripts":{"start":"node server.js"}}',
+        // a script run before the server: its own process, its own probe ids
+        'package.json': '{"name":"cjs","scripts":{"start":"node scripts/prepare.js && node server.js"}}',
+        'scripts/prepare.js': "let prepared = 0;\nfunction prepare() { prepared++; return prepared; }\nprepare();\n",
         'server.js': SERVER_CJS,
         'lib/counter.js': "require('left-pad');\nlet count = 0;\nexports.bump = () => ++count;\n",
         ...FRONT_END,
@@ -111,5 +114,14 @@ describe('load-time instrumentation', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toMatch(/^lib\/counter\.js: .* — fix the syntax error in the app/);
+  });
+
+  it('merges only the probe table of the server process (a prestart script counts its own ids from 0)', () => {
+    const control = path.join(tmp, 'control-pids');
+    fs.mkdirSync(path.join(control, 'table'), { recursive: true });
+    const fragment = (file: string) => ({ file, base: { stmts: 0, globals: 0, fields: 0 }, stmts: [], globals: [{ file, name: 'x', kind: 'let' }], fields: [] });
+    fs.writeFileSync(path.join(control, 'table', '100-000000.json'), JSON.stringify(fragment('scripts/prepare.js')));
+    fs.writeFileSync(path.join(control, 'table', '200-000000.json'), JSON.stringify(fragment('server.js')));
+    expect(readFragments(control, 200).map((f) => f.file)).toEqual(['server.js']);
   });
 });

@@ -83,7 +83,7 @@ function install(controlDir: string, appRoot: string): void {
         if (snapDir) fs.mkdirSync(snapDir, { recursive: true });
         const g = rt.checkpointGlobals();
         const databases = await sql.checkpoint(snapDir);
-        const info: CheckpointInfo = { globals: g.globals, instances: g.instances, databases, mongo };
+        const info: CheckpointInfo = { globals: g.globals, instances: g.instances, databases, mongo, pid: process.pid };
         return info;
       }
       case 'begin': {

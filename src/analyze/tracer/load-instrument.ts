@@ -80,7 +80,8 @@ export function createLoadInstrumenter(appRoot: string, controlDir: string, coun
         Atomics.store(counters, GLOBALS, table.globals.length);
         Atomics.store(counters, FIELDS, table.fields.length);
         const seq = Atomics.add(counters, SEQ, 1);
-        fs.writeFileSync(path.join(fragDir, `${String(seq).padStart(6, '0')}.json`), JSON.stringify(fragment));
+        // per process: a start command may run other node processes first (a prestart script)
+        fs.writeFileSync(path.join(fragDir, `${process.pid}-${String(seq).padStart(6, '0')}.json`), JSON.stringify(fragment));
       } finally {
         unlock(counters);
       }
@@ -90,13 +91,16 @@ export function createLoadInstrumenter(appRoot: string, controlDir: string, coun
 }
 
 
-/** The fragments a run left in its control dir. */
-export function readFragments(controlDir: string): ProbeFragment[] {
+/**
+ * The fragments the app's server process left in the control dir (ids are per process: other
+ * node processes of the start command, e.g. a prestart script, count from 0 too).
+ */
+export function readFragments(controlDir: string, pid: number): ProbeFragment[] {
   const dir = path.join(controlDir, FRAGMENT_DIR);
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.startsWith(`${pid}-`) && f.endsWith('.json'))
     .sort()
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as ProbeFragment);
 }
