@@ -69,7 +69,7 @@ async function originalTimes(dir, har, services) {
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : fs.readdirSync(path.join(root, 'subjects')).filter((n) => fs.existsSync(path.join(root, 'subjects', n, 'expected.json')));
 const results = [];
-console.log('| subject | instrument | start | replay | analyze | write | total s | analyzer RSS MB | app RSS MB | slowest service: instrumented / original ms (ratio) |');
+console.log('| subject | copy | start (instruments what loads) | replay | analyze | write | total s | analyzer RSS MB | app RSS MB | slowest service: instrumented / original ms (ratio) |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const name of names) {
   const dir = path.join(root, 'subjects', name);
@@ -83,6 +83,6 @@ for (const name of names) {
   const slow = ratios.sort((a, b) => b.orig - a.orig)[0];
   const t = res.timings;
   results.push({ name, timings: t, total, rssMb, appRssMb: Math.round(res.appMaxRssKb / 1024), ratios });
-  console.log(`| ${name} | ${t.instrument} | ${t.start} | ${t.replay} | ${t.analyze} | ${t.write} | ${total.toFixed(1)} | ${rssMb} | ${Math.round(res.appMaxRssKb / 1024)} | ${slow ? `${slow.id}: ${slow.inst.toFixed(0)} / ${slow.orig.toFixed(0)} (${slow.ratio.toFixed(1)}x)` : '-'} |`);
+  console.log(`| ${name} | ${t.copy} | ${t.start} | ${t.replay} | ${t.analyze} | ${t.write} | ${total.toFixed(1)} | ${rssMb} | ${Math.round(res.appMaxRssKb / 1024)} | ${slow ? `${slow.id}: ${slow.inst.toFixed(0)} / ${slow.orig.toFixed(0)} (${slow.ratio.toFixed(1)}x)` : '-'} |`);
 }
 fs.writeFileSync(path.join(os.tmpdir(), 'bench-analyze.json'), JSON.stringify(results, null, 2));

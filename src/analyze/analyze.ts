@@ -1,7 +1,8 @@
 /**
- * `edgstr analyze`, top to bottom: copy + instrument the app, group the traffic into services,
- * start the copy under the tracer, checkpoint the init state, replay and fuzz every service,
- * then derive entry/exit, slice and state per service and write the artefacts.
+ * `edgstr analyze`, top to bottom: copy the app, start the copy under the tracer (which
+ * instruments the modules the server loads, as it loads them), checkpoint the init state, group
+ * the traffic into services with the routes the loaded modules declare, replay and fuzz every
+ * service, then derive entry/exit, slice and state per service and write the artefacts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,17 +12,17 @@ import { removeOnInterrupt } from '../util/interrupt.js';
 import { serviceId } from '../model/service-id.js';
 import { readTraffic } from '../model/traffic.js';
 import { buildDictionary } from './fuzz/fuzz.js';
-import { instrumentSource } from './instrument/instrument-file.js';
-import { emptyProbeTable, type ProbeTable } from './instrument/probe-table.js';
+import { mergeFragments } from './instrument/probe-table.js';
 import { startApp } from './replay/app-process.js';
 import { Replayer } from './replay/replayer.js';
 import { paramsOf, toRecorded, isSuccess, type Recorded } from './replay/requests.js';
 import { runService, type ServiceRuns } from './replay/run-service.js';
 import { declaredRoutes } from './services/declared-routes.js';
-import { groupServices } from './services/group-services.js';
+import { groupServices, type Grouped } from './services/group-services.js';
 import { entryOf, reachableFiles, type SourceFile } from './services/module-graph.js';
 import { buildReport, type ServiceReport } from './report.js';
 import { writeArtefacts } from './write-artefacts.js';
+import { readFragments, readLoadError } from './tracer/load-instrument.js';
 import type { CheckpointInfo } from './tracer/protocol.js';
 import { copyApp } from './workspace/copy-app.js';
 import { keepFilesMadeAtStart } from './workspace/init-files.js';
@@ -58,27 +59,37 @@ export function tracerPath(): string {
   return p;
 }
 
-export interface InstrumentedCopy {
+export interface AppCopy {
   copyRoot: string;
   controlDir: string;
-  table: ProbeTable;
   sources: SourceFile[];
 }
 
-/** Copies appDir into tmp/app with every source file instrumented; tmp/control for the tracer. */
-export function instrumentCopy(appDir: string, tmp: string): InstrumentedCopy {
+/**
+ * Copies appDir into tmp/app as it is, and makes tmp/control for the tracer. Nothing is
+ * instrumented up front: the tracer instruments the modules the server loads, when it loads
+ * them, and leaves their probe table in the control dir (see tracer/load-instrument.ts).
+ */
+export function prepareCopy(appDir: string, tmp: string): AppCopy {
   const copyRoot = path.join(tmp, 'app');
   const controlDir = path.join(tmp, 'control');
   fs.mkdirSync(controlDir, { recursive: true });
-  const table = emptyProbeTable();
-  const sources: SourceFile[] = [];
-  copyApp(appDir, copyRoot, (file, code, sourceType) => {
-    sources.push({ file, code, sourceType });
-    if (file.split('/').some((s) => s === 'test' || s === 'tests' || s === '__tests__')) return code;
-    return instrumentSource(code, { file, sourceType, table });
-  });
-  fs.writeFileSync(path.join(controlDir, 'sizes.json'), JSON.stringify({ stmts: table.stmts.length, globals: table.globals.length, fields: table.fields.length }));
-  return { copyRoot, controlDir, table, sources };
+  const sources: SourceFile[] = copyApp(appDir, copyRoot).sources.map(({ file, sourceType }) => ({
+    file,
+    sourceType,
+    read: () => fs.readFileSync(path.join(copyRoot, file), 'utf8'),
+  }));
+  return { copyRoot, controlDir, sources };
+}
+
+/** A file of the app the server loaded did not parse: its located message, else the error as it was. */
+function withLoadError(err: unknown, controlDir: string, copyRoot: string, appDir: string): unknown {
+  const loadError = readLoadError(controlDir);
+  const inApp = (text: string) => text.split(copyRoot).join(appDir);
+  if (loadError) return new UserError(inApp(loadError.message), { details: inApp(loadError.details) });
+  // point at the user's files, not at the work copy
+  if (err instanceof UserError) return new UserError(inApp(err.message), { details: err.details === undefined ? undefined : inApp(err.details) });
+  return err;
 }
 
 export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
@@ -100,63 +111,68 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const recorded = har.log.entries.map((e, i) => toRecorded(e, i)).filter((r): r is Recorded => r !== null && isSuccess(r.status));
   if (recorded.length === 0) throw new UserError(`${opts.traffic} has no successful exchanges to analyze — record traffic with edgstr record first`);
 
-  // 1. copy + instrument
+  // 1. copy
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-analyze-'));
   const keepTemp = Boolean(opts.keepTemp || process.env.EDGSTR_KEEP_TEMP);
   const unregister = keepTemp ? () => undefined : removeOnInterrupt(tmp);
   try {
-    progress('instrumenting');
-    const { copyRoot, controlDir, table, sources } = instrumentCopy(appDir, tmp);
-    lap('instrument');
+    progress('copying the app');
+    const { copyRoot, controlDir, sources } = prepareCopy(appDir, tmp);
+    lap('copy');
 
-    // 2. services
-    const entryFile = entryOf(command, sources);
-    const appSources = entryFile ? reachableFiles(entryFile, sources) : sources.filter((f) => !/^(test|tests|scripts|bin)\//.test(f.file));
-    let groups = groupServices(recorded, declaredRoutes(appSources));
-    if (opts.only?.length) {
-      const wanted = new Set(opts.only.map((s) => {
-        const m = /^(\S+)\s+(\S+)$/.exec(s);
-        return m ? serviceId(m[1]!, m[2]!).replace(/:[^/]+/g, ':') : s;
-      }));
-      groups = groups.filter((g) => wanted.has(g.id.replace(/:[^/]+/g, ':')));
-      if (groups.length === 0) throw new UserError(`--only ${opts.only.join(',')} matches no service in ${opts.traffic} — run edgstr services to list them`);
-    }
-    const dict = buildDictionary(recorded.map((r) => paramsOf(r, groups.find((g) => g.items.includes(r))?.route ?? r.path)), recorded);
-
-    // 3. run
+    // 2. run: the tracer instruments the modules the server loads as it loads them
     progress('starting the app');
     const startedAt = Date.now();
     const madeAtStart = path.join(tmp, 'made-at-start');
     const app = await startApp({ cwd: copyRoot, command, tracer: tracerPath(), controlDir, timeoutMs: opts.startTimeoutMs ?? 30000 }).catch((err: unknown) => {
-      // point at the user's files, not at the work copy
-      if (err instanceof UserError) throw new UserError(err.message.split(copyRoot).join(appDir), { details: err.details?.split(copyRoot).join(appDir) });
-      throw err;
+      throw withLoadError(err, controlDir, copyRoot, appDir);
     });
     const runs = new Map<string, ServiceRuns>();
     let checkpoint: CheckpointInfo;
     let globalsSnapshot: Record<string, unknown> = {};
     let appMaxRssKb = 0;
+    let groups: Grouped<Recorded>[];
     try {
       checkpoint = await app.control<CheckpointInfo>('checkpoint', { snapshot: path.join(controlDir, 'sqlite') });
       keepFilesMadeAtStart(copyRoot, startedAt, madeAtStart);
       lap('start');
+
+      // 3. services: routes declared by the modules the server loaded (and those they import)
+      const loaded = new Set(readFragments(controlDir, checkpoint.pid).map((f) => f.file));
+      const entryFile = entryOf(command, sources);
+      const appSources = reachableFiles([...(entryFile ? [entryFile] : []), ...loaded], sources).map((f) => ({ file: f.file, sourceType: f.sourceType, code: f.read() }));
+      groups = groupServices(recorded, declaredRoutes(appSources));
+      if (opts.only?.length) {
+        const wanted = new Set(opts.only.map((s) => {
+          const m = /^(\S+)\s+(\S+)$/.exec(s);
+          return m ? serviceId(m[1]!, m[2]!).replace(/:[^/]+/g, ':') : s;
+        }));
+        groups = groups.filter((g) => wanted.has(g.id.replace(/:[^/]+/g, ':')));
+        if (groups.length === 0) throw new UserError(`--only ${opts.only.join(',')} matches no service in ${opts.traffic} — run edgstr services to list them`);
+      }
+      const dict = buildDictionary(recorded.map((r) => paramsOf(r, groups.find((g) => g.items.includes(r))?.route ?? r.path)), recorded);
+
       const replayer = new Replayer(app);
       for (const [i, g] of groups.entries()) {
         progress(`[${i + 1}/${groups.length}] ${g.id}`);
         runs.set(g.id, await runService(replayer, g.route, g.items, recorded, opts.fuzz, dict));
       }
+      // connections opened lazily, inside a request: their state before first use is init state
+      checkpoint.databases.push(...(await app.control<CheckpointInfo['databases']>('databases', { known: checkpoint.databases.map((d) => d.file).join('\n') })));
       globalsSnapshot = await app.control<Record<string, unknown>>('globals');
       appMaxRssKb = (await app.control<{ maxRssKb: number }>('stats')).maxRssKb;
       lap('replay');
     } catch (err: unknown) {
-      if (err instanceof UserError) throw err;
+      const located = withLoadError(err, controlDir, copyRoot, appDir);
+      if (located instanceof UserError) throw located;
       const msg = err instanceof Error ? err.message : String(err);
       throw new UserError(`the app failed during replay: ${msg.split('\n')[0]} — its output ends with:\n${app.output().split('\n').slice(-15).join('\n')}`);
     } finally {
       await app.stop();
     }
 
-    // 4. findings + artefacts
+    // 4. findings + artefacts: the probe table of every module the server loaded
+    const table = mergeFragments(readFragments(controlDir, checkpoint.pid));
     const report = buildReport({ table, groups, runs, copyRoot, checkpoint, warnings });
     lap('analyze');
     const analysisFile = writeArtefacts({

@@ -33,9 +33,24 @@ function kindOf(value: unknown): Kind {
   if (value instanceof Map) return 'map';
   if (value !== null && typeof value === 'object') {
     const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto === Object.prototype || proto === null) return 'object';
+    if (proto === Object.prototype || proto === null || isLibraryObject(value)) return 'object';
   }
   return 'json';
+}
+
+/**
+ * An instance of a library class held in a global (a node-cache, a session store): replicated by
+ * its data fields, updated in place, so that it keeps its class and methods.
+ */
+function isLibraryObject(value: object): boolean {
+  return !(Array.isArray(value) || value instanceof Set || value instanceof Date || ArrayBuffer.isView(value) || value instanceof RegExp || value instanceof Promise);
+}
+
+/** A library object's machinery rather than its data: methods, timers, sockets and other handles. */
+function isMachinery(v: unknown): boolean {
+  if (typeof v === 'function') return true;
+  if (v === null || typeof v !== 'object') return false;
+  return '_idleTimeout' in v || '_handle' in v || typeof (v as { hasRef?: unknown }).hasRef === 'function';
 }
 
 const str = (v: A.ImmutableString | string | undefined): string => (v === undefined ? '' : String(v));
@@ -46,7 +61,7 @@ const decode = (s: string): unknown => (s === 'undefined' || s === '' ? undefine
 function entriesOf(value: unknown, kind: Kind): Map<string, string> {
   const out = new Map<string, string>();
   if (kind === 'map') for (const [k, v] of value as Map<unknown, unknown>) out.set(JSON.stringify(k), encode(v));
-  else for (const [k, v] of Object.entries(value as object)) out.set(k, encode(v));
+  else for (const [k, v] of Object.entries(value as object)) if (!isMachinery(v)) out.set(k, encode(v));
   return out;
 }
 

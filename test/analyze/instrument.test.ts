@@ -66,6 +66,49 @@ describe('exec checks', () => {
     expect(mod.stats!()).toEqual({ hits: 0, size: 0, total: 0 });
   });
 
+  it('globals: a library object written through its own methods is a write (state compared), restored after', async () => {
+    const { mod, rt, table } = await load('globals/library');
+    const name = (ids: number[]) => [...new Set(ids.map((i) => table.globals[i]!.name))].sort();
+    rt.checkpointGlobals();
+    inExec(rt, () => mod.put!('a', 1));
+    rt.settleWatched();
+    expect(name(rt.cur!.globalWrites)).toEqual(['cache']);
+    expect(mod.lookup!('a')).toBe(1);
+    rt.restoreGlobals();
+    expect(mod.lookup!('a')).toBeUndefined();
+    // a lookup changes only its hit counter: a read
+    expect(inExec(rt, () => mod.lookup!('a'))).toBeUndefined();
+    rt.settleWatched();
+    expect(name(rt.cur!.globalReads)).toEqual(['cache']);
+    expect(rt.cur!.globalWrites).toEqual([]);
+    // a delete is a write by its name, as Map#delete is, even of a key that is not there
+    inExec(rt, () => mod.drop!('zzz'));
+    rt.settleWatched();
+    expect(name(rt.cur!.globalWrites)).toEqual(['cache']);
+    rt.restoreGlobals();
+    // other names: a write only when the reachable state changed
+    inExec(rt, () => mod.check!('a'));
+    rt.settleWatched();
+    expect(rt.cur!.globalWrites).toEqual([]);
+    inExec(rt, () => mod.remember!('b', 2));
+    rt.settleWatched();
+    expect(name(rt.cur!.globalWrites)).toEqual(['cache']);
+    rt.restoreGlobals();
+    expect(mod.check!('b')).toBe(false);
+    // an app class instance's `delete` is not a write of the binding
+    inExec(rt, () => mod.removeRow!(1));
+    rt.settleWatched();
+    expect(name(rt.cur!.globalReads)).toEqual(['repo']);
+    expect(rt.cur!.globalWrites).toEqual([]);
+    // an EventEmitter's listeners are its state
+    inExec(rt, () => mod.subscribe!(() => undefined));
+    rt.settleWatched();
+    expect(name(rt.cur!.globalWrites)).toEqual(['bus']);
+    expect(mod.count!()).toBe(1);
+    rt.restoreGlobals();
+    expect(mod.count!()).toBe(0);
+  });
+
   it('this-fields: Class#field on long-lived instances only, restored after the execution', async () => {
     const { mod, rt, table } = await load('this-fields/basic');
     const Books = mod.Books as unknown as new (db: unknown) => { find(id: number): unknown; clear(): number; cache: Map<number, unknown> };

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { instrumentCopy, tracerPath } from '../../src/analyze/analyze.js';
+import { prepareCopy, tracerPath } from '../../src/analyze/analyze.js';
 import { startApp } from '../../src/analyze/replay/app-process.js';
 import { linkNodeModules } from '../../src/analyze/workspace/copy-app.js';
 import { listSubjects, recordSubject, runClient, subjectDir } from '../helpers/index.js';
@@ -30,7 +30,7 @@ describe('instrumented app', () => {
   it.skipIf(!name)('answers the regression client like the original', { timeout: 120_000 }, async () => {
     await recordSubject(name!, path.join(tmp, 'probe.har'));
     const app = cleanCopy(name!);
-    const copy = instrumentCopy(app, path.join(tmp, 'instrumented'));
+    const copy = prepareCopy(app, path.join(tmp, 'instrumented'));
     const pj = JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8')) as { scripts: { start: string } };
     const proc = await startApp({ cwd: copy.copyRoot, command: pj.scripts.start, tracer: tracerPath(), controlDir: copy.controlDir, timeoutMs: 30_000 });
     try {

@@ -91,6 +91,12 @@ describe('declared routes from source', () => {
     ]);
   });
 
+  it('reads only the files the server loads: a front-end it cannot parse and scripts beside it are not its code', () => {
+    const found = findDeclaredRoutes(`${fixtures}express-frontend`);
+    expect(found.routes.map((r) => `${r.method} ${r.route}`)).toEqual(['GET /api/items/:id']);
+    expect(found.skipped).toEqual([]);
+  });
+
   it('applies Koa router prefixes and nested router.use mounts', () => {
     expect(routes('koa-prefix')).toEqual(['GET /api/ping', 'GET /api/shops/:shopId/items', 'POST /api/shops/:shopId/items', 'PUT /api/shops/:shopId/items/:itemId']);
   });

@@ -88,4 +88,38 @@ describe('CRDT-JSON', () => {
     expect(a.s.views).toBe(10);
     expect(a.s.cache.size).toBe(0);
   });
+
+  it('replicates a library object (a cache class with a timer) by its data fields, in place, keeping its class', () => {
+    class TinyCache {
+      data: Record<string, unknown> = {};
+      stats = { keys: 0 };
+      timer = setTimeout(() => undefined, 60_000);
+      set(k: string, v: unknown): void {
+        this.data[k] = { v };
+        this.stats.keys = Object.keys(this.data).length;
+      }
+    }
+    const make = (name: string) => {
+      const t = tempDir(name);
+      cleanups.push(t.cleanup);
+      const cache = new TinyCache();
+      cleanups.push(() => clearTimeout(cache.timer));
+      const crdt = new JsonCrdt(['cache'], () => ({ get: () => cache, set: () => expect.fail('a const cache is updated in place') }), `${t.dir}/data`, 'globals');
+      return { crdt, cache };
+    };
+    const a = make('jla');
+    const b = make('jlb');
+    a.crdt.seed();
+    b.crdt.seed();
+    sync(a.crdt, b.crdt);
+    sync(b.crdt, a.crdt);
+    a.cache.set('k', 1);
+    a.crdt.capture();
+    sync(a.crdt, b.crdt);
+    expect(b.cache).toBeInstanceOf(TinyCache);
+    expect(b.cache.data).toEqual({ k: { v: 1 } });
+    expect(b.cache.stats).toEqual({ keys: 1 });
+    b.cache.set('j', 2);
+    expect(b.cache.stats.keys).toBe(2);
+  });
 });

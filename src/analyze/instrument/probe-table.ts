@@ -78,3 +78,47 @@ export function setStmtId(node: Node, id: number): void {
 export function getStmtId(node: Node): number | undefined {
   return (node as unknown as Record<symbol, number | undefined>)[STMT_ID];
 }
+
+/** First ids of one file's probes: the counts of the whole table when the file was instrumented. */
+export interface ProbeBase {
+  stmts: number;
+  globals: number;
+  fields: number;
+}
+
+/**
+ * The probes of one file, instrumented when the server loaded it (in the app's process or its
+ * ESM loader thread). Ids are `base + index`; the analyzer merges the fragments into one table.
+ */
+export interface ProbeFragment {
+  file: string;
+  base: ProbeBase;
+  stmts: StmtInfo[];
+  globals: GlobalInfo[];
+  fields: FieldInfo[];
+}
+
+/** A table whose next ids start at `base` (the arrays are sparse below it, so that costs nothing). */
+export function tableFrom(base: ProbeBase): ProbeTable {
+  const table = emptyProbeTable();
+  table.stmts.length = base.stmts;
+  table.globals.length = base.globals;
+  table.fields.length = base.fields;
+  return table;
+}
+
+/** The probes a table got since {@link tableFrom}. */
+export function fragmentOf(file: string, base: ProbeBase, table: ProbeTable): ProbeFragment {
+  return { file, base, stmts: table.stmts.slice(base.stmts), globals: table.globals.slice(base.globals), fields: table.fields.slice(base.fields) };
+}
+
+/** The whole table of a run from its fragments (any order; ranges never overlap). */
+export function mergeFragments(fragments: readonly ProbeFragment[]): ProbeTable {
+  const table = emptyProbeTable();
+  for (const f of [...fragments].sort((a, b) => a.base.stmts - b.base.stmts || a.base.globals - b.base.globals || a.base.fields - b.base.fields)) {
+    f.stmts.forEach((x, i) => (table.stmts[f.base.stmts + i] = x));
+    f.globals.forEach((x, i) => (table.globals[f.base.globals + i] = x));
+    f.fields.forEach((x, i) => (table.fields[f.base.fields + i] = x));
+  }
+  return table;
+}

@@ -6,10 +6,11 @@ import path from 'node:path';
 import { parse } from '@babel/parser';
 import { traverse } from '../babel.js';
 
+/** A source file of the app copy; its text is read only for the files the graph reaches. */
 export interface SourceFile {
   file: string;
-  code: string;
   sourceType: 'module' | 'script';
+  read(): string;
 }
 
 /** The entry file named by a start command (`node src/server.js`, `node --x src/server.mjs`). */
@@ -22,10 +23,11 @@ export function entryOf(command: string, files: readonly SourceFile[]): string |
   return null;
 }
 
-export function reachableFiles(entry: string, files: readonly SourceFile[]): SourceFile[] {
+/** The files reachable from `entries` through relative imports (the entries included). */
+export function reachableFiles(entries: string | readonly string[], files: readonly SourceFile[]): SourceFile[] {
   const byName = new Map(files.map((f) => [f.file, f]));
   const seen = new Set<string>();
-  const stack = [entry];
+  const stack = typeof entries === 'string' ? [entries] : [...entries];
   while (stack.length) {
     const file = stack.pop()!;
     if (seen.has(file)) continue;
@@ -34,7 +36,7 @@ export function reachableFiles(entry: string, files: readonly SourceFile[]): Sou
     seen.add(file);
     let ast;
     try {
-      ast = parse(src.code, { sourceType: src.sourceType, allowReturnOutsideFunction: true, errorRecovery: true, plugins: ['jsx'] });
+      ast = parse(src.read(), { sourceType: src.sourceType, allowReturnOutsideFunction: true, errorRecovery: true, plugins: ['jsx'] });
     } catch {
       continue;
     }

@@ -1,28 +1,46 @@
 /**
  * The tracer: loaded into the app with NODE_OPTIONS=--import <this file>, before any app code.
- * Installs the probe runtime, the SQL/fs/HTTP hooks and the control endpoint. Configured by
- * EDGSTR_CONTROL_DIR (sizes.json in, port out, backups) and EDGSTR_APP_ROOT (the app copy).
+ * Installs the load-time instrumentation (load-instrument.ts), the probe runtime, the
+ * SQL/fs/HTTP hooks and the control endpoint. Configured by EDGSTR_CONTROL_DIR (probe table
+ * fragments and port out, backups) and EDGSTR_APP_ROOT (the app copy).
  */
 import fs from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import Module, { createRequire, register } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fingerprint } from './fingerprint.js';
 import { FsHooks } from './fs.js';
 import { installHttpHooks } from './http.js';
 import type { CheckpointInfo, ExecTrace } from './protocol.js';
-import { Runtime, type Sizes } from './runtime.js';
+import { COUNTER_SLOTS, createLoadInstrumenter } from './load-instrument.js';
+import type { HookData } from './load-hooks.js';
+import { Runtime } from './runtime.js';
 import { SqlHooks } from './sql.js';
 
 const controlDir = process.env.EDGSTR_CONTROL_DIR;
 const appRoot = process.env.EDGSTR_APP_ROOT;
 
+/** Instruments the app's own modules as the server loads them: ESM in the loader thread, CommonJS here. */
+function installLoadHooks(controlDir: string, appRoot: string): void {
+  const counters = new SharedArrayBuffer(COUNTER_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+  const data: HookData = { appRoot, controlDir, counters };
+  register(pathToFileURL(path.join(path.dirname(new URL(import.meta.url).pathname), 'load-hooks.js')).href, { data });
+  const instrumenter = createLoadInstrumenter(appRoot, controlDir, new Int32Array(counters));
+  const proto = Module.prototype as unknown as { _compile: (content: string, filename: string) => unknown };
+  const compile = proto._compile;
+  proto._compile = function (this: unknown, content: string, filename: string) {
+    const file = instrumenter.appFile(filename);
+    return compile.call(this, file === null ? content : instrumenter.instrument(content, file, 'script'), filename);
+  };
+}
+
 function install(controlDir: string, appRoot: string): void {
-  const sizes = JSON.parse(fs.readFileSync(path.join(controlDir, 'sizes.json'), 'utf8')) as Sizes;
-  const rt = new Runtime(sizes);
+  installLoadHooks(controlDir, appRoot);
+  const rt = new Runtime();
   (globalThis as Record<string, unknown>).__edgstr$rt = rt;
-  const sql = new SqlHooks(rt);
   const backupDir = path.join(controlDir, 'backup');
   fs.mkdirSync(backupDir, { recursive: true });
+  const sql = new SqlHooks(rt, backupDir);
   const files = new FsHooks(rt, appRoot, backupDir);
   let mongo = false;
 
@@ -65,7 +83,7 @@ function install(controlDir: string, appRoot: string): void {
         if (snapDir) fs.mkdirSync(snapDir, { recursive: true });
         const g = rt.checkpointGlobals();
         const databases = await sql.checkpoint(snapDir);
-        const info: CheckpointInfo = { globals: g.globals, instances: g.instances, databases, mongo };
+        const info: CheckpointInfo = { globals: g.globals, instances: g.instances, databases, mongo, pid: process.pid };
         return info;
       }
       case 'begin': {
@@ -77,6 +95,7 @@ function install(controlDir: string, appRoot: string): void {
         return { ok: true };
       }
       case 'trace': {
+        rt.settleWatched();
         const cur = rt.cur;
         rt.cur = null;
         if (!cur) return null;
@@ -91,6 +110,11 @@ function install(controlDir: string, appRoot: string): void {
         files.restore();
         rt.restoreGlobals();
         return { ok: true };
+      }
+      case 'databases': {
+        // databases first used after the checkpoint (lazy connections)
+        rt.cur = null;
+        return await sql.lateDatabases((query.get('known') ?? '').split('\n').filter(Boolean));
       }
       case 'globals': {
         const snap = rt.snapshotValues();

@@ -47,6 +47,8 @@ export interface CheckpointInfo {
   /** SQLite connections: database file and its tables. */
   databases: { file: string; tables: string[]; snapshot: string | null }[];
   mongo: boolean;
+  /** The app's server process (the one answering the control endpoint). */
+  pid: number;
 }
 
 /** Checkpointed globals for snapshot/globals.json: id -> JSON-able value (when it is). */

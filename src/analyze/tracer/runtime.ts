@@ -8,6 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ExecTrace } from './protocol.js';
 import { copyFields, deepCopy, isCopyable, restoreFields, restoreInPlace, roughSize } from './deep-copy.js';
+import { isLibraryObject, stateDigest } from './state-digest.js';
 
 export interface ExecStore {
   id: string;
@@ -20,6 +21,37 @@ const SMALL = 2000;
 const MAP_WRITES = new Set(['set', 'add', 'delete', 'clear']);
 const ARRAY_WRITES = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
 const TYPED_WRITES = new Set(['set', 'fill', 'sort', 'reverse', 'copyWithin']);
+
+/**
+ * Methods that only look (or hand work to a database, whose tables are traced on their own): a
+ * call of one of them on a library object is a read without a state comparison, so that e.g. a
+ * cache's hit counter does not turn `cache.get` into a write.
+ */
+const LOOK_METHODS = new Set([
+  'get', 'mget', 'has', 'peek', 'keys', 'values', 'entries', 'forEach', 'size', 'getTtl', 'getStats', 'dump', 'info', 'count',
+  'listeners', 'listenerCount', 'eventNames', 'rawListeners', 'getMaxListeners', 'emit',
+  'toString', 'toJSON', 'valueOf', 'find', 'filter', 'map', 'some', 'every', 'includes', 'indexOf', 'at', 'slice', 'join',
+  'all', 'each', 'run', 'exec', 'prepare', 'query', 'execute', 'raw', 'select', 'where', 'transaction', 'serialize',
+  'then', 'catch', 'finally', 'send', 'json', 'render', 'status', 'call', 'apply', 'bind',
+  // connections and pools (their bookkeeping is not the app's state; their tables are traced)
+  'connect', 'acquire', 'release', 'getConnection', 'authenticate', 'sync', 'close', 'end', 'ping', 'model', 'define', 'collection',
+  // loggers and streams (what they write goes to files or sockets, traced on their own)
+  'log', 'info', 'warn', 'error', 'debug', 'trace', 'fatal', 'verbose', 'silly', 'child', 'write',
+  // pure helpers
+  'sign', 'verify', 'hash', 'compare', 'validate', 'parse', 'format', 'stringify', 'encode', 'decode', 'digest', 'sendMail', 'request', 'fetch',
+]);
+
+/**
+ * Methods that write by their name, on any library object, as Map#set/delete do (DESIGN.md §3: a
+ * Map's set/delete/clear is a write whatever it changed): a cache's `del` of a key that is not
+ * there is still the service writing the cache. Other names are judged by the state comparison.
+ */
+const WRITE_METHODS = new Set([
+  'set', 'mset', 'del', 'delete', 'remove', 'clear', 'reset', 'flushAll', 'flush', 'take', 'put', 'add', 'insert', 'update', 'upsert',
+  'push', 'pop', 'shift', 'unshift', 'incr', 'decr', 'increment', 'decrement', 'ttl', 'touch', 'expire',
+  'on', 'once', 'addListener', 'prependListener', 'prependOnceListener', 'off', 'removeListener', 'removeAllListeners',
+  'destroy', 'regenerate',
+]);
 
 /** Is calling `name` on `recv` a write? Decided by the receiver's run-time type. */
 export function isMutatingCall(recv: unknown, name: string): boolean {
@@ -36,6 +68,8 @@ interface GlobalEntry {
   ref?: unknown;
   copy?: unknown;
   small?: boolean;
+  /** A library object: its fields are restored only after an execution changed them. */
+  lib?: boolean;
 }
 interface InstanceEntry {
   obj: object;
@@ -65,15 +99,44 @@ export class Runtime {
   private readonly instanceIndex = new WeakMap<object, InstanceEntry>();
   private readonly dirtyGlobals = new Set<number>();
   private readonly dirtyInstances = new Set<InstanceEntry>();
+  /** Library objects a method was called on in this execution: state digest before the first call. */
+  private readonly watched = new Map<number, { recv: object; before: string }>();
   checkpointed = false;
 
-  constructor(sizes: Sizes) {
+  constructor(sizes: Sizes = { stmts: 0, globals: 0, fields: 0 }) {
     this.s = new Uint8Array(sizes.stmts + 1);
     this.gr = new Uint8Array(sizes.globals + 1);
     this.gw = new Uint8Array(sizes.globals + 1);
     this.fr = new Uint8Array(sizes.fields + 1);
     this.fw = new Uint8Array(sizes.fields + 1);
     this.vc = new Uint8Array(sizes.stmts + 1);
+  }
+
+  /**
+   * Ids are handed out as the server loads its modules (load-instrument.ts), so the flag arrays
+   * grow on the slow path of the first probe past their end (an out-of-range flag reads as
+   * undefined, which takes the slow path).
+   */
+  private static grown(a: Uint8Array, id: number): Uint8Array {
+    if (id < a.length) return a;
+    const b = new Uint8Array(Math.max(id + 1, a.length * 2));
+    b.set(a);
+    return b;
+  }
+  private growStmts(id: number): void {
+    if (id < this.s.length && id < this.vc.length) return;
+    this.s = Runtime.grown(this.s, id);
+    this.vc = Runtime.grown(this.vc, id);
+  }
+  private growGlobals(id: number): void {
+    if (id < this.gr.length && id < this.gw.length) return;
+    this.gr = Runtime.grown(this.gr, id);
+    this.gw = Runtime.grown(this.gw, id);
+  }
+  private growFields(id: number): void {
+    if (id < this.fr.length && id < this.fw.length) return;
+    this.fr = Runtime.grown(this.fr, id);
+    this.fw = Runtime.grown(this.fw, id);
   }
 
   /** The current execution when the caller runs on its behalf, else null. */
@@ -86,6 +149,7 @@ export class Runtime {
 
   // ---- probes called by instrumented code (names are short: they are in every statement)
   S(id: number): boolean {
+    this.growStmts(id);
     // between executions (start-up included) the flag short-cuts later hits; begin() clears it
     if (this.cur === null) {
       this.s[id] = 1;
@@ -99,6 +163,7 @@ export class Runtime {
     return false;
   }
   v<T>(id: number, value: T): T {
+    if (id >= this.vc.length) this.growStmts(id);
     if (this.cur === null || this.vc[id]! >= VALUES_PER_STMT) return value;
     if (this.inExec()) {
       this.vc[id]!++;
@@ -107,6 +172,7 @@ export class Runtime {
     return value;
   }
   R(id: number): boolean {
+    this.growGlobals(id);
     if (this.cur === null) {
       this.gr[id] = 1;
       return false;
@@ -119,6 +185,7 @@ export class Runtime {
     return false;
   }
   W(id: number): boolean {
+    this.growGlobals(id);
     this.dirtyGlobals.add(id);
     const cur = this.inExec();
     if (cur) {
@@ -130,10 +197,34 @@ export class Runtime {
   m<T>(id: number, recv: T, name: string): T {
     if (isMutatingCall(recv, name)) {
       if (!this.gw[id]) this.W(id);
-    } else if (!this.gr[id]) this.R(id);
+      return recv;
+    }
+    // an instance of one of the app's own classes: its fields are traced as Class#field already
+    const library = isLibraryObject(recv) && !this.longLived.has(recv);
+    if (WRITE_METHODS.has(name) && library) {
+      if (!this.gw[id]) this.W(id);
+      return recv;
+    }
+    if (!this.gr[id]) this.R(id);
+    // a library object's own methods may write it: compare its state when the execution ends
+    if (!this.gw[id] && this.cur !== null && !this.watched.has(id) && !LOOK_METHODS.has(name) && library && this.inExec()) {
+      this.watched.set(id, { recv, before: stateDigest(recv) });
+    }
     return recv;
   }
+
+  /** Ends the current execution's state comparisons: a library object that changed was written. */
+  settleWatched(): void {
+    const cur = this.cur;
+    for (const [id, w] of this.watched) {
+      if (stateDigest(w.recv) === w.before) continue;
+      this.dirtyGlobals.add(id);
+      if (cur && !cur.globalWrites.includes(id)) cur.globalWrites.push(id);
+    }
+    this.watched.clear();
+  }
   tR(id: number, self: object): void {
+    this.growFields(id);
     if (this.fr[id] || !this.longLived.has(self)) return;
     const cur = this.inExec();
     if (cur) {
@@ -142,6 +233,7 @@ export class Runtime {
     }
   }
   tW(id: number, self: object): void {
+    this.growFields(id);
     if (!this.longLived.has(self)) return;
     const e = this.instanceIndex.get(self);
     if (e) this.dirtyInstances.add(e);
@@ -182,7 +274,9 @@ export class Runtime {
         continue; // still in its temporal dead zone: the module never finished loading
       }
       g.ref = v;
-      g.copy = isCopyable(v) ? deepCopy(v) : undefined;
+      const lib = !isCopyable(v) && isLibraryObject(v) && !this.longLived.has(v);
+      g.lib = lib;
+      g.copy = isCopyable(v) ? deepCopy(v) : lib ? copyFields(v as object) : undefined;
       g.small = roughSize(v) < SMALL;
     }
     for (const e of this.instances) this.snapshotInstance(e);
@@ -205,7 +299,7 @@ export class Runtime {
       }
       try {
         if (cur !== g.ref && g.set) g.set(g.ref);
-        if (g.copy !== undefined && (dirty || g.small)) restoreInPlace(g.ref, g.copy);
+        if (g.copy !== undefined && (dirty || (g.small && !g.lib))) restoreInPlace(g.ref, g.copy);
       } catch {
         // a sealed or exotic value: it could not have been changed through the probes either
       }
@@ -236,6 +330,7 @@ export class Runtime {
     this.fw.fill(0);
     this.vc.fill(0);
     this.rawValues = [];
+    this.watched.clear();
     this.cur = {
       id,
       stmts: [],

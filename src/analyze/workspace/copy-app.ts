@@ -1,6 +1,6 @@
 /**
- * The work copy of the app: the original is never modified. Source files are instrumented on
- * the way; node_modules is not copied but linked: the copy gets a node_modules/ with a symlink
+ * The work copy of the app: the original is never modified. Files are copied as they are (the
+ * tracer instruments the modules the server loads, when it loads them); node_modules is not copied but linked: the copy gets a node_modules/ with a symlink
  * per package resolvable from the original app dir (nearest node_modules wins, scoped packages
  * too). Node resolves symlinks to real paths, so each package's own dependencies resolve from
  * where they really live — for CommonJS and ESM alike.
@@ -33,8 +33,8 @@ function packageType(dir: string, root: string, cache: Map<string, 'module' | 's
   return out;
 }
 
-/** Copies `appDir` to `dest`, calling `transform` on each source file (returns the new text). */
-export function copyApp(appDir: string, dest: string, transform: (file: string, code: string, sourceType: 'module' | 'script') => string): CopyResult {
+/** Copies `appDir` to `dest` and lists its JavaScript source files with their module kind. */
+export function copyApp(appDir: string, dest: string): CopyResult {
   const sources: CopyResult['sources'] = [];
   const types = new Map<string, 'module' | 'script'>();
   const walk = (rel: string): void => {
@@ -49,12 +49,17 @@ export function copyApp(appDir: string, dest: string, transform: (file: string, 
       } else if (ent.isFile()) {
         if (SOURCE.test(ent.name)) {
           const sourceType = ent.name.endsWith('.mjs') ? 'module' : ent.name.endsWith('.cjs') ? 'script' : packageType(path.dirname(path.join(appDir, r)), appDir, types);
-          const code = fs.readFileSync(path.join(appDir, r), 'utf8');
-          fs.writeFileSync(out, transform(r, code, sourceType));
           sources.push({ file: r, sourceType });
-        } else fs.copyFileSync(path.join(appDir, r), out);
+        }
+        fs.copyFileSync(path.join(appDir, r), out);
       } else if (ent.isSymbolicLink()) {
-        fs.symlinkSync(fs.realpathSync(path.join(appDir, r)), out);
+        // node_modules is linked package by package below; a link to it (a shared install) is skipped here
+        if (SKIP_DIRS.has(ent.name)) continue;
+        try {
+          fs.symlinkSync(fs.realpathSync(path.join(appDir, r)), out);
+        } catch {
+          // a dangling link in the app: nothing to copy
+        }
       }
     }
   };
@@ -81,7 +86,11 @@ export function linkNodeModules(appDir: string, dest: string): void {
             if (seen.has(name)) continue;
             seen.add(name);
             fs.mkdirSync(path.join(nm, ent.name), { recursive: true });
-            fs.symlinkSync(fs.realpathSync(path.join(candidate, name)), path.join(nm, name));
+            try {
+              fs.symlinkSync(fs.realpathSync(path.join(candidate, name)), path.join(nm, name));
+            } catch {
+              // a dangling link in the original node_modules: nothing to resolve there
+            }
           }
         } else if (!seen.has(ent.name)) {
           seen.add(ent.name);

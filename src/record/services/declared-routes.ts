@@ -14,7 +14,7 @@ import { relative, resolve as resolvePath } from 'node:path';
 import { parse } from '@babel/parser';
 import type * as t from '@babel/types';
 import { traverse, type NodePath } from './babel.js';
-import { listSourceFiles, resolveImport } from './source-files.js';
+import { listServerFiles, resolveImport } from './source-files.js';
 import { regexToRoute } from './regex-route.js';
 import type { DeclaredRoute } from './infer.js';
 
@@ -48,7 +48,7 @@ export function findDeclaredRoutes(appDir: string): DeclaredRoutesResult {
   };
 
   appDir = resolvePath(appDir);
-  for (const file of listSourceFiles(appDir)) {
+  for (const file of listServerFiles(appDir)) {
     let ast: t.File;
     try {
       ast = parse(readFileSync(file, 'utf8'), {

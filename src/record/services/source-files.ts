@@ -1,6 +1,6 @@
 /** The app's own source files (no node_modules, tests or build output) and import resolution. */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 
 const SOURCE = /\.(c|m)?(j|t)sx?$/;
 const SKIP_DIRS = new Set(['node_modules', 'test', 'tests', '__tests__', 'spec', 'coverage', '.git']);
@@ -31,4 +31,56 @@ export function resolveImport(fromFile: string, spec: string): string | undefine
   // TypeScript ESM writes './x.js' for './x.ts'.
   if (/\.[cm]?js$/.test(base)) candidates.push(base.replace(/\.([cm]?)js$/, '.$1ts'), base.replace(/\.js$/, '.tsx'));
   return candidates.find((c) => existsSync(c) && statSync(c).isFile());
+}
+
+const IMPORT_SPEC = /(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bfrom\s+|\bimport\s+)(['"])(\.{1,2}\/[^'"]*|\.{1,2})\1/g;
+
+/** The server's entry file: the start script's `node FILE`, package.json main, or the usual names. */
+export function serverEntry(dir: string): string | undefined {
+  const root = resolve(dir);
+  let pkg: { main?: unknown; scripts?: { start?: unknown } } = {};
+  try {
+    pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as typeof pkg;
+  } catch {
+    // no package.json: the usual names below
+  }
+  const candidates: string[] = [];
+  if (typeof pkg.scripts?.start === 'string') {
+    for (const tok of pkg.scripts.start.split(/\s+/)) if (/^[\w./@-]+$/.test(tok) && !tok.startsWith('-')) candidates.push(tok);
+  }
+  if (typeof pkg.main === 'string') candidates.push(pkg.main);
+  candidates.push('server.js', 'app.js', 'index.js', 'src/server.js', 'src/app.js', 'src/index.js');
+  for (const c of candidates) {
+    const hit = resolveImport(join(root, 'package.json'), c.startsWith('.') ? c : `./${c}`);
+    if (hit && SOURCE.test(hit) && !hit.includes(`${sep}node_modules${sep}`)) return hit;
+  }
+  return undefined;
+}
+
+/**
+ * The source files the server loads: its entry and what it imports relatively, transitively
+ * (issue #11: a front-end, a browser bundle or build scripts beside the server are not its code,
+ * and a file it never loads is no reason to warn). Without a recognisable entry, every source file.
+ */
+export function listServerFiles(dir: string, limit = 5_000): string[] {
+  const entry = serverEntry(dir);
+  if (!entry) return listSourceFiles(dir, limit);
+  const seen = new Set<string>();
+  const stack = [entry];
+  while (stack.length && seen.size < limit) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    let code: string;
+    try {
+      code = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const m of code.matchAll(IMPORT_SPEC)) {
+      const target = resolveImport(file, m[2]!);
+      if (target && SOURCE.test(target) && !seen.has(target)) stack.push(target);
+    }
+  }
+  return [...seen].sort();
 }
