@@ -22,6 +22,7 @@ import type { BenchRequest, Workload } from './workload.js';
 import { IdMap, compareResponses } from '../verify/compare.js';
 import { entryPath, recordedResponse, replayEntry } from '../verify/replay.js';
 import type { BenchResult, Condition, GridPoint, ServiceRow, SystemName } from './result.js';
+import { fetchHealth } from '../util/health-client.js';
 
 export interface BenchOptions {
   workload: Workload;
@@ -79,26 +80,16 @@ async function waitQuiet(wan: WanProxy, quietMs: number, maxMs: number, extra?: 
 }
 
 async function edgeIdle(edgeUrl: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${edgeUrl}/__edgstr/health`, { signal: AbortSignal.timeout(2000) });
-    const h = (await res.json()) as { pendingChanges?: number; peers?: unknown[] };
-    return (h.pendingChanges ?? 0) === 0;
-  } catch {
-    return false;
-  }
+  const h = await fetchHealth(edgeUrl);
+  return h !== null && h.pendingChanges === 0;
 }
 
 /** Waits (bounded) until the edge reports its cloud as a peer, i.e. the sync channel is up. */
 async function waitConnected(edgeUrl: string, maxMs: number): Promise<boolean> {
   const end = performance.now() + maxMs;
   while (performance.now() < end) {
-    try {
-      const res = await fetch(`${edgeUrl}/__edgstr/health`, { signal: AbortSignal.timeout(2000) });
-      const h = (await res.json()) as { peers?: unknown[] };
-      if (Array.isArray(h.peers) && h.peers.length > 0) return true;
-    } catch {
-      /* not yet */
-    }
+    const h = await fetchHealth(edgeUrl);
+    if (h !== null && h.peers.length > 0) return true;
     await sleep(100);
   }
   return false;

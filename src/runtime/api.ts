@@ -82,6 +82,21 @@ export interface Health {
   docs?: Record<string, string>;
   /** Only with `GET /__edgstr/health?memory`: this process's memory and the documents' size. */
   memory?: HealthMemory;
+  /**
+   * Edge (DESIGN.md §8): per service (`METHOD /route`), how many answers were served at the
+   * edge, by the cloud (forwarded), and by the cloud after a local run failed (fallback).
+   * Added by the edge's front server, not by the replica.
+   */
+  served?: Record<string, ServedCounts>;
+  /** The key range this replica allocates generated primary keys in (null: none granted yet). */
+  rangeIndex?: number | null;
+}
+
+/** Where an edge's answers to one service came from (the `x-edgstr-served` header's values). */
+export interface ServedCounts {
+  edge: number;
+  cloud: number;
+  fallback: number;
 }
 
 /** What `?memory` adds to the health answer (sizes in MiB, one decimal). */

@@ -17,6 +17,7 @@ import { compileRoute } from '../model/service-id.js';
 import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
 import { UserError } from '../cli/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
+import { fetchHealth } from '../util/health-client.js';
 import { IdMap, compareResponses, edgeAllocated, volatilePaths, type Difference } from './compare.js';
 import { checkConvergence, type ConvergenceReport } from './converge.js';
 import { entryPath, recordedResponse, replayEntry } from './replay.js';
@@ -203,20 +204,6 @@ async function replayOriginal(
   }
 }
 
-interface HealthDoc {
-  pendingChanges: number;
-  peers: string[];
-}
-
-async function health(url: string): Promise<HealthDoc | null> {
-  try {
-    const res = await fetch(`${url}/__edgstr/health`, { signal: AbortSignal.timeout(2000) });
-    return (await res.json()) as HealthDoc;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Waits until every replica reports nothing pending twice in a row (or 10 s pass): the point where
  * a request at another edge sees the effects of the ones before it. Bounded: a replica that
@@ -226,7 +213,7 @@ export async function settle(cloudUrl: string, edgeUrls: string[], timeoutMs = 4
   const end = Date.now() + timeoutMs;
   let quiet = 0;
   while (Date.now() < end) {
-    const all = await Promise.all([cloudUrl, ...edgeUrls].map(health));
+    const all = await Promise.all([cloudUrl, ...edgeUrls].map((url) => fetchHealth(url)));
     const idle = all.every((h) => h !== null && h.pendingChanges === 0);
     quiet = idle ? quiet + 1 : 0;
     if (quiet >= 2) return true;
