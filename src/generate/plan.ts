@@ -167,7 +167,10 @@ function configOf(side: Side, input: GenerateInput, options: GenerateOptions, re
     ...(side === 'edge' ? { host: '0.0.0.0', cloudUrl: options.cloudUrl } : {}),
     secret: options.secret,
     dataDir: side === 'edge' ? 'data/edge' : 'data/edgstr',
-    rangeIndex: side === 'edge' ? 1 : 0,
+    // Key ranges (DESIGN.md §8): the cloud grants each node id its own; the generated edges'
+    // ranges are reserved for them. An edge named otherwise (EDGSTR_NODE_ID, hostname) gets one
+    // on first contact with the cloud.
+    ...(side === 'cloud' ? { rangeIndex: 0, reservedRanges: Object.fromEntries(Array.from({ length: options.edges }, (_, i) => [`edge-${i + 1}`, i + 1])) } : {}),
     app: { dir: 'app', entry: input.entry },
     tables: replicated.tables.map((d) => ({ file: d.path, tables: d.tables })),
     files: replicated.files,

@@ -31,10 +31,18 @@ export interface ReplicaConfig {
   /** Edge only: the cloud origin to sync with (socket.io path /edgstr-sync). */
   cloudUrl?: string;
   /**
-   * Disjoint primary-key range of this replica (0 for the cloud, 1..N for edges): rows inserted
-   * here get generated keys that no other replica can generate.
+   * Disjoint primary-key range of this replica (0 for the cloud, 1..63 for edges): rows
+   * inserted here get generated keys that no other replica can generate. On an edge it is only
+   * a claim (its generated edge file's slot, or null when the operator named the edge): the
+   * cloud grants the slot (key-ranges.ts), and until it did, a local run that inserts into a
+   * replicated table is rolled back and forwarded to the cloud.
    */
-  rangeIndex: number;
+  rangeIndex: number | null;
+  /**
+   * Optional, cloud only: slots reserved for node ids (the generated edges), so that no other
+   * node id is granted them.
+   */
+  reservedRanges?: Record<string, number>;
   tables: ReplicatedDatabase[];
   /** Replicated files: app-relative paths (a directory ends in "/") under `root`. */
   files: { root: string; paths: string[] };

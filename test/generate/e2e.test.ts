@@ -99,7 +99,8 @@ describe('generated tally: cloud + two edges on loopback', () => {
         return h.peers.includes('cloud') ? h : undefined;
       }, 10_000);
       expect(health).toMatchObject({ nodeId: `edge-${i + 1}`, role: 'edge' });
-      expect(Object.keys(health).sort()).toEqual(['lastSyncAt', 'nodeId', 'peers', 'pendingChanges', 'role']);
+      expect(Object.keys(health).sort()).toEqual(['lastSyncAt', 'nodeId', 'peers', 'pendingChanges', 'rangeIndex', 'role']);
+      expect(health).toMatchObject({ rangeIndex: i + 1 });
     }
   });
 
