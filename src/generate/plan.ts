@@ -114,6 +114,7 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
     files.set(`${side}/README.md`, text(render(side === 'edge' ? 'edge/README.md.hbs' : 'cloud/README.md.hbs', readme)));
   }
   files.set('edge/server.js', text(render('edge/server.js.hbs', { ...headerContext(options), appName: input.appName, localCount: localRoutes.length })));
+  files.set('edge/served.js', text(render('edge/served.js.hbs', headerContext(options))));
   files.set('edge/routes.js', text(render('edge/routes.js.hbs', { ...headerContext(options), appName: input.appName, routes, localRoutes })));
   for (const route of localRoutes) {
     const extracted = input.extracted.get(route.slug)!;

@@ -102,6 +102,8 @@ export interface Health {
 
 /** Where an edge's answers to one service came from (the `x-edgstr-served` header's values). */
 export interface ServedCounts {
+  /** Whether the service is accepted (answered at the edge unless its local run fails). */
+  local: boolean;
   edge: number;
   cloud: number;
   fallback: number;

@@ -51,8 +51,8 @@ function parseServed(raw: unknown): Record<string, ServedCounts> | null {
   for (const [service, counts] of Object.entries(raw)) {
     if (counts === null || typeof counts !== 'object') return null;
     const c = counts as Record<string, unknown>;
-    if (typeof c.edge !== 'number' || typeof c.cloud !== 'number' || typeof c.fallback !== 'number') return null;
-    out[service] = { edge: c.edge, cloud: c.cloud, fallback: c.fallback };
+    if (typeof c.local !== 'boolean' || typeof c.edge !== 'number' || typeof c.cloud !== 'number' || typeof c.fallback !== 'number') return null;
+    out[service] = { local: c.local, edge: c.edge, cloud: c.cloud, fallback: c.fallback };
   }
   return out;
 }

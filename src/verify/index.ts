@@ -20,6 +20,7 @@ import { removeOnInterrupt } from '../util/interrupt.js';
 import { fetchHealth } from '../util/health-client.js';
 import { IdMap, compareResponses, edgeAllocated, volatilePaths, type Difference } from './compare.js';
 import { checkConvergence, type ConvergenceReport } from './converge.js';
+import { summarizeServed, type ServedReport } from './served.js';
 import { entryPath, recordedResponse, replayEntry } from './replay.js';
 import { ensureInstalled, readGenerated, startCloudOnly, startStack } from './stack.js';
 
@@ -42,6 +43,8 @@ export interface RequestResult {
   statusActual: number;
   masked: number;
   differences: Difference[];
+  /** Where the edge served it (x-edgstr-served: edge, cloud or fallback). */
+  served?: string;
   error?: string;
 }
 
@@ -51,6 +54,8 @@ export interface VerifyReport {
   edges: number;
   requests: RequestResult[];
   convergence: ConvergenceReport;
+  /** Where the edges served each service; fails when an accepted one was not answered at the edge. */
+  served: ServedReport;
   services: Array<{ id: string; passed: number; failed: number }>;
   passed: number;
   failed: number;
@@ -106,6 +111,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     const stack = await startStack(opts.outDir, join(scratch, 'system'), edgeCount);
     const requests: RequestResult[] = [];
     let convergence: ConvergenceReport;
+    let served: ServedReport;
     let unsettled = 0;
     let logs: Record<string, string> = {};
     try {
@@ -124,7 +130,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
         try {
           const r = await replayEntry(edge.process.url, e, ids);
           const c = compareResponses(recordedResponse(e), r, volatile[i]!, ids, WRITE_METHODS.has(e.request.method), entryPath(e));
-          requests.push({ ...base, ok: c.ok, statusExpected: c.statusExpected, statusActual: c.statusActual, masked: c.masked, differences: c.differences.slice(0, 5) });
+          requests.push({ ...base, ok: c.ok, statusExpected: c.statusExpected, statusActual: c.statusActual, masked: c.masked, differences: c.differences.slice(0, 5), ...(r.served ? { served: r.served } : {}) });
         } catch (err) {
           requests.push({ ...base, ok: false, statusExpected: e.response.status, statusActual: 0, masked: 0, differences: [], error: (err as Error).message });
         }
@@ -133,6 +139,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
       // 3. Convergence.
       if (!(await settle(stack.cloud.process.url, stack.edges.map((x) => x.process.url)))) unsettled++;
       convergence = await checkConvergence(stack);
+      served = summarizeServed(await Promise.all(stack.edges.map(async (x) => ({ name: x.name, health: await fetchHealth(x.process.url) }))));
       logs = Object.fromEntries([stack.cloud, ...stack.edges].map((x) => [x.name, x.process.tail()]));
     } finally {
       await stack.stop();
@@ -144,14 +151,16 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
       else s.failed++;
       services.set(r.service, s);
     }
-    const passed = requests.filter((r) => r.ok).length + (convergence.ok ? 1 : 0);
-    const failed = requests.length + 1 - passed;
+    // Two checks beside the requests: convergence, and accepted services served at the edge.
+    const passed = requests.filter((r) => r.ok).length + (convergence.ok ? 1 : 0) + (served.ok ? 1 : 0);
+    const failed = requests.length + 2 - passed;
     return {
       schemaVersion: 1,
       outDir: opts.outDir,
       edges: edgeCount,
       requests,
       convergence,
+      served,
       services: [...services].map(([id, s]) => ({ id, ...s })).sort((a, b) => a.id.localeCompare(b.id)),
       passed,
       failed,

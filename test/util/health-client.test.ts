@@ -7,7 +7,7 @@ const base = { nodeId: 'pi-kitchen', role: 'edge', peers: ['cloud'], lastSyncAt:
 
 describe('parseHealth', () => {
   it('keeps the fields of the Health type', () => {
-    const served = { 'GET /notes/:id': { edge: 3, cloud: 0, fallback: 1 } };
+    const served = { 'GET /notes/:id': { local: true, edge: 3, cloud: 0, fallback: 1 } };
     expect(parseHealth({ ...base, docs: { globals: 'ab' }, served, rangeIndex: 4, extra: 1 })).toEqual({ ...base, docs: { globals: 'ab' }, served, rangeIndex: 4 });
   });
   it('refuses answers of another shape', () => {
@@ -15,7 +15,7 @@ describe('parseHealth', () => {
     expect(parseHealth({ ...base, role: 'proxy' })).toBeNull();
     expect(parseHealth({ ...base, peers: [1] })).toBeNull();
     expect(parseHealth({ ...base, pendingChanges: '0' })).toBeNull();
-    expect(parseHealth({ ...base, served: { 'GET /': { edge: 1 } } })).toBeNull();
+    expect(parseHealth({ ...base, served: { 'GET /': { local: true, edge: 1 } } })).toBeNull();
   });
 });
 
