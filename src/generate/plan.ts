@@ -235,13 +235,25 @@ function readmeContext(side: Side, input: GenerateInput, options: GenerateOption
   };
 }
 
+/** The system user the generated units run as, and where each host keeps its settings. */
+const RPI_USER = 'edgstr';
+const envFiles = (unit: string): { envFile: string; localEnvFile: string } => ({ envFile: `/etc/edgstr/${unit}.env`, localEnvFile: `/etc/edgstr/${unit}.local.env` });
+
 function addRpi(files: FileSet, input: GenerateInput, options: GenerateOptions): void {
   for (const side of ['edge', 'cloud'] as const) {
     const unit = `edgstr-${side}`;
+    // The unit runs node itself (what `npm start` runs), so systemd sees and stops node, not npm.
+    const nodeArgs = (side === 'edge' ? EDGE_START : cloudStart(input)).replace(/^node /, '');
     files.set(
       `${side}/${unit}.service`,
-      text(render('targets/rpi/edgstr.service.hbs', { ...headerContext(options), side, appName: input.appName, description: `edgstr ${side} of ${input.appName}`, installDir: INSTALL_DIR[side], unit })),
+      text(render('targets/rpi/edgstr.service.hbs', {
+        ...headerContext(options), side, edge: side === 'edge', appName: input.appName, description: `edgstr ${side} of ${input.appName}`,
+        installDir: INSTALL_DIR[side], unit, user: RPI_USER, stateDir: `/var/lib/${unit}`, stateDirName: unit, ...envFiles(unit), nodeArgs,
+      })),
     );
   }
-  files.set('deploy.sh', text(render('targets/rpi/deploy.sh.hbs', { ...headerContext(options), appName: input.appName, installDir: INSTALL_DIR.edge, unit: 'edgstr-edge' }), 0o755));
+  files.set('deploy.sh', text(render('targets/rpi/deploy.sh.hbs', {
+    ...headerContext(options), appName: input.appName, installDir: INSTALL_DIR.edge, unit: 'edgstr-edge', user: RPI_USER, stateDir: '/var/lib/edgstr-edge',
+    ...envFiles('edgstr-edge'), cloudUrl: options.cloudUrl, nodeMajor: 20,
+  }), 0o755));
 }

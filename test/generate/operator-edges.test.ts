@@ -4,10 +4,11 @@
  * EDGSTR_NODE_ID=pi-kitchen and pi-garage (no `--edge i`, so no generated edge file and no
  * claimed key range). 15 concurrent creates at each edge must keep all 30 rows everywhere and
  * the replicas converge; a third edge with a node id that is already live is refused by the
- * cloud with a clear log line, and does not generate keys.
+ * cloud with a clear log line, and does not generate keys. A redeploy (the deployed app's code
+ * changed) restarts an edge on the new code with its replicated data.
  * Before the cloud granted ranges, both edges fell back to range 1 and handed out the same ids.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,5 +95,28 @@ describe('edges named by the operator on one host', () => {
     expect(created.status).toBe(201);
     // Served by the cloud (the twin has no range): the cloud's key range is slot 0.
     expect((created.body as Note).id % 2 ** 30).toBeLessThan(2 ** 24);
+  });
+});
+
+describe('a redeploy', () => {
+  it('restarts an edge on the changed app code, keeping its replicated data', async () => {
+    const before = await notesOf(edges['pi-garage']!);
+    expect(before.length).toBeGreaterThanOrEqual(2 * PER_EDGE);
+    await procs.stopAndWait('pi-garage');
+    // What rsync does to the deployed tree when the app's code changed.
+    const server = join(out, 'edge', 'app', 'src', 'server.js');
+    const code = readFileSync(server, 'utf8');
+    const changed = code.replace("app.get('/notes', (req, res) => res.json(store.listNotes()));", "app.get('/notes', (req, res) => res.set('x-tally-version', '2').json(store.listNotes()));");
+    expect(changed).not.toBe(code);
+    writeFileSync(server, changed);
+    const url = await procs.startEdge('pi-garage-2', join(out, 'edge'), { EDGSTR_NODE_ID: 'pi-garage', EDGSTR_DATA_DIR: join(scratch, 'pi-garage'), TALLY_ROLE: 'edge' });
+    expect(procs.log('pi-garage-2')).toContain('the deployed app changed');
+    const res = await fetch(`${url}/notes`);
+    expect(res.headers.get('x-edgstr-served')).toBe('edge');
+    expect(res.headers.get('x-tally-version')).toBe('2');
+    const after = (await res.json()) as Note[];
+    for (const n of before) expect(after).toContainEqual(n);
+    // Same node id, same range: it kept its grant.
+    expect(JSON.parse(readFileSync(join(scratch, 'pi-garage', 'key-range.json'), 'utf8'))).toMatchObject({ nodeId: 'pi-garage' });
   });
 });

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 export class GeneratedProcesses {
   private readonly children: ChildProcess[] = [];
+  private readonly byName = new Map<string, ChildProcess>();
   readonly logs = new Map<string, string[]>();
 
   start(name: string, cwd: string, env: Record<string, string>, args: string[] = []): ChildProcess {
@@ -15,6 +16,7 @@ export class GeneratedProcesses {
     child.stdout!.on('data', (d: Buffer) => lines.push(d.toString()));
     child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
     this.children.push(child);
+    this.byName.set(name, child);
     return child;
   }
 
@@ -47,6 +49,15 @@ export class GeneratedProcesses {
         // already gone
       }
     }
+  }
+
+  /** Stops the process started as `name` and waits until it exited. */
+  async stopAndWait(name: string): Promise<void> {
+    const child = this.byName.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    this.stop(child);
+    await exited;
   }
 
   stopAll(): void {
