@@ -87,7 +87,7 @@ describe('deploy.sh', () => {
     expect(calls).toMatch(/stdin pi@10\.0\.0\.7 :: .*\nEDGSTR_NODE_ID=pi-garage\nEDGSTR_CLOUD_URL=http:\/\/cloud\.lan:3300/);
     expect(calls).toContain("sudo mv '/etc/edgstr/edgstr-edge.env.tmp' '/etc/edgstr/edgstr-edge.env'");
     expect(calls).toContain("useradd --system --user-group --no-create-home --home-dir '/var/lib/edgstr-edge' --shell /usr/sbin/nologin 'edgstr'");
-    expect(calls).toMatch(/rsync -az --delete --exclude node_modules --exclude data -e ssh\s+\S+\/edge\/ pi@kitchen\.local:\/opt\/edgstr-edge\//);
+    expect(calls).toMatch(/rsync -az --delete --exclude \/node_modules --exclude \/data -e ssh\s+\S+\/edge\/ pi@kitchen\.local:\/opt\/edgstr-edge\//);
     expect(calls).toContain("sed 's#^ExecStart=/usr/bin/node #ExecStart=/usr/local/bin/node #' '/opt/edgstr-edge/edgstr-edge.service'");
     expect(calls).toContain("sudo systemctl restart 'edgstr-edge'");
     expect(r.stdout).toContain("deploy: pi@10.0.0.7 is edge 'pi-garage'");
