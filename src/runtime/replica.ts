@@ -93,6 +93,8 @@ export class EdgstrReplica implements Replica {
   private onRangeGranted: (() => void) | null = null;
   /** Cloud: the slot of each node id. */
   private readonly ranges: KeyRangeRegistry | null;
+  /** Cloud: when a refusal of each node id was last logged. */
+  private readonly refusalLogged = new Map<string, number>();
   /** Edge: the reason the cloud last refused this node id (logged once per refusal). */
   private refusedBy: string | null = null;
 
@@ -387,7 +389,12 @@ export class EdgstrReplica implements Replica {
     if (this.config.role === 'cloud' && [...this.peers].some((p) => p.connection.remoteId === connection.remoteId)) {
       // Two live replicas with one node id would share one key range (and one sync state).
       const reason = `node id "${connection.remoteId}" is already connected: give each edge its own EDGSTR_NODE_ID`;
-      rlog.warn(`${this.config.nodeId}: refused a second sync peer ${connection.remoteId}: ${reason}`);
+      // The refused edge re-dials every half second: say it once a minute per node id.
+      const last = this.refusalLogged.get(connection.remoteId) ?? 0;
+      if (Date.now() - last > 60_000) {
+        this.refusalLogged.set(connection.remoteId, Date.now());
+        rlog.warn(`${this.config.nodeId}: refused a second sync peer ${connection.remoteId}: ${reason}`);
+      }
       connection.send({ type: 'refused', reason });
       connection.close();
       return;
