@@ -21,7 +21,8 @@ import type { Launcher, Running } from './launcher.js';
 import type { BenchRequest, Workload } from './workload.js';
 import { IdMap, compareResponses } from '../verify/compare.js';
 import { entryPath, recordedResponse, replayEntry } from '../verify/replay.js';
-import type { BenchResult, Condition, GridPoint, ServiceRow, SystemName } from './result.js';
+import type { BenchResult, Condition, GridPoint, ServedTally, ServiceRow, SystemName } from './result.js';
+import { fetchHealth } from '../util/health-client.js';
 
 export interface BenchOptions {
   workload: Workload;
@@ -79,26 +80,16 @@ async function waitQuiet(wan: WanProxy, quietMs: number, maxMs: number, extra?: 
 }
 
 async function edgeIdle(edgeUrl: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${edgeUrl}/__edgstr/health`, { signal: AbortSignal.timeout(2000) });
-    const h = (await res.json()) as { pendingChanges?: number; peers?: unknown[] };
-    return (h.pendingChanges ?? 0) === 0;
-  } catch {
-    return false;
-  }
+  const h = await fetchHealth(edgeUrl);
+  return h !== null && h.pendingChanges === 0;
 }
 
 /** Waits (bounded) until the edge reports its cloud as a peer, i.e. the sync channel is up. */
 async function waitConnected(edgeUrl: string, maxMs: number): Promise<boolean> {
   const end = performance.now() + maxMs;
   while (performance.now() < end) {
-    try {
-      const res = await fetch(`${edgeUrl}/__edgstr/health`, { signal: AbortSignal.timeout(2000) });
-      const h = (await res.json()) as { peers?: unknown[] };
-      if (Array.isArray(h.peers) && h.peers.length > 0) return true;
-    } catch {
-      /* not yet */
-    }
+    const h = await fetchHealth(edgeUrl);
+    if (h !== null && h.peers.length > 0) return true;
     await sleep(100);
   }
   return false;
@@ -182,15 +173,17 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  */
 async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemName, rows: Map<string, ServiceRow>): Promise<void> {
   const ids = new IdMap();
-  const samples = new Map<string, { s: Sample[]; wan: number }>();
+  const samples = new Map<string, { s: Sample[]; wan: number; served: ServedTally }>();
   const all = opts.workload.ordered;
   await topo.settle();
   for (const [i, req] of all.entries()) {
     opts.onProgress?.(`${system}: replaying ${i + 1}/${all.length} ${req.service}`);
     const before = wanBytes(topo.wan);
     let sample: Sample;
+    let served: string | undefined;
     try {
       const r = await replayEntry(topo.front, req.entry, ids, opts.requestTimeoutMs ?? 60_000);
+      served = r.served;
       compareResponses(recordedResponse(req.entry), r, new Set(), ids, WRITE_METHODS.has(req.method), entryPath(req.entry));
       sample = { status: r.status, ms: r.ms, bytes: r.size };
     } catch (err: unknown) {
@@ -198,8 +191,9 @@ async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemN
     }
     // Reads leave nothing behind; a write may start sync or sit in a batch: wait for it.
     if (req.method !== 'GET' && req.method !== 'HEAD') await topo.settle();
-    const acc = samples.get(req.service) ?? { s: [], wan: 0 };
+    const acc = samples.get(req.service) ?? { s: [], wan: 0, served: { edge: 0, cloud: 0, fallback: 0 } };
     acc.s.push(sample);
+    if (served === 'edge' || served === 'cloud' || served === 'fallback') acc.served[served]++;
     acc.wan += wanBytes(topo.wan) - before;
     samples.set(req.service, acc);
   }
@@ -210,7 +204,9 @@ async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemN
     const prev = row.systems[system];
     // Several passes (--requests N) pool their samples.
     const merged = prev ? { s: [...prev.samples, ...acc.s], wan: prev.wanBytesPerRequest * prev.samples.length + acc.wan } : acc;
-    row.systems[system] = { latency: summarize(merged.s), wanBytesPerRequest: merged.wan / merged.s.length, samples: merged.s };
+    const served = prev?.served ? { edge: prev.served.edge + acc.served.edge, cloud: prev.served.cloud + acc.served.cloud, fallback: prev.served.fallback + acc.served.fallback } : acc.served;
+    const tallied = served.edge + served.cloud + served.fallback > 0;
+    row.systems[system] = { latency: summarize(merged.s), wanBytesPerRequest: merged.wan / merged.s.length, samples: merged.s, ...(tallied ? { served } : {}) };
     rows.set(svc.service, row);
   }
 }

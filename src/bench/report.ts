@@ -21,17 +21,24 @@ function ok(m: ServiceMeasure | undefined): string {
   return `${good}/${m.latency.count}`;
 }
 
+/** "3/3" = edgstr answers the edge served itself out of those that said (x-edgstr-served); "+1 fallback" when local runs failed. */
+function servedAtEdge(m: ServiceMeasure | undefined): string {
+  if (!m?.served) return '–';
+  const { edge, cloud, fallback } = m.served;
+  return `${edge}/${edge + cloud + fallback}${fallback > 0 ? ` (${fallback} fallback)` : ''}`;
+}
+
 /** The paper's Table II: per service, L_o, L_e, speedup, WAN_o, WAN_e. */
 export function renderTableII(result: BenchResult): string {
   const lines = [
-    '| service | L_o (ms) | L_e (ms) | speedup | WAN_o (B/req) | WAN_e (B/req) | ok o / e |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| service | L_o (ms) | L_e (ms) | speedup | WAN_o (B/req) | WAN_e (B/req) | ok o / e | served at edge |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of result.services) {
     const o = row.systems.original;
     const e = row.systems.edgstr;
     const speedup = o && e && e.latency.meanMs > 0 ? `${(o.latency.meanMs / e.latency.meanMs).toFixed(1)}×` : '–';
-    lines.push(`| \`${row.service}\` | ${ms(o?.latency.meanMs)} | ${ms(e?.latency.meanMs)} | ${speedup} | ${bytes(o?.wanBytesPerRequest)} | ${bytes(e?.wanBytesPerRequest)} | ${ok(o)} / ${ok(e)} |`);
+    lines.push(`| \`${row.service}\` | ${ms(o?.latency.meanMs)} | ${ms(e?.latency.meanMs)} | ${speedup} | ${bytes(o?.wanBytesPerRequest)} | ${bytes(e?.wanBytesPerRequest)} | ${ok(o)} / ${ok(e)} | ${servedAtEdge(e)} |`);
   }
   return `${lines.join('\n')}\n`;
 }

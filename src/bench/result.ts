@@ -23,6 +23,14 @@ export interface ServiceMeasure {
   wanBytesPerRequest: number;
   /** Every request's outcome, in replay order. */
   samples: Sample[];
+  /** edgstr: how many answers the edge served itself, forwarded, or took from the cloud after a failed local run (x-edgstr-served). */
+  served?: ServedTally;
+}
+
+export interface ServedTally {
+  edge: number;
+  cloud: number;
+  fallback: number;
 }
 
 /** One row of Table II. */

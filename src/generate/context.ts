@@ -91,16 +91,34 @@ export interface ReadmeContext extends HeaderContext {
 
 export interface SystemdContext extends HeaderContext {
   side: Side;
+  edge: boolean;
   appName: string;
   description: string;
   installDir: string;
   unit: string;
+  /** The system user the unit runs as (never root). */
+  user: string;
+  /** Where the unit keeps its state (systemd StateDirectory), also EDGSTR_DATA_DIR. */
+  stateDir: string;
+  stateDirName: string;
+  /** The host's identity (written by deploy.sh on an edge) and the operator's overrides. */
+  envFile: string;
+  localEnvFile: string;
+  /** node's arguments: the start script without npm. */
+  nodeArgs: string;
 }
 
 export interface DeployContext extends HeaderContext {
   appName: string;
   installDir: string;
   unit: string;
+  user: string;
+  stateDir: string;
+  envFile: string;
+  localEnvFile: string;
+  cloudUrl: string;
+  /** The oldest Node.js major version deploy.sh accepts on a host. */
+  nodeMajor: number;
 }
 
 /** Per-file header of a JS template; all JS templates use this shape. */

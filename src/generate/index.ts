@@ -7,6 +7,7 @@ import { applyFileSet, checkOutputDir } from './apply.js';
 import type { Target } from './context.js';
 import { planGenerate, type GeneratePlan } from './plan.js';
 import { readGenerateInput } from './read-inputs.js';
+import { UserError } from '../cli/errors.js';
 
 export { installGenerated } from './install.js';
 export type { GeneratePlan } from './plan.js';
@@ -15,7 +16,7 @@ export interface GenerateRequest {
   workdir: string;
   out: string;
   target: Target;
-  /** Default: http://127.0.0.1:<the app's port>. */
+  /** Default (target node only; rpi requires it): http://127.0.0.1:<the app's port>. */
   cloudUrl?: string;
   edges?: number;
   force?: boolean;
@@ -39,6 +40,11 @@ export interface GenerateResult {
 }
 
 export async function generate(request: GenerateRequest): Promise<GenerateResult> {
+  // On a Pi, the default (loopback) cloud URL is the Pi itself: the edge would forward to and
+  // sync with itself.
+  if (request.target === 'rpi' && !request.cloudUrl) {
+    throw new UserError('--target rpi needs --cloud-url: the cloud\'s address as the Pis reach it, e.g. --cloud-url http://cloud.lan:3000');
+  }
   checkOutputDir(resolve(request.out), request.force ?? false);
   const input = readGenerateInput(resolve(request.workdir), request.runtimeDir ? { runtimeDir: request.runtimeDir } : {});
   const plan = planGenerate(input, {

@@ -114,6 +114,7 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
     files.set(`${side}/README.md`, text(render(side === 'edge' ? 'edge/README.md.hbs' : 'cloud/README.md.hbs', readme)));
   }
   files.set('edge/server.js', text(render('edge/server.js.hbs', { ...headerContext(options), appName: input.appName, localCount: localRoutes.length })));
+  files.set('edge/served.js', text(render('edge/served.js.hbs', headerContext(options))));
   files.set('edge/routes.js', text(render('edge/routes.js.hbs', { ...headerContext(options), appName: input.appName, routes, localRoutes })));
   for (const route of localRoutes) {
     const extracted = input.extracted.get(route.slug)!;
@@ -167,7 +168,10 @@ function configOf(side: Side, input: GenerateInput, options: GenerateOptions, re
     ...(side === 'edge' ? { host: '0.0.0.0', cloudUrl: options.cloudUrl } : {}),
     secret: options.secret,
     dataDir: side === 'edge' ? 'data/edge' : 'data/edgstr',
-    rangeIndex: side === 'edge' ? 1 : 0,
+    // Key ranges (DESIGN.md §8): the cloud grants each node id its own; the generated edges'
+    // ranges are reserved for them. An edge named otherwise (EDGSTR_NODE_ID, hostname) gets one
+    // on first contact with the cloud.
+    ...(side === 'cloud' ? { rangeIndex: 0, reservedRanges: Object.fromEntries(Array.from({ length: options.edges }, (_, i) => [`edge-${i + 1}`, i + 1])) } : {}),
     app: { dir: 'app', entry: input.entry },
     tables: replicated.tables.map((d) => ({ file: d.path, tables: d.tables })),
     files: replicated.files,
@@ -231,13 +235,25 @@ function readmeContext(side: Side, input: GenerateInput, options: GenerateOption
   };
 }
 
+/** The system user the generated units run as, and where each host keeps its settings. */
+const RPI_USER = 'edgstr';
+const envFiles = (unit: string): { envFile: string; localEnvFile: string } => ({ envFile: `/etc/edgstr/${unit}.env`, localEnvFile: `/etc/edgstr/${unit}.local.env` });
+
 function addRpi(files: FileSet, input: GenerateInput, options: GenerateOptions): void {
   for (const side of ['edge', 'cloud'] as const) {
     const unit = `edgstr-${side}`;
+    // The unit runs node itself (what `npm start` runs), so systemd sees and stops node, not npm.
+    const nodeArgs = (side === 'edge' ? EDGE_START : cloudStart(input)).replace(/^node /, '');
     files.set(
       `${side}/${unit}.service`,
-      text(render('targets/rpi/edgstr.service.hbs', { ...headerContext(options), side, appName: input.appName, description: `edgstr ${side} of ${input.appName}`, installDir: INSTALL_DIR[side], unit })),
+      text(render('targets/rpi/edgstr.service.hbs', {
+        ...headerContext(options), side, edge: side === 'edge', appName: input.appName, description: `edgstr ${side} of ${input.appName}`,
+        installDir: INSTALL_DIR[side], unit, user: RPI_USER, stateDir: `/var/lib/${unit}`, stateDirName: unit, ...envFiles(unit), nodeArgs,
+      })),
     );
   }
-  files.set('deploy.sh', text(render('targets/rpi/deploy.sh.hbs', { ...headerContext(options), appName: input.appName, installDir: INSTALL_DIR.edge, unit: 'edgstr-edge' }), 0o755));
+  files.set('deploy.sh', text(render('targets/rpi/deploy.sh.hbs', {
+    ...headerContext(options), appName: input.appName, installDir: INSTALL_DIR.edge, unit: 'edgstr-edge', user: RPI_USER, stateDir: '/var/lib/edgstr-edge',
+    ...envFiles('edgstr-edge'), cloudUrl: options.cloudUrl, nodeMajor: 20,
+  }), 0o755));
 }

@@ -34,6 +34,7 @@ export interface TemplateContexts {
   'shared/edgstr-config.js.hbs': ConfigLoaderContext;
   'shared/edgstr-globals.cjs.hbs': GlobalsShimContext;
   'shared/edgstr-sqlite3.cjs.hbs': GlobalsShimContext;
+  'edge/served.js.hbs': GlobalsShimContext;
   'targets/rpi/edgstr.service.hbs': SystemdContext;
   'targets/rpi/deploy.sh.hbs': DeployContext;
 }

@@ -35,7 +35,7 @@ export function consistencyNote(kind: StateKind, name: string, reads: boolean, w
       const inserts = texts.some((t) => INSERT.test(t));
       const mutates = texts.some((t) => MUTATE.test(t));
       if (inserts && !mutates) {
-        const base = 'inserts from different edges all survive; keys are allocated in disjoint ranges per replica';
+        const base = 'inserts from different edges all survive; keys are allocated in disjoint ranges per replica (the cloud grants each edge node id its own range on first contact; an edge without one yet, or whose node id is already live elsewhere, forwards inserts to the cloud)';
         return reads ? `${base}; reads at one edge do not include rows inserted at other edges until they sync.` : `${base}.`;
       }
       if (reads) {

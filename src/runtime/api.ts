@@ -31,10 +31,18 @@ export interface ReplicaConfig {
   /** Edge only: the cloud origin to sync with (socket.io path /edgstr-sync). */
   cloudUrl?: string;
   /**
-   * Disjoint primary-key range of this replica (0 for the cloud, 1..N for edges): rows inserted
-   * here get generated keys that no other replica can generate.
+   * Disjoint primary-key range of this replica (0 for the cloud, 1..63 for edges): rows
+   * inserted here get generated keys that no other replica can generate. On an edge it is only
+   * a claim (its generated edge file's slot, or null when the operator named the edge): the
+   * cloud grants the slot (key-ranges.ts), and until it did, a local run that inserts into a
+   * replicated table is rolled back and forwarded to the cloud.
    */
-  rangeIndex: number;
+  rangeIndex: number | null;
+  /**
+   * Optional, cloud only: slots reserved for node ids (the generated edges), so that no other
+   * node id is granted them.
+   */
+  reservedRanges?: Record<string, number>;
   tables: ReplicatedDatabase[];
   /** Replicated files: app-relative paths (a directory ends in "/") under `root`. */
   files: { root: string; paths: string[] };
@@ -82,6 +90,23 @@ export interface Health {
   docs?: Record<string, string>;
   /** Only with `GET /__edgstr/health?memory`: this process's memory and the documents' size. */
   memory?: HealthMemory;
+  /**
+   * Edge (DESIGN.md §8): per service (`METHOD /route`), how many answers were served at the
+   * edge, by the cloud (forwarded), and by the cloud after a local run failed (fallback).
+   * Added by the edge's front server, not by the replica.
+   */
+  served?: Record<string, ServedCounts>;
+  /** The key range this replica allocates generated primary keys in (null: none granted yet). */
+  rangeIndex?: number | null;
+}
+
+/** Where an edge's answers to one service came from (the `x-edgstr-served` header's values). */
+export interface ServedCounts {
+  /** Whether the service is accepted (answered at the edge unless its local run fails). */
+  local: boolean;
+  edge: number;
+  cloud: number;
+  fallback: number;
 }
 
 /** What `?memory` adds to the health answer (sizes in MiB, one decimal). */

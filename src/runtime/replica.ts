@@ -12,12 +12,13 @@ import { FileCrdt } from './file-crdt.js';
 import { Durability } from './durability.js';
 import { JsonCrdt, type GlobalBinding } from './json-crdt.js';
 import { applySyncMessages } from './sync/apply.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage, type EpochMessage, type SyncMessage } from './sync/messages.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage, type EpochMessage, type RangeMessage, type SyncMessage } from './sync/messages.js';
 import { PeerSync, type SyncTraffic } from './sync/peer-sync.js';
 import { dialSocketIo, listenSocketIo } from './sync/socketio-transport.js';
 import type { Connection, Endpoint } from './sync/transport.js';
 import { archiveHasAll, loadArchive, type DocRoot } from './doc-store.js';
 import { TableCrdt } from './table-crdt.js';
+import { KeyRangeRegistry, readGrantedRange, writeGrantedRange } from './key-ranges.js';
 import { SLOTS } from './table-schema.js';
 import { Mutex, errorMessage, rlog } from './util.js';
 
@@ -76,16 +77,42 @@ export class EdgstrReplica implements Replica {
   refusedMessages = 0;
   /** Sync messages and bytes this replica sent (tests and the bench read it). */
   readonly traffic: SyncTraffic = { messages: 0, bytes: 0 };
+  /**
+   * The slot generated keys are allocated in (key-ranges.ts). Edge: null until the cloud
+   * granted one (or while the cloud refuses this node id); the cloud: 0.
+   */
+  private rangeIndex: number | null;
+  /**
+   * Edge: whether keys may be generated in `rangeIndex`: the cloud granted it (now or before),
+   * or it is the generated edge file's slot, which the cloud reserves for that node id. Not
+   * while the cloud refuses this node id (another replica with it is live).
+   */
+  private rangeUsable = false;
+  /** Edge: the grant kept in the data dir. */
+  private persistedRange: number | null = null;
+  private onRangeGranted: (() => void) | null = null;
+  /** Cloud: the slot of each node id. */
+  private readonly ranges: KeyRangeRegistry | null;
+  /** Cloud: when a refusal of each node id was last logged. */
+  private readonly refusalLogged = new Map<string, number>();
+  /** Edge: the reason the cloud last refused this node id (logged once per refusal). */
+  private refusedBy: string | null = null;
 
   constructor(readonly config: ReplicaConfig) {
     validateConfig(config);
     this.maxBytes = config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.ranges = config.role === 'cloud' ? new KeyRangeRegistry(config.dataDir, config.reservedRanges) : null;
+    // An edge takes the slot it was granted before (kept in its data dir) over its config's claim.
+    const granted = config.role === 'edge' ? readGrantedRange(config.dataDir, config.nodeId) : null;
+    this.persistedRange = granted;
+    this.rangeIndex = granted ?? config.rangeIndex;
+    this.rangeUsable = this.rangeIndex !== null;
     const used = new Set<string>();
     for (const database of config.tables) {
       let docId = `db-${basename(database.file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_.-]/g, '_')}`;
       while (used.has(docId)) docId += '_';
       used.add(docId);
-      this.adapters.set(docId, new TableCrdt(database, config.dataDir, docId, config.rangeIndex));
+      this.adapters.set(docId, new TableCrdt(database, config.dataDir, docId, this.rangeIndex));
     }
     if (config.files.paths.length > 0) this.adapters.set('files', new FileCrdt(config.files, config.dataDir, 'files'));
     if (config.globals.length > 0) {
@@ -115,8 +142,10 @@ export class EdgstrReplica implements Replica {
       const wait = this.config.initialSyncTimeoutMs ?? 5000;
       const synced = fresh.length > 0 && wait > 0 ? this.waitForInitialSync(wait) : Promise.resolve(false);
       this.initializing = fresh.length > 0 && wait > 0;
+      const granted = this.rangeUsable || wait === 0 ? Promise.resolve(true) : this.waitForRange(wait);
       this.attachTransport(dialSocketIo(this.config.cloudUrl, { secret: this.config.secret, nodeId: this.config.nodeId }));
       const ok = await synced;
+      if (!(await granted)) rlog.warn(`${this.config.nodeId}: no key range from the cloud yet: requests that insert rows are forwarded to the cloud until it grants one`);
       await this.mutex.run(() => {
         this.initializing = false;
         for (const a of fresh) {
@@ -185,7 +214,14 @@ export class EdgstrReplica implements Replica {
       return Promise.resolve();
     };
     return {
-      commit: () => finish(() => this.commitLocked()),
+      commit: () => {
+        // Without a granted slot, a key generated here could be generated at another replica
+        // too: the caller rolls back and forwards the request to the cloud.
+        if (!done && this.config.role === 'edge' && !this.rangeUsable && this.insertedWithoutRange(marks)) {
+          return Promise.reject(new NoKeyRangeError(this.config.nodeId));
+        }
+        return finish(() => this.commitLocked());
+      },
       rollback: () =>
         finish(() => {
           [...this.adapters.values()].forEach((a, i) => a.rollback(marks[i]));
@@ -226,6 +262,7 @@ export class EdgstrReplica implements Replica {
       peers: [...this.peers].map((p) => p.connection.remoteId),
       lastSyncAt: this.lastSyncAt,
       pendingChanges: pending + unconfirmed,
+      rangeIndex: this.rangeUsable || this.config.role === 'cloud' ? this.rangeIndex : null,
       ...(withDocs ? { docs: Object.fromEntries([...this.adapters].map(([docId, a]) => [docId, A.getHeads(a.store.doc).sort().join(',')])) } : {}),
       ...(withMemory ? { memory: this.memory() } : {}),
     };
@@ -349,6 +386,19 @@ export class EdgstrReplica implements Replica {
       connection.close();
       return;
     }
+    if (this.config.role === 'cloud' && [...this.peers].some((p) => p.connection.remoteId === connection.remoteId)) {
+      // Two live replicas with one node id would share one key range (and one sync state).
+      const reason = `node id "${connection.remoteId}" is already connected: give each edge its own EDGSTR_NODE_ID`;
+      // The refused edge re-dials every half second: say it once a minute per node id.
+      const last = this.refusalLogged.get(connection.remoteId) ?? 0;
+      if (Date.now() - last > 60_000) {
+        this.refusalLogged.set(connection.remoteId, Date.now());
+        rlog.warn(`${this.config.nodeId}: refused a second sync peer ${connection.remoteId}: ${reason}`);
+      }
+      connection.send({ type: 'refused', reason });
+      connection.close();
+      return;
+    }
     const peer = new PeerSync(connection, this.traffic);
     this.peers.add(peer);
     rlog.info(`${this.config.nodeId}: sync peer ${connection.remoteId} connected`);
@@ -393,7 +443,10 @@ export class EdgstrReplica implements Replica {
           epochs[docId] = a.store.epoch;
         }
         connection.send({ type: 'hello', heads, epochs });
-      } else if (this.initializing) {
+      } else {
+        connection.send({ type: 'range', rangeIndex: this.rangeIndex });
+      }
+      if (this.config.role === 'edge' && this.initializing) {
         // A fresh edge learns the hub's epochs first: see FreshMessage.
         peer.waitingHello = true;
         return;
@@ -410,6 +463,15 @@ export class EdgstrReplica implements Replica {
       byDoc.clear();
     };
     for (const msg of batch) {
+      if (msg.type === 'range') {
+        this.onRangeMessage(peer, msg);
+        continue;
+      }
+      if (msg.type === 'refused') {
+        if (this.config.role === 'edge') this.onRefused(msg.reason);
+        else this.refusedMessages++;
+        continue;
+      }
       if (msg.type === 'hello') {
         if (this.config.role === 'edge') {
           this.hubHeads = msg.heads;
@@ -700,6 +762,61 @@ export class EdgstrReplica implements Replica {
     if (changed) this.broadcast(docId);
   }
 
+  /** Cloud: grants the claiming edge its slot. Edge: takes the granted slot. Caller holds the lock. */
+  private onRangeMessage(peer: PeerSync, msg: RangeMessage): void {
+    if (this.config.role === 'cloud') {
+      const slot = this.ranges!.grant(peer.connection.remoteId, msg.rangeIndex);
+      if (slot === null) {
+        rlog.warn(`${this.config.nodeId}: no key range left for ${peer.connection.remoteId} (all ${SLOTS - 1} are granted): its inserts go to the cloud`);
+        return;
+      }
+      if (slot !== msg.rangeIndex) rlog.info(`${this.config.nodeId}: ${peer.connection.remoteId} allocates keys in range ${slot}`);
+      peer.connection.send({ type: 'range', rangeIndex: slot });
+      return;
+    }
+    if (msg.rangeIndex === null) {
+      this.refusedMessages++;
+      return;
+    }
+    this.refusedBy = null;
+    if (this.persistedRange !== msg.rangeIndex) {
+      writeGrantedRange(this.config.dataDir, this.config.nodeId, msg.rangeIndex);
+      this.persistedRange = msg.rangeIndex;
+    }
+    if (msg.rangeIndex !== this.rangeIndex) {
+      rlog.info(`${this.config.nodeId}: the cloud granted key range ${msg.rangeIndex}`);
+      this.rangeIndex = msg.rangeIndex;
+      for (const a of this.adapters.values()) if (a instanceof TableCrdt) a.setRangeIndex(msg.rangeIndex);
+    }
+    this.rangeUsable = true;
+    this.onRangeGranted?.();
+  }
+
+  /** Edge: the cloud refused this node id; serve without generating keys until it accepts it. */
+  private onRefused(reason: string): void {
+    if (this.refusedBy !== reason) rlog.warn(`${this.config.nodeId}: the cloud refused this edge: ${reason}`);
+    this.refusedBy = reason;
+    this.rangeUsable = false;
+  }
+
+  private insertedWithoutRange(marks: unknown[]): boolean {
+    return [...this.adapters.values()].some((a, i) => a instanceof TableCrdt && a.generatedKeysSince(marks[i]));
+  }
+
+  private waitForRange(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.onRangeGranted = null;
+        resolve(false);
+      }, timeoutMs);
+      this.onRangeGranted = () => {
+        clearTimeout(timer);
+        this.onRangeGranted = null;
+        resolve(true);
+      };
+    });
+  }
+
   private waitForInitialSync(timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -740,8 +857,17 @@ function validateConfig(c: ReplicaConfig): void {
   if (!c.nodeId) problems.push('nodeId is empty');
   if (!c.secret) problems.push('secret is empty (set EDGSTR_SECRET)');
   if (!c.dataDir) problems.push('dataDir is empty (set EDGSTR_DATA_DIR)');
-  if (!Number.isInteger(c.rangeIndex) || c.rangeIndex < 0 || c.rangeIndex >= SLOTS) {
-    problems.push(`rangeIndex must be an integer 0..${SLOTS - 1} (0 = cloud, 1..N = edges)`);
+  const claimless = c.role === 'edge' && c.rangeIndex === null;
+  if (!claimless && !(Number.isInteger(c.rangeIndex) && c.rangeIndex! >= 0 && c.rangeIndex! < SLOTS)) {
+    problems.push(`rangeIndex must be an integer 0..${SLOTS - 1} (0 = cloud, 1..N = edges), or null on an edge (granted by the cloud)`);
   }
   if (problems.length > 0) throw new Error(`edgstr runtime config: ${problems.join('; ')}`);
+}
+
+/** An edge without a granted key range ran a request that generated a key: it goes to the cloud. */
+export class NoKeyRangeError extends Error {
+  constructor(nodeId: string) {
+    super(`${nodeId} has no key range from the cloud yet: a request that inserts rows is served by the cloud`);
+    this.name = 'NoKeyRangeError';
+  }
 }

@@ -62,7 +62,7 @@ export class TableCrdt implements CrdtAdapter {
   private readonly shadow = new Map<string, SqlRow | null>();
   private shadowUpTo = 0;
 
-  constructor(config: ReplicatedDatabase, dataDir: string, docId: string, private readonly rangeIndex: number) {
+  constructor(config: ReplicatedDatabase, dataDir: string, docId: string, private rangeIndex: number | null) {
     if (!existsSync(config.file)) {
       // Opening would create an empty file, and an app that seeds its database only when the
       // file is missing would then never seed it.
@@ -88,7 +88,7 @@ export class TableCrdt implements CrdtAdapter {
         rlog.warn(`table "${name}" has no primary key: rows are keyed by rowid, concurrent inserts at two replicas may collide`);
       }
       installTriggers(this.db, info);
-      ensureKeyRange(this.db, info, rangeIndex);
+      if (rangeIndex !== null) ensureKeyRange(this.db, info, rangeIndex);
       this.tables.set(name, info);
     }
     this.store = new DocStore(dataDir, docId);
@@ -142,7 +142,7 @@ export class TableCrdt implements CrdtAdapter {
           for (const key of keys) this.writeRow(info, key, this.docRow(table, key), false);
         }
         for (const table of whole) this.reconcileTable(this.tables.get(table)!);
-        for (const info of this.tables.values()) ensureKeyRange(this.db, info, this.rangeIndex);
+        this.ensureKeyRanges();
       });
     }).immediate();
     return upTo > 0 ? () => this.deleteLog(upTo) : null;
@@ -172,6 +172,27 @@ export class TableCrdt implements CrdtAdapter {
       sequences.set(name, row?.seq);
     }
     return { logSeq, sequences };
+  }
+
+  /** Moves key allocation to the slot the cloud granted (key-ranges.ts). */
+  setRangeIndex(rangeIndex: number): void {
+    this.rangeIndex = rangeIndex;
+    this.db.transaction(() => this.ensureKeyRanges())();
+  }
+
+  /** Whether a row was inserted with a generated key since `markValue` (its sqlite_sequence moved). */
+  generatedKeysSince(markValue: unknown): boolean {
+    const mark = markValue as TableMark;
+    const seqOf = this.stmt('SELECT seq FROM sqlite_sequence WHERE name = ?');
+    for (const [name, seq] of mark.sequences) {
+      if ((seqOf.get(name) as { seq: number } | undefined)?.seq !== seq) return true;
+    }
+    return false;
+  }
+
+  private ensureKeyRanges(): void {
+    if (this.rangeIndex === null) return;
+    for (const info of this.tables.values()) ensureKeyRange(this.db, info, this.rangeIndex);
   }
 
   rollback(markValue: unknown): void {
@@ -228,7 +249,7 @@ export class TableCrdt implements CrdtAdapter {
       this.suppressed(() => {
         for (const info of this.tables.values()) {
           this.reconcileTable(info);
-          ensureKeyRange(this.db, info, this.rangeIndex);
+          if (this.rangeIndex !== null) ensureKeyRange(this.db, info, this.rangeIndex);
         }
       });
     }).immediate();

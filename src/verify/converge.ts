@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileChecksums, jsonChecksum, tableChecksums } from './checksum.js';
 import type { RunningStack } from './stack.js';
+import { fetchHealth } from '../util/health-client.js';
 
 export interface ReplicaState {
   name: string;
@@ -24,13 +25,8 @@ export interface ConvergenceReport {
 }
 
 async function docsChecksum(url: string): Promise<string | null> {
-  try {
-    const res = await fetch(`${url}/__edgstr/health?docs`, { signal: AbortSignal.timeout(2000) });
-    const h = (await res.json()) as { docs?: unknown };
-    return h.docs === undefined ? null : jsonChecksum(h.docs);
-  } catch {
-    return null;
-  }
+  const h = await fetchHealth(url, { docs: true });
+  return h?.docs === undefined ? null : jsonChecksum(h.docs);
 }
 
 export async function checkConvergence(stack: RunningStack): Promise<ConvergenceReport> {

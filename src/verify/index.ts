@@ -17,8 +17,10 @@ import { compileServiceMatcher } from '../model/service-id.js';
 import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
 import { UserError } from '../cli/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
+import { fetchHealth } from '../util/health-client.js';
 import { IdMap, compareResponses, edgeAllocated, volatilePaths, type Difference } from './compare.js';
 import { checkConvergence, type ConvergenceReport } from './converge.js';
+import { summarizeServed, type ServedReport } from './served.js';
 import { entryPath, recordedResponse, replayEntry } from './replay.js';
 import { ensureInstalled, readGenerated, startCloudOnly, startStack } from './stack.js';
 import type { Started } from './processes.js';
@@ -44,6 +46,8 @@ export interface RequestResult {
   statusActual: number;
   masked: number;
   differences: Difference[];
+  /** Where the edge served it (x-edgstr-served: edge, cloud or fallback). */
+  served?: string;
   error?: string;
 }
 
@@ -53,6 +57,8 @@ export interface VerifyReport {
   edges: number;
   requests: RequestResult[];
   convergence: ConvergenceReport;
+  /** Where the edges served each service; fails when an accepted one was not answered at the edge. */
+  served: ServedReport;
   services: Array<{ id: string; passed: number; failed: number }>;
   /** Replayed requests whose answer matched the recording (the convergence check is not one). */
   passed: number;
@@ -109,6 +115,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     const stack = await startStack(opts.outDir, join(scratch, 'system'), edgeCount);
     const requests: RequestResult[] = [];
     let convergence: ConvergenceReport;
+    let served: ServedReport;
     let unsettled = 0;
     let logs: Record<string, string> = {};
     try {
@@ -127,7 +134,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
         try {
           const r = await replayEntry(edge.process.url, e, ids);
           const c = compareResponses(recordedResponse(e), r, volatile[i]!, ids, WRITE_METHODS.has(e.request.method), entryPath(e));
-          requests.push({ ...base, ok: c.ok, statusExpected: c.statusExpected, statusActual: c.statusActual, masked: c.masked, differences: c.differences.slice(0, 5) });
+          requests.push({ ...base, ok: c.ok, statusExpected: c.statusExpected, statusActual: c.statusActual, masked: c.masked, differences: c.differences.slice(0, 5), ...(r.served ? { served: r.served } : {}) });
         } catch (err) {
           const dead = [stack.cloud, ...stack.edges].find((x) => x.process.exitCode() !== null);
           const error = dead ? `${(err as Error).message}: ${dead.name} exited with code ${dead.process.exitCode()}; its output ends with:\n${dead.process.tail()}` : (err as Error).message;
@@ -138,6 +145,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
       // 3. Convergence.
       if (!(await settle(stack.cloud.process.url, stack.edges.map((x) => x.process.url)))) unsettled++;
       convergence = await checkConvergence(stack);
+      served = summarizeServed(await Promise.all(stack.edges.map(async (x) => ({ name: x.name, health: await fetchHealth(x.process.url) }))));
       logs = Object.fromEntries([stack.cloud, ...stack.edges].map((x) => [x.name, x.process.tail()]));
     } finally {
       await stack.stop();
@@ -158,6 +166,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
       edges: edgeCount,
       requests,
       convergence,
+      served,
       services: [...services].map(([id, s]) => ({ id, ...s })).sort((a, b) => a.id.localeCompare(b.id)),
       passed,
       failed,
@@ -224,20 +233,6 @@ async function explainFailure(process: Started, request: string, err: unknown): 
   return new UserError(`the original app (generated cloud) exited with code ${code} while answering ${request}; its output ends with:\n${process.tail()}`);
 }
 
-interface HealthDoc {
-  pendingChanges: number;
-  peers: string[];
-}
-
-async function health(url: string): Promise<HealthDoc | null> {
-  try {
-    const res = await fetch(`${url}/__edgstr/health`, { signal: AbortSignal.timeout(2000) });
-    return (await res.json()) as HealthDoc;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Waits until every replica reports nothing pending twice in a row (or 10 s pass): the point where
  * a request at another edge sees the effects of the ones before it. Bounded: a replica that
@@ -247,7 +242,7 @@ export async function settle(cloudUrl: string, edgeUrls: string[], timeoutMs = 4
   const end = Date.now() + timeoutMs;
   let quiet = 0;
   while (Date.now() < end) {
-    const all = await Promise.all([cloudUrl, ...edgeUrls].map(health));
+    const all = await Promise.all([cloudUrl, ...edgeUrls].map((url) => fetchHealth(url)));
     const idle = all.every((h) => h !== null && h.pendingChanges === 0);
     quiet = idle ? quiet + 1 : 0;
     if (quiet >= 2) return true;

@@ -18,6 +18,8 @@ export interface ReplayedResponse {
   /** Raw body size in bytes. */
   size: number;
   ms: number;
+  /** Where a generated edge served it (`x-edgstr-served`), when the answer says. */
+  served?: string;
 }
 
 /** The recorded request's path + query, as sent ("/donuts/7?x=1"). */
@@ -69,5 +71,6 @@ export async function replayEntry(baseUrl: string, entry: HarEntry, ids?: IdMap,
   const buf = Buffer.from(await res.arrayBuffer());
   const mimeType = res.headers.get('content-type') ?? '';
   const text = /^(text\/|application\/(json|javascript|xml))|[+]json/i.test(mimeType) || mimeType === '' ? buf.toString('utf8') : buf.toString('latin1');
-  return { status: res.status, mimeType, body: parseBody(text, mimeType), size: buf.length, ms: performance.now() - t0 };
+  const served = res.headers.get('x-edgstr-served');
+  return { status: res.status, mimeType, body: parseBody(text, mimeType), size: buf.length, ms: performance.now() - t0, ...(served ? { served } : {}) };
 }

@@ -39,16 +39,21 @@ describe('Table II', () => {
   it('has one row per service with L_o, L_e, speedup, WAN_o, WAN_e', () => {
     const md = renderTableII(result);
     const lines = md.trim().split('\n');
-    expect(lines[0]).toBe('| service | L_o (ms) | L_e (ms) | speedup | WAN_o (B/req) | WAN_e (B/req) | ok o / e |');
+    expect(lines[0]).toBe('| service | L_o (ms) | L_e (ms) | speedup | WAN_o (B/req) | WAN_e (B/req) | ok o / e | served at edge |');
     expect(lines).toHaveLength(4);
-    expect(lines[2]).toBe('| `GET /donuts/:id` | 240 | 12.0 | 20.0× | 1320 | 0 | 5/5 / 5/5 |');
+    expect(lines[2]).toBe('| `GET /donuts/:id` | 240 | 12.0 | 20.0× | 1320 | 0 | 5/5 / 5/5 | – |');
     // Failed answers are visible: 4 of 5 below 400.
-    expect(lines[3]).toBe('| `POST /orders` | 260 | 260 | 1.0× | 900 | 950 | 4/5 / 5/5 |');
+    expect(lines[3]).toBe('| `POST /orders` | 260 | 260 | 1.0× | 900 | 950 | 4/5 / 5/5 | – |');
+  });
+
+  it('shows how many of edgstr\'s answers the edge served itself', () => {
+    const r: BenchResult = { ...result, services: [{ service: 'POST /x', recorded: 5, systems: { original: m(100, 10), edgstr: { ...m(10, 0), served: { edge: 4, cloud: 0, fallback: 1 } } } }] };
+    expect(renderTableII(r).trim().split('\n')[2]).toMatch(/\| 4\/5 \(1 fallback\) \|$/);
   });
 
   it('shows a dash for a system that was not measured', () => {
     const r: BenchResult = { ...result, services: [{ service: 'GET /x', recorded: 1, systems: { original: m(100, 10) } }] };
-    expect(renderTableII(r).trim().split('\n')[2]).toBe('| `GET /x` | 100 | – | – | 10 | – | 5/5 / – |');
+    expect(renderTableII(r).trim().split('\n')[2]).toBe('| `GET /x` | 100 | – | – | 10 | – | 5/5 / – | – |');
   });
 });
 

@@ -90,9 +90,10 @@ export function pipelineTest(subject: string, floor: PipelineFloor | 'all', opti
     const verify = await edgstr(['verify', '--out', out, '--edges', '2', '--workdir', workdir, '--json'], 400_000);
     const lines = verify.stdout.trim();
     expect(verify.code === 0 || verify.code === 1, `verify crashed (exit ${verify.code}):\n${verify.stderr.slice(-3000)}`).toBe(true);
-    const result = JSON.parse(lines) as { passed: number; failed: number; requests: Array<{ ok: boolean }>; convergence: { ok: boolean; differences: string[] } };
+    const result = JSON.parse(lines) as { passed: number; failed: number; requests: Array<{ ok: boolean }>; convergence: { ok: boolean; differences: string[] }; served: { problems: string[] } };
     const failures = JSON.stringify(result.requests.filter((r) => !r.ok).slice(0, 10), null, 1);
     expect(result.convergence.differences, 'replicas differ').toEqual([]);
+    expect(result.served.problems, 'accepted services not answered at the edge').toEqual([]);
     expect(result.failed, `verify failures:\n${failures}`).toBe(0);
     expect(result.passed).toBeGreaterThan(10);
   });

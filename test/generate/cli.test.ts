@@ -78,7 +78,7 @@ describe.concurrent('edgstr generate refusals', { timeout: 180_000 }, () => {
     const wd = workdir('rejected');
     writeFileSync(join(wd, 'decisions.json'), JSON.stringify({ schemaVersion: 1, services: { 'GET /notes': 'reject', 'POST /notes': false } }));
     const out = join(scratch, 'rejected-out');
-    const r = await edgstr(['generate', '--target', 'rpi', '--out', out, '--workdir', wd]);
+    const r = await edgstr(['generate', '--target', 'rpi', '--cloud-url', 'http://cloud.lan:3000', '--out', out, '--workdir', wd]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no accepted services: run `edgstr review --accept ...` first');
     expect(existsSync(out)).toBe(false);
@@ -92,6 +92,14 @@ describe.concurrent('edgstr generate refusals', { timeout: 180_000 }, () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/analysis\.json: analysis\.json is not valid JSON .*run `edgstr analyze`/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses --target rpi without --cloud-url, in one line', async () => {
+    const out = join(scratch, 'rpi-no-cloud-out');
+    const r = await edgstr(['generate', '--target', 'rpi', '--out', out, '--workdir', workdir('rpi-no-cloud')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe("edgstr: --target rpi needs --cloud-url: the cloud's address as the Pis reach it, e.g. --cloud-url http://cloud.lan:3000");
     expect(existsSync(out)).toBe(false);
   });
 

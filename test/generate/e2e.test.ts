@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, installGenerated } from '../../src/generate/index.js';
 import { EDGSTR_ROOT } from '../../src/generate/read-inputs.js';
 import { freePort } from '../helpers/index.js';
+import { fetchHealth } from '../../src/util/health-client.js';
 import { FIXTURES } from './fixtures.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'edgstr-generate-e2e-'));
@@ -99,7 +100,8 @@ describe('generated tally: cloud + two edges on loopback', () => {
         return h.peers.includes('cloud') ? h : undefined;
       }, 10_000);
       expect(health).toMatchObject({ nodeId: `edge-${i + 1}`, role: 'edge' });
-      expect(Object.keys(health).sort()).toEqual(['lastSyncAt', 'nodeId', 'peers', 'pendingChanges', 'role']);
+      expect(Object.keys(health).sort()).toEqual(['lastSyncAt', 'nodeId', 'peers', 'pendingChanges', 'rangeIndex', 'role', 'served']);
+      expect(health).toMatchObject({ rangeIndex: i + 1 });
     }
   });
 
@@ -174,6 +176,20 @@ describe('generated tally: cloud + two edges on loopback', () => {
     const tables = await Promise.all([edgeUrl[0]!, edgeUrl[1]!, cloudUrl].map(notesOf));
     expect(tables[1]).toEqual(tables[0]);
     expect(tables[2]).toEqual(tables[0]);
+  });
+
+  it('says where each answer was served (x-edgstr-served) and counts it per service in health', async () => {
+    const served = async (path: string, body?: unknown): Promise<string | null> =>
+      (await fetch(`${edgeUrl[1]}${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })).headers.get('x-edgstr-served');
+    const before = (await fetchHealth(edgeUrl[1]!))!.served!;
+    expect(await served('/notes')).toBe('edge');
+    expect(await served('/whoami')).toBe('cloud');
+    expect(await served('/imports', { text: 'falls back', failOn: 'edge' })).toBe('fallback');
+    expect(await served('/__edgstr/nothing')).toBe('cloud');
+    const after = (await fetchHealth(edgeUrl[1]!))!.served!;
+    expect(after['GET /notes']).toEqual({ ...before['GET /notes'], edge: before['GET /notes']!.edge + 1 });
+    expect(after['GET /whoami']).toEqual({ ...before['GET /whoami'], local: false, cloud: before['GET /whoami']!.cloud + 1 });
+    expect(after['POST /imports']).toEqual({ ...before['POST /imports'], local: true, fallback: before['POST /imports']!.fallback + 1 });
   });
 
   it('answers 502 naming the cloud when the cloud is down', async () => {

@@ -35,11 +35,12 @@ beforeAll(async () => {
     workdir: join(CASE, 'input'),
     out,
     target: 'rpi',
+    cloudUrl: 'http://cloud.lan:3300',
     edges: 2,
     secret: 'fixture-secret',
     lockfiles: false,
     runtimeDir,
-    regenerate: 'edgstr generate --target rpi --out out --edges 2 --force',
+    regenerate: 'edgstr generate --target rpi --out out --cloud-url http://cloud.lan:3300 --edges 2 --force',
   });
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -85,7 +86,7 @@ describe('generate: tally fixture, --target rpi --edges 2', () => {
     const generated = listFiles(out).filter((p) => !p.includes('/app/') && !isRuntimeCopy(p) && !p.startsWith('edge/edgstr/') && !p.startsWith('cloud/edgstr/'));
     for (const path of generated) {
       const head = readFileSync(join(out, path), 'utf8').split('\n').slice(0, 3).join('\n');
-      expect(head, path).toContain('edgstr generate --target rpi --out out --edges 2 --force');
+      expect(head, path).toContain('edgstr generate --target rpi --out out --cloud-url http://cloud.lan:3300 --edges 2 --force');
     }
   });
 

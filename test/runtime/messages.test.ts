@@ -75,3 +75,20 @@ describe('parseWireMessage: epochs', () => {
     }
   });
 });
+
+describe('parseWireMessage: key ranges and refusals', () => {
+  it('reads a claim (a slot or null) and a grant, and a refusal with its reason', () => {
+    expect(parseWireMessage({ type: 'range', rangeIndex: null }, 1000)).toEqual({ type: 'range', rangeIndex: null });
+    expect(parseWireMessage({ type: 'range', rangeIndex: 7 }, 1000)).toEqual({ type: 'range', rangeIndex: 7 });
+    expect(parseWireMessage({ type: 'refused', reason: 'node id "a" is already connected' }, 1000)).toEqual({ type: 'refused', reason: 'node id "a" is already connected' });
+  });
+
+  it('refuses the cloud slot, slots out of range, missing or oversized fields', () => {
+    expect(parseWireMessage({ type: 'range', rangeIndex: 0 }, 1000)).toBe('bad rangeIndex');
+    expect(parseWireMessage({ type: 'range', rangeIndex: 64 }, 1000)).toBe('bad rangeIndex');
+    expect(parseWireMessage({ type: 'range', rangeIndex: 1.5 }, 1000)).toBe('bad rangeIndex');
+    expect(parseWireMessage({ type: 'range' }, 1000)).toBe('bad rangeIndex');
+    expect(parseWireMessage({ type: 'refused' }, 1000)).toBe('bad reason');
+    expect(parseWireMessage({ type: 'refused', reason: 'x'.repeat(501) }, 1000)).toBe('bad reason');
+  });
+});

@@ -31,7 +31,7 @@ export function registerGenerate(program: Command): void {
       .description('render the edge and cloud projects')
       .requiredOption('--target <target>', 'rpi (systemd units, deploy.sh) or node')
       .requiredOption('--out <dir>', 'output directory (gets edge/ and cloud/)')
-      .option('--cloud-url <url>', 'cloud origin the edges forward to and sync with (default http://127.0.0.1:<app port>)', parseCloudUrl)
+      .option('--cloud-url <url>', 'cloud origin the edges forward to and sync with (required with --target rpi; node: default http://127.0.0.1:<app port>)', parseCloudUrl)
       .option('--edges <n>', 'number of per-edge config files (node ids, key ranges)', parsePositiveInt, 1)
       .option('--force', 'replace a non-empty output directory')
       .allowUnknownOption(false),

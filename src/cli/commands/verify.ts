@@ -24,9 +24,13 @@ function printReport(r: VerifyReport): void {
   }
   out(`convergence: ${r.convergence.ok ? 'all replicas identical' : 'DIFFERENT'} (${r.convergence.replicas.map((x) => x.name).join(', ')})`);
   for (const d of r.convergence.differences) out(`  ${d}`);
+  out(`served at the edge: ${r.served.ok ? 'every accepted service' : 'NOT every accepted service'}`);
+  out(`  ${'service'.padEnd(width)}  accepted  edge  cloud  fallback`);
+  for (const s of r.served.services) out(`  ${s.id.padEnd(width)}  ${(s.local ? 'yes' : 'no').padStart(8)}  ${String(s.edge).padStart(4)}  ${String(s.cloud).padStart(5)}  ${String(s.fallback).padStart(8)}`);
+  for (const p of r.served.problems) out(`  ${p}`);
   if (r.unsettled > 0) out(`note: ${r.unsettled} time(s) the replicas had not settled within 4 s before switching edges (slow sync)`);
   if (r.originalUnstable) out(`note: the original itself answered ${r.originalUnstable.length} request(s) with another status than recorded, in every attempt (first: ${r.originalUnstable[0]}); their fields were not compared`);
-  if (r.failed > 0 || !r.convergence.ok) out("the processes' last lines are in verify.json (logs)");
+  if (r.failed > 0 || !r.convergence.ok || !r.served.ok) out("the processes' last lines are in verify.json (logs)");
   out(`${r.passed} passed, ${r.failed} failed`);
 }
 
@@ -46,8 +50,8 @@ export function registerVerify(program: Command): void {
     writeJsonAtomic(join(workdir, 'verify.json'), report);
     if (flags.json) printJson(report);
     else printReport(report);
-    // Exit 1 when a request failed or the replicas differ; the last line stays "N passed, M failed"
+    // Exit 1 when a request failed, the replicas differ or an accepted service was not served at the edge; the last line stays "N passed, M failed"
     // (requests only; convergence has its own line above it; details in verify.json).
-    if (report.failed > 0 || !report.convergence.ok) throw new QuietExit(1);
+    if (report.failed > 0 || !report.convergence.ok || !report.served.ok) throw new QuietExit(1);
   });
 }

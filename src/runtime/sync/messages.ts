@@ -43,7 +43,23 @@ export interface FreshMessage {
   docId: string;
 }
 
-export type WireMessage = HelloMessage | SyncMessage | EpochMessage | FreshMessage;
+/**
+ * Key ranges (key-ranges.ts). An edge sends it on connecting, as its claim (the slot it
+ * believes it has, null when it has none); the hub answers with the slot it grants, always a
+ * number. The edge allocates generated keys only in a granted slot.
+ */
+export interface RangeMessage {
+  type: 'range';
+  rangeIndex: number | null;
+}
+
+/** The hub refuses this connection (e.g. its node id is already live); it closes it next. */
+export interface RefusedMessage {
+  type: 'refused';
+  reason: string;
+}
+
+export type WireMessage = HelloMessage | SyncMessage | EpochMessage | FreshMessage | RangeMessage | RefusedMessage;
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
@@ -78,6 +94,15 @@ export function parseWireMessage(raw: unknown, maxBytes: number): WireMessage | 
     case 'fresh': {
       if (typeof msg.docId !== 'string' || !DOC_ID.test(msg.docId)) return 'bad docId';
       return { type: 'fresh', docId: msg.docId };
+    }
+    case 'range': {
+      const r = msg.rangeIndex;
+      if (r !== null && !(typeof r === 'number' && Number.isInteger(r) && r >= 1 && r < 64)) return 'bad rangeIndex';
+      return { type: 'range', rangeIndex: r };
+    }
+    case 'refused': {
+      if (typeof msg.reason !== 'string' || msg.reason.length > 500) return 'bad reason';
+      return { type: 'refused', reason: msg.reason };
     }
     case 'hello': {
       if (msg.heads === null || typeof msg.heads !== 'object') return 'bad heads';
