@@ -27,6 +27,8 @@ export interface VerifyOptions {
   outDir: string;
   /** How many edges to start; default: as many as `generate --edges` wrote configs for. */
   edges?: number;
+  /** One-way WAN delay between each edge and the cloud, in ms (default 0: loopback). */
+  wanDelayMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -48,6 +50,8 @@ export interface VerifyReport {
   schemaVersion: 1;
   outDir: string;
   edges: number;
+  /** One-way WAN delay the edges had to the cloud, in ms (0: loopback). */
+  wanDelayMs: number;
   requests: RequestResult[];
   convergence: ConvergenceReport;
   services: Array<{ id: string; passed: number; failed: number }>;
@@ -101,8 +105,9 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     const volatile = runs.map((r) => volatilePaths(r));
 
     // 2. Through the edges.
-    log(`starting the cloud and ${edgeCount} edge(s)`);
-    const stack = await startStack(opts.outDir, join(scratch, 'system'), edgeCount);
+    const wan = opts.wanDelayMs ? `, ${opts.wanDelayMs} ms one way from each edge` : '';
+    log(`starting the cloud and ${edgeCount} edge(s)${wan}`);
+    const stack = await startStack(opts.outDir, join(scratch, 'system'), edgeCount, { wanDelayMs: opts.wanDelayMs ?? 0 });
     const requests: RequestResult[] = [];
     let convergence: ConvergenceReport;
     let unsettled = 0;
@@ -149,6 +154,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
       schemaVersion: 1,
       outDir: opts.outDir,
       edges: edgeCount,
+      wanDelayMs: opts.wanDelayMs ?? 0,
       requests,
       convergence,
       services: [...services].map(([id, s]) => ({ id, ...s })).sort((a, b) => a.id.localeCompare(b.id)),

@@ -10,15 +10,19 @@
  *   - increment the counter (forwarded), then read it at the edge: at least that value;
  *   - write a file (forwarded), then read it at the edge: that text.
  * Edge 1 must have 0 violations; edge 2 must have some (the same sequences catch the error).
+ * Then `edgstr verify --wan-delay 150` replays create / update / read sequences through an edge:
+ * it passes with the guarantees and fails without them (it catches this class of error).
  * EDGSTR_SESSION_BENCH=1 also measures the latency of forwarded requests on both edges, with
  * and without a local write just before (docs/sync.md quotes it).
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startWanProxy, type WanProxy } from '../../src/bench/wan-proxy.js';
 import { generate, installGenerated } from '../../src/generate/index.js';
+import { verifyGenerated } from '../../src/verify/index.js';
 import { freePort } from '../../src/verify/processes.js';
+import { startCloudOnly } from '../../src/verify/stack.js';
 import { LEDGER_INPUT, Node, makeScratch, removeScratch } from '../faults/harness.js';
 import { request, waitUntil } from '../faults/http.js';
 
@@ -30,20 +34,27 @@ const CLIENTS = 6;
 
 const scratch = makeScratch();
 let cloud: Node | null = null;
+let out = '';
+let workdir = '';
 const edges: Node[] = [];
 const proxies: WanProxy[] = [];
 
 beforeAll(async () => {
-  const workdir = join(scratch, 'work');
+  workdir = join(scratch, 'work');
   cpSync(LEDGER_INPUT, workdir, { recursive: true });
   const decisionsFile = join(workdir, 'decisions.json');
   const decisions = JSON.parse(readFileSync(decisionsFile, 'utf8')) as { services: Record<string, { accepted: boolean }> };
   for (const id of FORWARDED) decisions.services[id]!.accepted = false;
   writeFileSync(decisionsFile, JSON.stringify(decisions, null, 2));
-  const out = join(scratch, 'out');
+  out = join(scratch, 'out');
   await generate({ workdir, out, target: 'node', edges: 2, cloudUrl: 'http://127.0.0.1:9' });
   await Promise.all([installGenerated(join(out, 'edge')), installGenerated(join(out, 'cloud'))]);
-  cloud = new Node('cloud', await freePort(), join(out, 'cloud'), join(scratch, 'cloud-data'), join(out, 'cloud', 'app'), {});
+  // The cloud runs from a copy (as verify's does), so `out` keeps the initial state for verify.
+  const cloudDir = join(scratch, 'cloud');
+  const skip = [join(out, 'cloud', 'node_modules'), join(out, 'cloud', 'data')];
+  cpSync(join(out, 'cloud'), cloudDir, { recursive: true, filter: (src) => !skip.some((x) => src === x || src.startsWith(x + sep)) });
+  symlinkSync(join(out, 'cloud', 'node_modules'), join(cloudDir, 'node_modules'), 'junction');
+  cloud = new Node('cloud', await freePort(), cloudDir, join(scratch, 'cloud-data'), join(cloudDir, 'app'), {});
   await cloud.start();
   for (const [i, session] of [[1, 'on'], [2, 'off']] as const) {
     const wan = await startWanProxy({ targetHost: '127.0.0.1', targetPort: cloud.port, delayMs: DELAY_MS, bytesPerSecond: 0 });
@@ -166,3 +177,62 @@ it.runIf(process.env.EDGSTR_SESSION_BENCH === '1')('measures what the barrier co
   }
   console.log(`forwarded request latency, ${DELAY_MS} ms one way (median of 25):\n${rows.join('\n')}`);
 }, 120_000);
+
+/** A recording of `rounds` create -> update (forwarded) -> read sequences, made against the original app. */
+async function recordSequences(rounds: number): Promise<void> {
+  const original = await startCloudOnly(out, join(scratch, 'recording'));
+  const entries: unknown[] = [];
+  const exchange = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const answer = await request(`${original.process.url}${path}`, method, body);
+    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    const json = [{ name: 'content-type', value: 'application/json' }];
+    entries.push({
+      startedDateTime: new Date().toISOString(),
+      time: 1,
+      request: {
+        method,
+        url: `http://127.0.0.1:3400${path}`,
+        httpVersion: 'HTTP/1.1',
+        headers: body === undefined ? [] : json,
+        queryString: [],
+        cookies: [],
+        headersSize: -1,
+        bodySize: -1,
+        ...(body === undefined ? {} : { postData: { mimeType: 'application/json', text: JSON.stringify(body) } }),
+      },
+      response: { status: answer.status, statusText: '', httpVersion: 'HTTP/1.1', headers: json, cookies: [], content: { size: text.length, mimeType: 'application/json', text }, redirectURL: '', headersSize: -1, bodySize: -1 },
+      cache: {},
+      timings: { send: 0, wait: 1, receive: 0 },
+    });
+    return answer.body;
+  };
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const { id } = (await exchange('POST', '/items', { name: `r${i}`, qty: 1 })) as { id: number };
+      await exchange('PUT', `/items/${id}`, { qty: 100 + i });
+      await exchange('GET', `/items/${id}`);
+      await exchange('POST', '/hits');
+      await exchange('GET', '/hits');
+    }
+  } finally {
+    await original.stop();
+  }
+  mkdirSync(workdir, { recursive: true });
+  writeFileSync(join(workdir, 'traffic.har'), JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '1' }, entries } }));
+}
+
+it('verify --wan-delay 150 replays through the edges over the WAN: passes with the guarantees, fails without', async () => {
+  await recordSequences(12);
+  const withGuarantee = await verifyGenerated({ workdir, outDir: out, edges: 1, wanDelayMs: DELAY_MS });
+  const failures = (r: typeof withGuarantee): string => r.requests.filter((q) => !q.ok).map((q) => `#${q.index} ${q.method} ${q.path}: ${q.error ?? JSON.stringify(q.differences)}`).join('\n');
+  expect(withGuarantee.wanDelayMs).toBe(DELAY_MS);
+  expect(withGuarantee.failed, failures(withGuarantee)).toBe(0);
+  process.env.EDGSTR_SESSION = 'off';
+  try {
+    const without = await verifyGenerated({ workdir, outDir: out, edges: 1, wanDelayMs: DELAY_MS });
+    console.log(`verify --wan-delay ${DELAY_MS} with EDGSTR_SESSION=off: ${without.passed} passed, ${without.failed} failed\n${failures(without).slice(0, 1500)}`);
+    expect(without.failed).toBeGreaterThan(0);
+  } finally {
+    delete process.env.EDGSTR_SESSION;
+  }
+}, 150_000);
