@@ -111,8 +111,8 @@ export class EdgeSession {
   private wroteLocally = false;
   /** Cloud heads answered to forwarded requests that this edge has not received yet. */
   private required: DocHeads[][] = [];
-  /** Counts for health and the bench: local requests that waited, and that were forwarded. */
-  readonly stats = { waited: 0, forwardedStale: 0, flushedBeforeForward: 0 };
+  /** Counts (tests): local requests that waited, were forwarded, were served while cut off; forwards that flushed first. */
+  readonly stats = { waited: 0, forwardedStale: 0, servedOffline: 0, flushedBeforeForward: 0 };
 
   constructor(
     private readonly replica: EdgstrReplica,
@@ -153,6 +153,12 @@ export class EdgeSession {
   async readyForLocal(): Promise<boolean> {
     this.required = this.required.filter((deps) => !hasHeads(this.replica, deps));
     if (this.required.length === 0) return true;
+    // Cut off from the cloud, the heads cannot arrive and a forward would fail too: an offline
+    // edge keeps serving (DESIGN.md §4); the recorded heads are waited for again once it is back.
+    if (this.replica.health().peers.length === 0) {
+      this.stats.servedOffline++;
+      return true;
+    }
     this.stats.waited++;
     const pending = this.required;
     const ok = await waitForHeads(this.replica, pending.flat(), this.options.waitMs);

@@ -173,10 +173,12 @@ it.runIf(process.env.EDGSTR_SESSION_BENCH === '1')('measures what the barrier co
     const put = (): Promise<unknown> => request(`${edge.url}/items/${id}`, 'PUT', { qty: 1 });
     const pending = await medianMs(25, async () => void (await request(`${edge.url}/items`, 'POST', { name: 'x', qty: 0 })), put);
     const none = await medianMs(25, async () => void (await request(`${edge.url}/items/${id}`)), put);
-    rows.push(`${edge.name} (${edge.name === 'edge-1' ? 'guarantees on' : 'EDGSTR_SESSION=off'}): forwarded PUT after a local write ${pending} ms, after a local read ${none} ms`);
+    const readAfter = await medianMs(25, async () => void (await put()), () => request(`${edge.url}/items/${id}`));
+    const readAlone = await medianMs(25, async () => void (await request(`${edge.url}/items/${id}`)), () => request(`${edge.url}/items/${id}`));
+    rows.push(`${edge.name} (${edge.name === 'edge-1' ? 'guarantees on' : 'EDGSTR_SESSION=off'}): forwarded PUT after a local write ${pending} ms, after a local read ${none} ms; local GET right after a forwarded PUT ${readAfter} ms, after a local GET ${readAlone} ms`);
   }
   console.log(`forwarded request latency, ${DELAY_MS} ms one way (median of 25):\n${rows.join('\n')}`);
-}, 120_000);
+}, 180_000);
 
 /** A recording of `rounds` create -> update (forwarded) -> read sequences, made against the original app. */
 async function recordSequences(rounds: number): Promise<void> {
