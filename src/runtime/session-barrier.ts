@@ -153,17 +153,20 @@ export class EdgeSession {
   async readyForLocal(): Promise<boolean> {
     this.required = this.required.filter((deps) => !hasHeads(this.replica, deps));
     if (this.required.length === 0) return true;
-    // Cut off from the cloud, the heads cannot arrive and a forward would fail too: an offline
-    // edge keeps serving (DESIGN.md §4); the recorded heads are waited for again once it is back.
+    this.stats.waited++;
+    const pending = this.required;
+    if (await waitForHeads(this.replica, pending.flat(), this.options.waitMs)) return true;
+    // Still cut off from the cloud after the bound (the sync connection also drops for a moment
+    // on a lossy link, hence the wait first): the heads cannot arrive and a forward would fail
+    // too. An offline edge keeps serving (DESIGN.md §4), so it stops waiting for them.
     if (this.replica.health().peers.length === 0) {
+      console.warn(`edgstr edge: no sync connection to the cloud for ${this.options.waitMs} ms: serving locally without the cloud's latest changes`);
+      this.required = [];
       this.stats.servedOffline++;
       return true;
     }
-    this.stats.waited++;
-    const pending = this.required;
-    const ok = await waitForHeads(this.replica, pending.flat(), this.options.waitMs);
-    if (!ok) this.stats.forwardedStale++;
-    return ok;
+    this.stats.forwardedStale++;
+    return false;
   }
 }
 

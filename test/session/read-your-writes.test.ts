@@ -2,7 +2,8 @@
  * Issue 18: a client sees its own writes whichever side answers. The generated ledger app
  * (test/fixtures/faults/ledger), regenerated with decisions that keep creates and reads at the
  * edge but forward updates (PUT /items/:id, PUT /files/:name, POST /hits), runs as a cloud and
- * two edges, each dialling the cloud through the user-space WAN emulator (150 ms one way).
+ * two edges, each dialling the cloud through the user-space WAN emulator (150 ms one way, 10 %
+ * of the segments late by a retransmission timeout).
  * Edge 1 runs with the session guarantees, edge 2 with `EDGSTR_SESSION=off`. Randomized
  * sequences of one client each:
  *   - create at the edge, then update it (forwarded): the cloud must know the item (not 404);
@@ -27,6 +28,12 @@ import { LEDGER_INPUT, Node, makeScratch, removeScratch } from '../faults/harnes
 import { request, waitUntil } from '../faults/http.js';
 
 const DELAY_MS = 150;
+/**
+ * Segments lost on the WAN (each arrives one retransmission timeout late, later ones of its
+ * connection behind it): the sync connection then lags behind a forwarded request on another
+ * connection, which is how an edge's write misses the request that depends on it in the field.
+ */
+const LOSS = 0.1;
 const FORWARDED = ['PUT /items/:id', 'PUT /files/:name', 'POST /hits'];
 const SEQUENCES_ON = 240;
 const SEQUENCES_OFF = 80;
@@ -57,7 +64,7 @@ beforeAll(async () => {
   cloud = new Node('cloud', await freePort(), cloudDir, join(scratch, 'cloud-data'), join(cloudDir, 'app'), {});
   await cloud.start();
   for (const [i, session] of [[1, 'on'], [2, 'off']] as const) {
-    const wan = await startWanProxy({ targetHost: '127.0.0.1', targetPort: cloud.port, delayMs: DELAY_MS, bytesPerSecond: 0 });
+    const wan = await startWanProxy({ targetHost: '127.0.0.1', targetPort: cloud.port, delayMs: DELAY_MS, bytesPerSecond: 0, loss: LOSS, seed: i });
     proxies.push(wan);
     const dataDir = join(scratch, `edge-${i}`);
     const env = { EDGSTR_CLOUD_URL: `http://127.0.0.1:${wan.port}`, EDGSTR_NODE_ID: `edge-${i}`, EDGSTR_SESSION: session };
@@ -150,6 +157,9 @@ it(`0 violations of read-your-writes over ${SEQUENCES_ON} randomized sequences w
   // Without the barrier the same sequences lose writes: the test can fail for the right reason.
   expect(without.violations.length, 'EDGSTR_SESSION=off should show lost writes under a 150 ms WAN').toBeGreaterThan(0);
   console.log(`switched off, first violations:\n${without.violations.slice(0, 5).join('\n')}`);
+  // Both directions: an edge write the forwarded request missed, and a forwarded write a local read missed.
+  expect(without.violations.some((v) => v.includes('create-then-update')), without.violations.join('\n')).toBe(true);
+  expect(without.violations.some((v) => !v.includes('create-then-update')), without.violations.join('\n')).toBe(true);
 }, 150_000);
 
 /** Median of `samples` timings of `act` (ms) after `before`. */
