@@ -31,6 +31,8 @@ export const HEADS_HEADER = 'x-edgstr-heads';
 
 const POLL_MS = 5;
 const MAX_HEADER_CHARS = 8_192;
+/** Cloud heads an edge waits for at most (see noteCloudHeads). */
+const MAX_REQUIRED = 256;
 
 /** One document's heads as another replica saw them. */
 export interface DocHeads {
@@ -143,7 +145,11 @@ export class EdgeSession {
   noteCloudHeads(value: string | string[] | undefined): void {
     if (!this.options.enabled || typeof value !== 'string') return;
     const deps = parseHeads(value);
-    if (deps && !hasHeads(this.replica, deps)) this.required.push(deps);
+    if (!deps || hasHeads(this.replica, deps)) return;
+    this.required.push(deps);
+    // The cloud's documents only grow, so a later answer's heads cover an earlier one's (but for
+    // answers overtaking each other): while the sync connection lags, keep the latest ones only.
+    if (this.required.length > MAX_REQUIRED) this.required.splice(0, this.required.length - MAX_REQUIRED);
   }
 
   /**
