@@ -83,9 +83,26 @@ function pipeThrough(from: net.Socket, to: net.Socket, link: Link, count: (n: nu
   let lastDelivery = 0;
   let queued = 0;
   let ended = false;
-  let pending = 0;
+  // Pieces in order, each with its delivery time. One timer drains them from the front: a timer
+  // per piece could fire out of order (Node rounds each delay to whole ms, and a piece behind a
+  // "lost" one gets a shorter delay for the same delivery time), which would corrupt the stream.
+  const fifo: Array<{ at: number; piece: Buffer }> = [];
+  let timer: NodeJS.Timeout | null = null;
   const finish = (): void => {
-    if (ended && pending === 0 && !to.destroyed) to.end();
+    if (ended && fifo.length === 0 && !to.destroyed) to.end();
+  };
+  const drain = (): void => {
+    timer = null;
+    const now = performance.now();
+    while (fifo.length > 0 && fifo[0]!.at <= now + 0.5) {
+      const { piece } = fifo.shift()!;
+      queued -= piece.length;
+      count(piece.length);
+      if (!to.destroyed) to.write(piece);
+    }
+    if (queued < HIGH_WATER && from.isPaused()) from.resume();
+    if (fifo.length > 0) timer = setTimeout(drain, Math.max(0, fifo[0]!.at - now));
+    finish();
   };
   from.on('data', (chunk: Buffer) => {
     for (let off = 0; off < chunk.length; off += PIECE) {
@@ -94,15 +111,8 @@ function pipeThrough(from: net.Socket, to: net.Socket, link: Link, count: (n: nu
       const at = Math.max(link.deliveryTime(piece.length, now), lastDelivery);
       lastDelivery = at;
       queued += piece.length;
-      pending++;
-      setTimeout(() => {
-        queued -= piece.length;
-        pending--;
-        count(piece.length);
-        if (!to.destroyed) to.write(piece);
-        if (queued < HIGH_WATER && from.isPaused()) from.resume();
-        finish();
-      }, Math.max(0, at - now));
+      fifo.push({ at, piece });
+      if (timer === null) timer = setTimeout(drain, Math.max(0, at - now));
     }
     if (queued >= HIGH_WATER) from.pause();
   });

@@ -18,6 +18,13 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+/** commander argument parser for a whole number of milliseconds, 0 allowed. */
+export function parseMilliseconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 60_000) throw new InvalidArgumentError('expected milliseconds, a whole number 0-60000');
+  return n;
+}
+
 /** commander argument parser for a TCP port (0 = any free port). */
 export function parsePort(value: string): number {
   const n = Number(value);

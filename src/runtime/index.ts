@@ -28,3 +28,5 @@ export async function startReplica(config: ReplicaConfig): Promise<EdgstrReplica
 
 /** Registers a replicated global for every replica of this process (see api.ts). */
 export const registerGlobal: RegisterGlobal = (name, get, set) => registerProcessGlobal(name, get, set);
+export { AFTER_HEADER, HEADS_HEADER, EdgeSession, holdForSession, sessionOptionsFromEnv } from './session-barrier.js';
+export type { SessionOptions } from './session-barrier.js';

@@ -32,6 +32,8 @@ export interface VerifyOptions {
   edges?: number;
   /** The recorded traffic to replay (default: the traffic analyze used, see trafficFileFor). */
   traffic?: string;
+  /** One-way WAN delay between each edge and the cloud, in ms (default 0: loopback). */
+  wanDelayMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -55,6 +57,8 @@ export interface VerifyReport {
   schemaVersion: 1;
   outDir: string;
   edges: number;
+  /** One-way WAN delay the edges had to the cloud, in ms (0: loopback). */
+  wanDelayMs: number;
   requests: RequestResult[];
   convergence: ConvergenceReport;
   /** Where the edges served each service; fails when an accepted one was not answered at the edge. */
@@ -111,8 +115,9 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     const volatile = runs.map((r) => volatilePaths(r));
 
     // 2. Through the edges.
-    log(`starting the cloud and ${edgeCount} edge(s)`);
-    const stack = await startStack(opts.outDir, join(scratch, 'system'), edgeCount);
+    const wan = opts.wanDelayMs ? `, ${opts.wanDelayMs} ms one way from each edge` : '';
+    log(`starting the cloud and ${edgeCount} edge(s)${wan}`);
+    const stack = await startStack(opts.outDir, join(scratch, 'system'), edgeCount, { wanDelayMs: opts.wanDelayMs ?? 0 });
     const requests: RequestResult[] = [];
     let convergence: ConvergenceReport;
     let served: ServedReport;
@@ -164,6 +169,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
       schemaVersion: 1,
       outDir: opts.outDir,
       edges: edgeCount,
+      wanDelayMs: opts.wanDelayMs ?? 0,
       requests,
       convergence,
       served,

@@ -6,6 +6,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { UserError } from '../cli/errors.js';
+import { startWanProxy, type WanProxy } from '../bench/wan-proxy.js';
 import { installGenerated } from '../generate/install.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 import { freePort, startProject, type Started } from './processes.js';
@@ -93,8 +94,17 @@ function copyProject(from: string, to: string): void {
   symlinkSync(join(from, 'node_modules'), join(to, 'node_modules'), 'junction');
 }
 
+export interface StackOptions {
+  /**
+   * One-way delay between each edge and the cloud, in ms (0 = none): every edge reaches the
+   * cloud, for syncing and for forwarded requests, through its own user-space WAN emulator
+   * (src/bench/wan-proxy.ts), so a lost own write (issue 18) shows up as it would in the field.
+   */
+  wanDelayMs?: number;
+}
+
 /** Starts a fresh cloud and `edgeCount` edges from DIR in `scratch` (which it creates). */
-export async function startStack(outDir: string, scratch: string, edgeCount: number): Promise<RunningStack> {
+export async function startStack(outDir: string, scratch: string, edgeCount: number, opts: StackOptions = {}): Promise<RunningStack> {
   const dir = resolve(outDir);
   const { cloud: cloudConfig, edges } = readGenerated(dir);
   const unregister = removeOnInterrupt(scratch);
@@ -103,6 +113,11 @@ export async function startStack(outDir: string, scratch: string, edgeCount: num
   rmSync(cloudDir, { recursive: true, force: true });
   copyProject(join(dir, 'cloud'), cloudDir);
   const started: Started[] = [];
+  const wans: WanProxy[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(started.map((p) => p.stop()));
+    await Promise.all(wans.map((w) => w.close()));
+  };
   try {
     const cloudPort = await freePort();
     const cloud = await startProject({
@@ -117,11 +132,17 @@ export async function startStack(outDir: string, scratch: string, edgeCount: num
       const nodeId = edges[i - 1]?.nodeId ?? `edge-${i}`;
       const dataDir = join(scratch, nodeId);
       rmSync(dataDir, { recursive: true, force: true });
+      let cloudUrl = cloud.url;
+      if (opts.wanDelayMs) {
+        const wan = await startWanProxy({ targetHost: '127.0.0.1', targetPort: cloudPort, delayMs: opts.wanDelayMs, bytesPerSecond: 0 });
+        wans.push(wan);
+        cloudUrl = `http://127.0.0.1:${wan.port}`;
+      }
       const p = await startProject({
         name: nodeId,
         dir: join(dir, 'edge'),
         port: await freePort(),
-        env: { EDGSTR_CLOUD_URL: cloud.url, EDGSTR_NODE_ID: nodeId, EDGSTR_DATA_DIR: dataDir },
+        env: { EDGSTR_CLOUD_URL: cloudUrl, EDGSTR_NODE_ID: nodeId, EDGSTR_DATA_DIR: dataDir },
       });
       started.push(p);
       edgeReplicas.push({ name: nodeId, process: p, appDir: join(dataDir, 'app') });
@@ -131,12 +152,12 @@ export async function startStack(outDir: string, scratch: string, edgeCount: num
       edges: edgeReplicas,
       config: cloudConfig,
       async stop() {
-        await Promise.all(started.map((p) => p.stop()));
+        await stopAll();
         unregister();
       },
     };
   } catch (err) {
-    await Promise.all(started.map((p) => p.stop()));
+    await stopAll();
     unregister();
     throw err;
   }

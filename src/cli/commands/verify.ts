@@ -5,12 +5,13 @@ import { log, printJson } from '../../util/log.js';
 import { verifyGenerated, type VerifyReport } from '../../verify/index.js';
 import { withCommonOptions } from '../command.js';
 import { QuietExit } from '../errors.js';
-import { parsePositiveInt, resolveWorkdir, type CommonOptions } from '../options.js';
+import { parseMilliseconds, parsePositiveInt, resolveWorkdir, type CommonOptions } from '../options.js';
 
 interface VerifyFlags extends CommonOptions {
   out: string;
   edges?: number;
   traffic?: string;
+  wanDelay?: number;
 }
 
 function printReport(r: VerifyReport): void {
@@ -41,11 +42,12 @@ export function registerVerify(program: Command): void {
       .description('replay the traffic through generated edges, compare with the recording, check the replicas converge')
       .requiredOption('--out <dir>', 'directory written by `edgstr generate`')
       .option('--edges <n>', 'number of edges to start (default: as many as were generated)', parsePositiveInt)
-      .option('--traffic <file>', 'recorded traffic to replay (default: the traffic analyze used, else <workdir>/traffic.har)'),
+      .option('--traffic <file>', 'recorded traffic to replay (default: the traffic analyze used, else <workdir>/traffic.har)')
+      .option('--wan-delay <ms>', 'one-way delay between each edge and the cloud (user-space WAN emulator), e.g. 150', parseMilliseconds),
   ).action(async (flags: VerifyFlags) => {
     const workdir = resolveWorkdir(flags);
     const outDir = resolve(flags.out);
-    const report = await verifyGenerated({ workdir, outDir, edges: flags.edges, traffic: flags.traffic, log: (m) => log.progress(m) });
+    const report = await verifyGenerated({ workdir, outDir, edges: flags.edges, traffic: flags.traffic, wanDelayMs: flags.wanDelay, log: (m) => log.progress(m) });
     log.progressDone();
     writeJsonAtomic(join(workdir, 'verify.json'), report);
     if (flags.json) printJson(report);
