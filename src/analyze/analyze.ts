@@ -146,7 +146,9 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       const replayer = new Replayer(app);
       for (const [i, g] of groups.entries()) {
         progress(`[${i + 1}/${groups.length}] ${g.id}`);
-        runs.set(g.id, await runService(replayer, g.route, g.items, recorded, opts.fuzz, dict));
+        const r = await runService(replayer, g.route, g.items, recorded, opts.fuzz, dict);
+        warnings.push(...r.warnings);
+        runs.set(g.id, r);
       }
       globalsSnapshot = await app.control<Record<string, unknown>>('globals');
       appMaxRssKb = (await app.control<{ maxRssKb: number }>('stats')).maxRssKb;

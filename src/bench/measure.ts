@@ -21,6 +21,7 @@ import type { Launcher, Running } from './launcher.js';
 import type { BenchRequest, Workload } from './workload.js';
 import { IdMap, compareResponses } from '../verify/compare.js';
 import { entryPath, recordedResponse, replayEntry } from '../verify/replay.js';
+import { SessionMap } from '../model/credentials.js';
 import type { BenchResult, Condition, GridPoint, ServiceRow, SystemName } from './result.js';
 
 export interface BenchOptions {
@@ -182,6 +183,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  */
 async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemName, rows: Map<string, ServiceRow>): Promise<void> {
   const ids = new IdMap();
+  const sessions = new SessionMap();
   const samples = new Map<string, { s: Sample[]; wan: number }>();
   const all = opts.workload.ordered;
   await topo.settle();
@@ -190,7 +192,7 @@ async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemN
     const before = wanBytes(topo.wan);
     let sample: Sample;
     try {
-      const r = await replayEntry(topo.front, req.entry, ids, opts.requestTimeoutMs ?? 60_000);
+      const r = await replayEntry(topo.front, req.entry, ids, opts.requestTimeoutMs ?? 60_000, sessions);
       compareResponses(recordedResponse(req.entry), r, new Set(), ids, WRITE_METHODS.has(req.method), entryPath(req.entry));
       sample = { status: r.status, ms: r.ms, bytes: r.size };
     } catch (err: unknown) {

@@ -3,6 +3,7 @@
  * path + query, headers that matter, body), sends it, and returns status + parsed body.
  */
 import { requestOf, responseBytesOf, type HarEntry, type ReplayRequest } from '../model/traffic.js';
+import type { SessionMap } from '../model/credentials.js';
 import { parseBody, type IdMap } from './compare.js';
 
 export interface ReplayedResponse {
@@ -12,6 +13,8 @@ export interface ReplayedResponse {
   /** Raw body size in bytes. */
   size: number;
   ms: number;
+  /** Recorded credentials no replayed answer had issued: the request went without them. */
+  unresolved: string[];
 }
 
 /** The recorded request's path + query, as sent ("/donuts/7?x=1"). */
@@ -36,15 +39,19 @@ function requestBody(req: ReplayRequest, ids: IdMap | undefined): Buffer | undef
   }
 }
 
-/** Sends one recorded request to `baseUrl`, rewriting learned ids when `ids` is given. */
-export async function replayEntry(baseUrl: string, entry: HarEntry, ids?: IdMap, timeoutMs = 60_000): Promise<ReplayedResponse> {
+/**
+ * Sends one recorded request to `baseUrl`, rewriting learned ids when `ids` is given and
+ * recorded credentials when `sessions` is given (and learning the fresh ones this answer issues).
+ */
+export async function replayEntry(baseUrl: string, entry: HarEntry, ids?: IdMap, timeoutMs = 60_000, sessions?: SessionMap): Promise<ReplayedResponse> {
   const req = requestOf(entry);
   const path = ids ? ids.rewritePath(req.path) : req.path;
   const body = requestBody(req, ids);
+  const { headers, unresolved } = sessions ? sessions.apply(req.headers) : { headers: req.headers, unresolved: [] };
   const t0 = performance.now();
   const res = await fetch(new URL(path, baseUrl), {
     method: req.method,
-    headers: req.headers,
+    headers,
     body,
     redirect: 'manual',
     signal: AbortSignal.timeout(timeoutMs),
@@ -52,5 +59,11 @@ export async function replayEntry(baseUrl: string, entry: HarEntry, ids?: IdMap,
   const buf = Buffer.from(await res.arrayBuffer());
   const mimeType = res.headers.get('content-type') ?? '';
   const text = /^(text\/|application\/(json|javascript|xml))|[+]json/i.test(mimeType) || mimeType === '' ? buf.toString('utf8') : buf.toString('latin1');
-  return { status: res.status, mimeType, body: parseBody(text, mimeType), size: buf.length, ms: performance.now() - t0 };
+  const parsed = parseBody(text, mimeType);
+  sessions?.learn({ setCookies: recordedSetCookies(entry), body: recordedResponse(entry).body }, { setCookies: res.headers.getSetCookie(), body: parsed });
+  return { status: res.status, mimeType, body: parsed, size: buf.length, ms: performance.now() - t0, unresolved };
+}
+
+function recordedSetCookies(entry: HarEntry): string[] {
+  return entry.response.headers.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value);
 }

@@ -18,6 +18,8 @@ export interface Recorded {
   status: number;
   /** Response body bytes as recorded (decoded), when present. */
   response: Buffer | undefined;
+  /** The recorded answer's Set-Cookie values (redacted ones hold tokens). */
+  setCookies: string[];
 }
 
 /** A primitive parameter: where it sits and its value. */
@@ -48,6 +50,7 @@ export function toRecorded(entry: HarEntry, index: number): Recorded | null {
     body: req.body,
     status: entry.response.status,
     response: responseBytesOf(entry),
+    setCookies: entry.response.headers.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value),
   };
 }
 
