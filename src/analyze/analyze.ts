@@ -10,6 +10,7 @@ import { UserError } from '../cli/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 import { serviceId } from '../model/service-id.js';
 import { readTraffic } from '../model/traffic.js';
+import { dataFiles, initStateDir, readInitState, restoreInitState } from '../model/init-state.js';
 import { buildDictionary } from './fuzz/fuzz.js';
 import { instrumentSource } from './instrument/instrument-file.js';
 import { emptyProbeTable, type ProbeTable } from './instrument/probe-table.js';
@@ -17,6 +18,7 @@ import { startApp } from './replay/app-process.js';
 import { Replayer } from './replay/replayer.js';
 import { paramsOf, toRecorded, isSuccess, type Recorded } from './replay/requests.js';
 import { runService, type ServiceRuns } from './replay/run-service.js';
+import { unissuedWarnings } from './replay/dependencies.js';
 import { declaredRoutes } from './services/declared-routes.js';
 import { groupServices } from './services/group-services.js';
 import { entryOf, reachableFiles, type SourceFile } from './services/module-graph.js';
@@ -105,6 +107,7 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const har = readTraffic(opts.traffic);
   const recorded = har.log.entries.map((e, i) => toRecorded(e, i)).filter((r): r is Recorded => r !== null && isSuccess(r.status));
   if (recorded.length === 0) throw new UserError(`${opts.traffic} has no successful exchanges to analyze — record traffic with edgstr record first`);
+  warnings.push(...unissuedWarnings(recorded));
 
   // 1. copy + instrument
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-analyze-'));
@@ -113,6 +116,15 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   try {
     progress('instrumenting');
     const { copyRoot, controlDir, table, sources } = instrumentCopy(appDir, tmp);
+    // The state the recording started from, not the one the recorded traffic left behind.
+    const init = readInitState(opts.workdir);
+    if (init) {
+      restoreInitState(opts.workdir, init, copyRoot);
+      progress(`replaying from the init state recorded at ${init.takenAt} (${init.files.length} data file(s))`);
+      if (path.resolve(init.app) !== appDir) warnings.push(`the init state in ${initStateDir(opts.workdir)} was kept from ${init.app}, not ${appDir}: record this app with \`edgstr record --app ${opts.appDirAsGiven ?? opts.appDir}\` if its data differs`);
+    } else if (dataFiles(appDir).length > 0) {
+      warnings.push(`no recorded init state in ${initStateDir(opts.workdir)}: replaying from the app's data as it is today, which may already hold what the recorded traffic did (then verify fails); record with \`edgstr record --target URL --app ${opts.appDirAsGiven ?? opts.appDir}\` to keep the data as it was when recording started`);
+    }
     lap('instrument');
 
     // 2. services
@@ -146,9 +158,7 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       const replayer = new Replayer(app);
       for (const [i, g] of groups.entries()) {
         progress(`[${i + 1}/${groups.length}] ${g.id}`);
-        const r = await runService(replayer, g.route, g.items, recorded, opts.fuzz, dict);
-        warnings.push(...r.warnings);
-        runs.set(g.id, r);
+        runs.set(g.id, await runService(replayer, g.route, g.items, recorded, opts.fuzz, dict));
       }
       globalsSnapshot = await app.control<Record<string, unknown>>('globals');
       appMaxRssKb = (await app.control<{ maxRssKb: number }>('stats')).maxRssKb;

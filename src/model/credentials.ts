@@ -210,5 +210,5 @@ export class SessionMap {
 
 /** The one-line explanation for a request whose credential no recorded request issued. */
 export function unresolvedCredentialMessage(what: string, tokens: readonly string[]): string {
-  return `${what} sends a credential (${tokens.join(', ')}) that no recorded request issued, so it was replayed without it: record the login too (start recording before the client logs in), or record with --no-redact`;
+  return `${what} sends a credential (${tokens.join(', ')}) that no recorded answer issued, so it is replayed without it: record the login too (start recording before the client logs in), or record with --no-redact`;
 }

@@ -7,7 +7,7 @@
  *     #5 POST /login             -> Set-Cookie: sid=edgstr-redacted-9a…
  *     #8 POST /polls/3b1f…/votes    Cookie: sid=edgstr-redacted-9a…   depends on #3 and #5
  */
-import { tokensIn } from '../../model/credentials.js';
+import { tokensIn, unresolvedCredentialMessage } from '../../model/credentials.js';
 import { isSuccess, type Recorded } from './requests.js';
 import { ID_KEY, isIdLike, jsonOf } from './value-map.js';
 
@@ -122,4 +122,28 @@ function safeDecode(s: string): string {
   } catch {
     return s;
   }
+}
+
+/** Where a request carries a credential: `cookie sid`, `header authorization`. */
+function whereSent(r: Recorded, token: string): string {
+  for (const [name, value] of Object.entries(r.headers)) {
+    if (!value.includes(token)) continue;
+    if (name !== 'cookie') return `header ${name}`;
+    const pair = value.split(';').find((p) => p.includes(token));
+    return `cookie ${pair?.split('=')[0]?.trim() ?? '?'}`;
+  }
+  return 'a header';
+}
+
+/**
+ * One warning per recorded credential that no earlier recorded answer issued (the login happened
+ * before recording started, or the client set the cookie itself): such requests replay without it.
+ */
+export function unissuedWarnings(all: readonly Recorded[]): string[] {
+  const seen = new Map<string, Recorded[]>();
+  for (const r of all) for (const t of unissuedCredentials(r, all)) seen.set(t, [...(seen.get(t) ?? []), r]);
+  return [...seen].map(([t, rs]) => {
+    const first = rs[0]!;
+    return unresolvedCredentialMessage(`${rs.length} recorded request(s) (first #${first.index + 1} ${first.method} ${first.path}, in its ${whereSent(first, t)})`, [t]).replace(' sends ', ' send ');
+  });
 }

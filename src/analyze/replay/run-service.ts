@@ -5,8 +5,7 @@
  * two successful originals, each after the same prefix.
  */
 import { allAtOnce, oneAtATime, type Dictionary, type FuzzChange } from '../fuzz/fuzz.js';
-import { unresolvedCredentialMessage } from '../../model/credentials.js';
-import { dependenciesOf, MAX_PREFIX, unissuedCredentials } from './dependencies.js';
+import { dependenciesOf, MAX_PREFIX } from './dependencies.js';
 import type { Execution, Replayer } from './replayer.js';
 import { isSuccess, paramsOf, withParams, type Param, type Recorded } from './requests.js';
 
@@ -25,8 +24,6 @@ export interface ServiceRuns {
   failedOriginals: Recorded[];
   fuzzedOk: number;
   fuzzedFailed: number;
-  /** Problems worth telling the user (a credential no recorded request issued). */
-  warnings: string[];
 }
 
 const asValues = (cs: FuzzChange[]) => cs.map((c) => ({ loc: c.loc, value: c.to }));
@@ -81,10 +78,8 @@ function sentChanges(params: readonly Param[], sent: Recorded, route: string, fu
 }
 
 export async function runService(replayer: Replayer, route: string, items: readonly Recorded[], all: readonly Recorded[], m: number, dict: Dictionary): Promise<ServiceRuns> {
-  const out: ServiceRuns = { originals: [], failedOriginals: [], fuzzedOk: 0, fuzzedFailed: 0, warnings: [] };
+  const out: ServiceRuns = { originals: [], failedOriginals: [], fuzzedOk: 0, fuzzedFailed: 0 };
   for (const r of items.slice(0, MAX_ORIGINALS)) {
-    const unissued = unissuedCredentials(r, all);
-    if (unissued.length > 0) out.warnings.push(unresolvedCredentialMessage(`recorded request #${r.index + 1} ${r.method} ${r.path}`, unissued));
     // The state the recorded request saw, as far as it matters: what it depends on, replayed first.
     let prefix = dependenciesOf(r, all);
     let exec = await replayer.run(r, prefix);
