@@ -59,5 +59,7 @@ describe('the recorded init state', () => {
     const bad = await pipeline(without);
     expect(bad.analyzeErr).toMatch(/no recorded init state in .*: replaying from the app's data as it is today/);
     expect(bad.verify.failed).toBeGreaterThan(0);
+    // for the right reason: the list of polls holds what the recorded traffic created
+    expect(bad.verify.requests.filter((r) => !r.ok).map((r) => `${r.method} ${r.path}`)).toContain('GET /api/polls');
   });
 });

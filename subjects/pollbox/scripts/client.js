@@ -39,8 +39,10 @@ async function main() {
   check((await call('GET', '/api/me', { auth: alice })).data.name === 'alice', 'alice is logged in');
   check((await call('GET', '/api/me', { auth: bob })).data.name === 'bob', 'bob is logged in');
 
-  const seeded = (await call('GET', '/api/polls')).data;
-  check(seeded.length === 1 && seeded[0].question === 'Tabs or spaces?', 'the seeded poll is listed');
+  // (a second run, e.g. through another edge, finds the polls of the first one too)
+  const before = (await call('GET', '/api/polls')).data;
+  const seeded = before.filter((p) => p.question === 'Tabs or spaces?');
+  check(seeded.length === 1, 'the seeded poll is listed');
   await call('POST', '/api/polls', { body: { question: 'Lunch?', choices: ['Pizza', 'Soup'] }, expect: 401 });
   await call('POST', '/api/polls', { body: { question: '', choices: [] }, expect: 400, auth: alice });
 
@@ -61,7 +63,7 @@ async function main() {
   check((await call('POST', `/api/polls/${lunch.id}/close`, { auth: alice })).data.closed === true, 'alice closed her poll');
   await call('POST', `/api/polls/${lunch.id}/votes`, { body: { choiceId: lunch.choices[2].id }, expect: 409, auth: alice });
   const list = (await call('GET', '/api/polls')).data;
-  check(list.length === 3 && list.find((p) => p.id === lunch.id).closed, 'three polls, lunch closed');
+  check(list.length === before.length + 2 && list.find((p) => p.id === lunch.id).closed, 'two more polls, lunch closed');
   await call('DELETE', `/api/polls/${trip.id}`, { expect: 403, auth: alice });
   await call('DELETE', `/api/polls/${trip.id}`, { expect: 204, auth: bob });
   await call('GET', `/api/polls/${trip.id}`, { expect: 404 });
