@@ -61,7 +61,7 @@ export interface VerifyReport {
   unsettled: number;
   /**
    * Answers of the original (the generated cloud alone) whose status differed from the recording
-   * in every attempt of a replay round; their fields count as volatile, so they weaken the check.
+   * in every attempt of a replay round (e.g. it started from another state than the recording).
    */
   originalUnstable?: string[];
   /** When something failed: the last lines each process printed (name -> lines). */
