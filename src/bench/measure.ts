@@ -21,7 +21,7 @@ import type { Launcher, Running } from './launcher.js';
 import type { BenchRequest, Workload } from './workload.js';
 import { IdMap, compareResponses } from '../verify/compare.js';
 import { entryPath, recordedResponse, replayEntry } from '../verify/replay.js';
-import { SessionMap } from '../model/credentials.js';
+import { SessionMap, tokensIn } from '../model/credentials.js';
 import type { BenchResult, Condition, GridPoint, ServiceRow, SystemName } from './result.js';
 
 export interface BenchOptions {
@@ -217,10 +217,25 @@ async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemN
   }
 }
 
+/**
+ * Logs in as the recording did: replays, once, each recorded request whose answer issued a
+ * credential the workload sends, and returns the workload with the fresh credentials in place.
+ */
+async function withSessions(front: string, reqs: BenchRequest[], timeoutMs: number): Promise<BenchRequest[]> {
+  const sent = new Set(reqs.flatMap((r) => tokensIn(Object.values(r.headers).join('\n'))));
+  if (sent.size === 0) return reqs;
+  const sessions = new SessionMap();
+  for (const r of reqs) {
+    const issued = `${r.entry.response.headers.map((h) => h.value).join('\n')}\n${r.entry.response.content.text ?? ''}`;
+    if (tokensIn(issued).some((t) => sent.has(t))) await replayEntry(front, r.entry, undefined, timeoutMs, sessions).catch(() => undefined);
+  }
+  return reqs.map((r) => ({ ...r, headers: sessions.apply(r.headers).headers }));
+}
+
 /** Throughput of the mixed recorded workload with `concurrency` clients, bounded in count and time. */
 async function measureThroughput(topo: Topology, opts: BenchOptions, system: SystemName, cond: Condition): Promise<GridPoint> {
   const agent = createAgent(opts.concurrency);
-  const reqs: BenchRequest[] = opts.workload.ordered;
+  const reqs: BenchRequest[] = await withSessions(topo.front, opts.workload.ordered, opts.requestTimeoutMs ?? 60_000);
   await topo.settle();
   const before = wanBytes(topo.wan);
   const samples: Sample[] = [];
