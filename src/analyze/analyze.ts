@@ -122,8 +122,10 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       restoreInitState(opts.workdir, init, copyRoot);
       progress(`replaying from the init state recorded at ${init.takenAt} (${init.files.length} data file(s))`);
       if (path.resolve(init.app) !== appDir) warnings.push(`the init state in ${initStateDir(opts.workdir)} was kept from ${init.app}, not ${appDir}: record this app with \`edgstr record --app ${opts.appDirAsGiven ?? opts.appDir}\` if its data differs`);
-    } else if (dataFiles(appDir).length > 0) {
-      warnings.push(`no recorded init state in ${initStateDir(opts.workdir)}: replaying from the app's data as it is today, which may already hold what the recorded traffic did (then verify fails); record with \`edgstr record --target URL --app ${opts.appDirAsGiven ?? opts.appDir}\` to keep the data as it was when recording started`);
+    } else {
+      const data = dataFiles(appDir);
+      const shown = `${data.slice(0, 3).join(', ')}${data.length > 3 ? `, … (${data.length})` : ''}`;
+      if (data.length > 0) warnings.push(`no recorded init state in ${initStateDir(opts.workdir)}: replaying from the app's data as it is today (${shown}), which may already hold what the recorded traffic did (then verify fails); record with \`edgstr record --target URL --app ${opts.appDirAsGiven ?? opts.appDir}\` to keep the data as it was when recording started`);
     }
     lap('instrument');
 
