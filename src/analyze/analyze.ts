@@ -10,6 +10,7 @@ import { UserError } from '../cli/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 import { serviceId } from '../model/service-id.js';
 import { readTraffic } from '../model/traffic.js';
+import { legacyRedactionWarning } from '../model/credentials.js';
 import { dataFiles, initStateDir, readInitState, restoreInitState } from '../model/init-state.js';
 import { buildDictionary } from './fuzz/fuzz.js';
 import { instrumentSource } from './instrument/instrument-file.js';
@@ -108,6 +109,8 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const recorded = har.log.entries.map((e, i) => toRecorded(e, i)).filter((r): r is Recorded => r !== null && isSuccess(r.status));
   if (recorded.length === 0) throw new UserError(`${opts.traffic} has no successful exchanges to analyze — record traffic with edgstr record first`);
   warnings.push(...unissuedWarnings(recorded));
+  const legacy = legacyRedactionWarning(har.log.entries);
+  if (legacy) warnings.push(legacy);
 
   // 1. copy + instrument
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-analyze-'));

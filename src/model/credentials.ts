@@ -212,3 +212,13 @@ export class SessionMap {
 export function unresolvedCredentialMessage(what: string, tokens: readonly string[]): string {
   return `${what} sends a credential (${tokens.join(', ')}) that no recorded answer issued, so it is replayed without it: record the login too (start recording before the client logs in), or record with --no-redact`;
 }
+
+/**
+ * Recordings made before redaction kept correlation hold `[redacted]`: nothing maps such a value
+ * to a fresh session, so those requests replay anonymous. One line saying so, or null.
+ */
+export function legacyRedactionWarning(requests: ReadonlyArray<{ request: { headers: ReadonlyArray<{ name: string; value: string }> } }>): string | null {
+  const n = requests.filter((e) => e.request.headers.some((h) => h.value === '[redacted]')).length;
+  if (n === 0) return null;
+  return `${n} recorded request(s) carry credentials redacted as [redacted], which keeps no trace of the session they belonged to, so they replay without them: record again with this edgstr (its tokens keep sessions apart) or with --no-redact`;
+}

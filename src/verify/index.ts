@@ -20,7 +20,7 @@ import { compileRoute } from '../model/service-id.js';
 import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
 import { UserError } from '../cli/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
-import { isRedactionToken, SessionMap, unresolvedCredentialMessage } from '../model/credentials.js';
+import { isRedactionToken, legacyRedactionWarning, SessionMap, unresolvedCredentialMessage } from '../model/credentials.js';
 import { IdMap, compareResponses, edgeAllocated, leaves, volatilePaths, type Difference } from './compare.js';
 import { checkConvergence, type ConvergenceReport } from './converge.js';
 import { entryPath, recordedResponse, replayEntry } from './replay.js';
@@ -82,6 +82,8 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
   const har = readTraffic(join(opts.workdir, 'traffic.har'));
   const entries = har.log.entries.filter((e) => !isFailedEntry(e));
   if (entries.length === 0) throw new UserError(`${join(opts.workdir, 'traffic.har')}: no successful exchange to replay; record traffic again`);
+  const legacy = legacyRedactionWarning(entries);
+  if (legacy) log(legacy);
   const generated = readGenerated(opts.outDir);
   const edgeCount = opts.edges ?? Math.max(1, generated.edges.length);
   // Edges without a config of their own would share a key range and collide on inserts.

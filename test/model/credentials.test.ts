@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRedactionToken, Redactor, SessionMap, tokensIn } from '../../src/model/credentials.js';
+import { isRedactionToken, legacyRedactionWarning, Redactor, SessionMap, tokensIn } from '../../src/model/credentials.js';
 
 describe('Redactor: equal secrets give equal stable tokens, never the secret', () => {
   const r = new Redactor(Buffer.alloc(32, 1));
@@ -40,5 +40,13 @@ describe('SessionMap: recorded credentials -> the fresh ones the replay was issu
     s.learn({ setCookies: ['sid=old1'], body: { accessToken: 'aaaaaaaaaa' } }, { setCookies: ['sid=new1'], body: { accessToken: 'bbbbbbbbbb' } });
     expect(s.apply({ cookie: 'sid=old1', authorization: 'Bearer aaaaaaaaaa' }).headers).toEqual({ cookie: 'sid=new1', authorization: 'Bearer bbbbbbbbbb' });
     expect(tokensIn(`a ${sid} b ${sid}`)).toEqual([sid]);
+  });
+});
+
+describe('recordings from before correlation-keeping redaction', () => {
+  it('are named in one line', () => {
+    const e = (value: string) => ({ request: { headers: [{ name: 'cookie', value }] } });
+    expect(legacyRedactionWarning([e('sid=edgstr-redacted-0123456789ab')])).toBeNull();
+    expect(legacyRedactionWarning([e('[redacted]'), e('[redacted]'), e('a=1')])).toMatch(/^2 recorded request\(s\) carry credentials redacted as \[redacted\].*record again.*--no-redact$/);
   });
 });
