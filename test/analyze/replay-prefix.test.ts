@@ -23,6 +23,15 @@ describe('the recorded requests a request depends on', () => {
     expect(dependenciesOf(create, all).map((r) => r.index)).toEqual([0]);
   });
 
+  it('include earlier writes to the same thing (the vote on the poll a later request acts on)', () => {
+    const close = rec({ index: 5, method: 'POST', path: `/polls/${UUID}/close`, headers: { cookie: `sid=${SID}` } });
+    expect(dependenciesOf(close, [...all, close]).map((r) => r.index)).toEqual([0, 2, 4]);
+    const attach = rec({ index: 1, method: 'PUT', path: '/boards/1/cards/5/attachments/a.txt', response: json({ ok: true }) });
+    const card = rec({ index: 0, method: 'POST', path: '/boards/1/cards', response: json({ id: 5 }) });
+    const del = rec({ index: 2, method: 'DELETE', path: '/boards/1/cards/5' });
+    expect(dependenciesOf(del, [card, attach, del]).map((r) => r.index)).toEqual([0, 1]);
+  });
+
   it('match a number only where an answer gives it as an id (votes: 3 is not note 3)', () => {
     expect(dependenciesOf(rec({ index: 5, path: '/notes/7' }), all).map((r) => r.index)).toEqual([1]);
     expect(dependenciesOf(rec({ index: 5, path: '/notes/3' }), all)).toEqual([]);

@@ -71,18 +71,39 @@ function issuedText(x: Recorded): string {
 }
 
 /**
+ * The thing a request acts on, as `collection/id` of the last id in its path (`cards/5` for
+ * `DELETE /boards/1/cards/5`), or null.
+ */
+function lastThing(path: string): string | null {
+  const segs = path.split('/').map(safeDecode);
+  for (let i = segs.length - 1; i > 0; i--) {
+    if (isIdLike(segs[i]) && segs[i - 1] !== '' && !isIdLike(segs[i - 1])) return `${segs[i - 1]}/${segs[i]}`;
+  }
+  return null;
+}
+
+/** True when `path` addresses `thing` (`collection/id`) as whole segments. */
+function addresses(path: string, thing: string): boolean {
+  return `${path.split('?')[0]!.split('/').map(safeDecode).join('/')}/`.includes(`/${thing}/`);
+}
+
+/**
  * The earlier successful requests `r` depends on directly: writes whose answer mentions a value
- * `r` refers to, and any request whose answer issued a credential `r` sends.
+ * `r` refers to, earlier writes to the same thing (the attachment added to the card a DELETE
+ * removes, the votes on the poll it closes), and any request whose answer issued a credential `r`
+ * sends.
  */
 function directDependencies(r: Recorded, before: readonly Recorded[]): Recorded[] {
   const values = referencedValues(r);
   const creds = credentialsOf(r);
+  const thing = lastThing(r.path);
   if (values.length === 0 && creds.length === 0) return [];
   return before.filter((x) => {
     if (!isSuccess(x.status)) return false;
     const text = issuedText(x);
     if (creds.some((c) => text.includes(c))) return true;
     if (!isWrite(x)) return false;
+    if (thing !== null && addresses(x.path, thing)) return true;
     // A generated string (a UUID) anywhere in the answer; a number only where it is an id.
     if (values.some((v) => !/^\d+$/.test(v) && mentions(text, v))) return true;
     const ids = values.some((v) => /^\d+$/.test(v)) ? idsIn(x) : undefined;

@@ -52,11 +52,15 @@ function producersOf(r: Recorded, all: readonly Recorded[]): Recorded[] {
   });
 }
 
-/** A list of requests without repeats, in recorded order, the latest MAX_PREFIX. */
-function union(...lists: Recorded[][]): Recorded[] {
-  const m = new Map<number, Recorded>();
-  for (const l of lists) for (const x of l) m.set(x.index, x);
-  return [...m.values()].sort((a, b) => a.index - b.index).slice(-MAX_PREFIX);
+/**
+ * `keep` (what the request depends on: its create, its login) plus the latest of `more` that fit
+ * in MAX_PREFIX, without repeats, in recorded order.
+ */
+function union(keep: Recorded[], more: Recorded[]): Recorded[] {
+  const have = new Set(keep.map((x) => x.index));
+  const extra = more.filter((x) => !have.has(x.index));
+  const room = Math.max(0, MAX_PREFIX - keep.length);
+  return [...keep, ...extra.slice(extra.length - Math.min(room, extra.length))].sort((a, b) => a.index - b.index);
 }
 
 const sameList = (a: readonly Recorded[], b: readonly Recorded[]): boolean => a.length === b.length && a.every((x, i) => x.index === b[i]!.index);
