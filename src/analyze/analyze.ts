@@ -11,12 +11,15 @@ import { UserError } from '../cli/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 import { serviceId } from '../model/service-id.js';
 import { readTraffic } from '../model/traffic.js';
+import { legacyRedactionWarning } from '../model/credentials.js';
+import { dataFiles, initStateDir, readInitState, restoreInitState } from '../model/init-state.js';
 import { buildDictionary } from './fuzz/fuzz.js';
 import { mergeFragments } from './instrument/probe-table.js';
 import { startApp } from './replay/app-process.js';
 import { Replayer } from './replay/replayer.js';
 import { paramsOf, toRecorded, isSuccess, type Recorded } from './replay/requests.js';
 import { runService, type ServiceRuns } from './replay/run-service.js';
+import { unissuedWarnings } from './replay/dependencies.js';
 import { declaredRoutes } from './services/declared-routes.js';
 import { groupServices, type Grouped } from './services/group-services.js';
 import { entryOf, reachableFiles, type SourceFile } from './services/module-graph.js';
@@ -110,6 +113,9 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const har = readTraffic(opts.traffic);
   const recorded = har.log.entries.map((e, i) => toRecorded(e, i)).filter((r): r is Recorded => r !== null && isSuccess(r.status));
   if (recorded.length === 0) throw new UserError(`${opts.traffic} has no successful exchanges to analyze — record traffic with edgstr record first`);
+  warnings.push(...unissuedWarnings(recorded));
+  const legacy = legacyRedactionWarning(har.log.entries);
+  if (legacy) warnings.push(legacy);
 
   // 1. copy
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-analyze-'));
@@ -118,6 +124,17 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   try {
     progress('copying the app');
     const { copyRoot, controlDir, sources } = prepareCopy(appDir, tmp);
+    // The state the recording started from, not the one the recorded traffic left behind.
+    const init = readInitState(opts.workdir);
+    if (init) {
+      restoreInitState(opts.workdir, init, copyRoot);
+      progress(`replaying from the init state recorded at ${init.takenAt} (${init.files.length} data file(s))`);
+      if (path.resolve(init.app) !== appDir) warnings.push(`the init state in ${initStateDir(opts.workdir)} was kept from ${init.app}, not ${appDir}: record this app with \`edgstr record --app ${opts.appDirAsGiven ?? opts.appDir}\` if its data differs`);
+    } else {
+      const data = dataFiles(appDir);
+      const shown = `${data.slice(0, 3).join(', ')}${data.length > 3 ? `, … (${data.length})` : ''}`;
+      if (data.length > 0) warnings.push(`no recorded init state in ${initStateDir(opts.workdir)}: replaying from the app's data as it is today (${shown}), which may already hold what the recorded traffic did (then verify fails); record with \`edgstr record --target URL --app ${opts.appDirAsGiven ?? opts.appDir}\` to keep the data as it was when recording started`);
+    }
     lap('copy');
 
     // 2. run: the tracer instruments the modules the server loads as it loads them

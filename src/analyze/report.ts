@@ -51,10 +51,10 @@ export function buildReport(inp: Input): ServiceReport[] {
       route: g.route,
       runs: { original: r.originals.length, originalFailed: r.failedOriginals.length, fuzzedOk: r.fuzzedOk, fuzzedFailed: r.fuzzedFailed, msMedian: median(r.originals.map((o) => o.exec.ms)) },
       extracted: null,
-      examples: r.originals.slice(0, 5).map((o) => ({ method: o.exec.request.method, path: o.exec.request.path, status: o.exec.response.status })),
+      examples: r.originals.slice(0, 5).map((o) => ({ method: o.recorded.method, path: o.recorded.path, status: o.exec.response.status })),
     };
     if (r.originals.length === 0) {
-      inp.warnings.push(`${g.id}: every recorded request failed when replayed from the initial state — skipped`);
+      inp.warnings.push(`${g.id}: every recorded request failed when replayed from the initial state, also after the recorded requests before it — skipped`);
       out.push({
         ...base,
         entry: [],
@@ -63,7 +63,7 @@ export function buildReport(inp: Input): ServiceReport[] {
         state: { reads: { tables: [], files: [], globals: [] }, writes: { tables: [], files: [], globals: [] } },
         stateful: false,
         replicable: false,
-        reason: 'Every recorded request of this service failed when replayed from the initial state, so it could not be analyzed.',
+        reason: 'Every recorded request of this service failed when replayed from the initial state, also after the recorded requests before it, so it could not be analyzed.',
         originalOnly: true,
         how: { entry: 'none', exit: 'none' },
         explanation: [],

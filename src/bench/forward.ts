@@ -4,9 +4,8 @@
  * Buffering is fine for the bench (recorded messages are small) and keeps the proxies simple.
  */
 import http from 'node:http';
+import { HOP_BY_HOP_HEADERS } from '../model/traffic.js';
 
-/** Headers that belong to one hop and are never forwarded (RFC 9110 §7.6.1). */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
 
 export interface Buffered {
   status: number;
@@ -25,7 +24,7 @@ export function readBody(req: http.IncomingMessage): Promise<Buffer> {
 
 export function endToEnd(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP_HEADERS.has(k)) out[k] = v;
   return out;
 }
 

@@ -21,6 +21,7 @@ import type { Launcher, Running } from './launcher.js';
 import type { BenchRequest, Workload } from './workload.js';
 import { IdMap, compareResponses } from '../verify/compare.js';
 import { entryPath, recordedResponse, replayEntry } from '../verify/replay.js';
+import { SessionMap, tokensIn } from '../model/credentials.js';
 import type { BenchResult, Condition, GridPoint, ServedTally, ServiceRow, SystemName } from './result.js';
 import { fetchHealth } from '../util/health-client.js';
 
@@ -173,6 +174,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  */
 async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemName, rows: Map<string, ServiceRow>): Promise<void> {
   const ids = new IdMap();
+  const sessions = new SessionMap();
   const samples = new Map<string, { s: Sample[]; wan: number; served: ServedTally }>();
   const all = opts.workload.ordered;
   await topo.settle();
@@ -182,7 +184,7 @@ async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemN
     let sample: Sample;
     let served: string | undefined;
     try {
-      const r = await replayEntry(topo.front, req.entry, ids, opts.requestTimeoutMs ?? 60_000);
+      const r = await replayEntry(topo.front, req.entry, ids, opts.requestTimeoutMs ?? 60_000, sessions);
       served = r.served;
       compareResponses(recordedResponse(req.entry), r, new Set(), ids, WRITE_METHODS.has(req.method), entryPath(req.entry));
       sample = { status: r.status, ms: r.ms, bytes: r.size };
@@ -211,10 +213,25 @@ async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemN
   }
 }
 
+/**
+ * Logs in as the recording did: replays, once, each recorded request whose answer issued a
+ * credential the workload sends, and returns the workload with the fresh credentials in place.
+ */
+async function withSessions(front: string, reqs: BenchRequest[], timeoutMs: number): Promise<BenchRequest[]> {
+  const sent = new Set(reqs.flatMap((r) => tokensIn(Object.values(r.headers).join('\n'))));
+  if (sent.size === 0) return reqs;
+  const sessions = new SessionMap();
+  for (const r of reqs) {
+    const issued = `${r.entry.response.headers.map((h) => h.value).join('\n')}\n${r.entry.response.content.text ?? ''}`;
+    if (tokensIn(issued).some((t) => sent.has(t))) await replayEntry(front, r.entry, undefined, timeoutMs, sessions).catch(() => undefined);
+  }
+  return reqs.map((r) => ({ ...r, headers: sessions.apply(r.headers).headers }));
+}
+
 /** Throughput of the mixed recorded workload with `concurrency` clients, bounded in count and time. */
 async function measureThroughput(topo: Topology, opts: BenchOptions, system: SystemName, cond: Condition): Promise<GridPoint> {
   const agent = createAgent(opts.concurrency);
-  const reqs: BenchRequest[] = opts.workload.ordered;
+  const reqs: BenchRequest[] = await withSessions(topo.front, opts.workload.ordered, opts.requestTimeoutMs ?? 60_000);
   await topo.settle();
   const before = wanBytes(topo.wan);
   const samples: Sample[] = [];

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { HarEntry } from '../model/traffic.js';
-import { isFailedEntry, readTraffic } from '../model/traffic.js';
+import { isFailedEntry, readTraffic, requestOf } from '../model/traffic.js';
 import { readAnalysis } from '../model/analysis.js';
 import { compileServiceMatcher, normalizeRoute, serviceId } from '../model/service-id.js';
 import { UserError } from '../cli/errors.js';
@@ -34,27 +34,9 @@ export interface Workload {
   ordered: BenchRequest[];
 }
 
-/** Headers that describe one hop or that the client computes itself: never replayed. */
-const SKIP_HEADERS = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer',
-  'host', 'content-length', 'accept-encoding', 'expect', 'if-none-match', 'if-modified-since',
-]);
-
 function toRequest(entry: HarEntry, service: string): BenchRequest {
-  const u = new URL(entry.request.url, 'http://recorded.invalid');
-  const headers: Record<string, string> = {};
-  for (const h of entry.request.headers) {
-    const name = h.name.toLowerCase();
-    if (SKIP_HEADERS.has(name) || name.startsWith(':') || h.value === '[redacted]') continue;
-    headers[name] = h.value;
-  }
-  const pd = entry.request.postData as { text?: string; encoding?: string; _encoding?: string } | undefined;
-  let body: Buffer | undefined;
-  if (pd?.text !== undefined && entry.request.method !== 'GET' && entry.request.method !== 'HEAD') {
-    const enc = pd.encoding ?? pd._encoding;
-    body = enc === 'base64' ? Buffer.from(pd.text, 'base64') : Buffer.from(pd.text, 'utf8');
-  }
-  return { service, method: entry.request.method.toUpperCase(), path: u.pathname + u.search, headers, body, entry };
+  const { method, path, headers, body } = requestOf(entry);
+  return { service, method, path, headers, body, entry };
 }
 
 /**

@@ -6,6 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import type { Cookie, Entry, Header, PostData, QueryString } from 'har-format';
+import { Redactor } from '../model/credentials.js';
 
 /** What the recorder knows about one exchange, before it becomes a HAR entry. */
 export interface Exchange {
@@ -40,17 +41,22 @@ export interface CapturedBody {
 }
 
 export interface RedactOptions {
-  /** Header names (any case) whose values become "[redacted]". Empty = no redaction. */
+  /** Lower-case header names whose values become stable tokens. Empty = no redaction. */
   headers: ReadonlySet<string>;
+  /** One per recording: equal secrets get equal tokens (see model/credentials.ts). */
+  redactor: Redactor;
 }
 
-export const REDACTED = '[redacted]';
 export const DEFAULT_REDACTED_HEADERS = ['authorization', 'cookie', 'set-cookie'];
 
-/** The redaction set for the CLI flags: defaults + extra names, or nothing with --no-redact. */
-export function redactionFor(enabled: boolean, extra: readonly string[] = []): RedactOptions {
-  if (!enabled) return { headers: new Set() };
-  return { headers: new Set([...DEFAULT_REDACTED_HEADERS, ...extra.map((n) => n.toLowerCase())]) };
+/**
+ * The redaction for the CLI flags: defaults + extra names, or nothing with --no-redact. `key`
+ * fixes the HMAC key (tests); by default it is random and never leaves this process.
+ */
+export function redactionFor(enabled: boolean, extra: readonly string[] = [], key?: Buffer): RedactOptions {
+  const redactor = new Redactor(key);
+  if (!enabled) return { headers: new Set(), redactor };
+  return { headers: new Set([...DEFAULT_REDACTED_HEADERS, ...extra.map((n) => n.toLowerCase())]), redactor };
 }
 
 /** The HAR entry type edgstr writes: HAR 1.2 plus its own underscore fields (allowed by the spec). */
@@ -105,7 +111,9 @@ export function buildEntry(x: Exchange, redact: RedactOptions): EdgstrEntry {
   if (x.requestBody.truncated) entry._edgstrRequestTruncated = true;
   const content = decodeBody(x.responseBody.bytes, resType, res.contentEncoding);
   const c: Entry['response']['content'] = { size: content.size, mimeType: resType || 'x-unknown' };
-  if (content.text !== undefined) c.text = content.text;
+  // A login's JSON answer issues the token later requests send: redact it the same way.
+  const secretsOut = redact.headers.size > 0 && content.text !== undefined && /json/i.test(resType) ? redact.redactor.jsonSecrets(content.text) : undefined;
+  if (content.text !== undefined) c.text = secretsOut ?? content.text;
   if (content.encoding) c.encoding = content.encoding;
   if (content.decodedFrom && !x.responseBody.truncated) c.compression = x.responseBody.bytes.length - content.size;
   entry.response.content = c;
@@ -139,7 +147,7 @@ function scanHeaders(raw: string[], redact: RedactOptions): HeaderScan {
     const value = raw[i + 1]!;
     scan.size += name.length + value.length + 4;
     const lower = name.toLowerCase();
-    scan.headers.push({ name, value: hide && redact.headers.has(lower) ? REDACTED : value });
+    scan.headers.push({ name, value: hide && redact.headers.has(lower) ? redact.redactor.header(lower, value) : value });
     switch (lower) {
       case 'content-type':
         scan.contentType ??= value;
@@ -186,7 +194,8 @@ function parseCookieHeader(value: string | undefined, redact: RedactOptions): Co
     .map((part) => {
       const eq = part.indexOf('=');
       const name = eq < 0 ? part : part.slice(0, eq);
-      return { name, value: hide ? REDACTED : eq < 0 ? '' : part.slice(eq + 1) };
+      const value = eq < 0 ? '' : part.slice(eq + 1);
+      return { name, value: hide ? redact.redactor.token(value.trim()) : value };
     });
 }
 
@@ -197,7 +206,8 @@ function parseSetCookies(values: string[] | undefined, redact: RedactOptions): C
   for (const v of values) {
     const first = v.split(';')[0]!;
     const eq = first.indexOf('=');
-    out.push({ name: eq < 0 ? first.trim() : first.slice(0, eq).trim(), value: hide ? REDACTED : eq < 0 ? '' : first.slice(eq + 1) });
+    const value = eq < 0 ? '' : first.slice(eq + 1);
+    out.push({ name: eq < 0 ? first.trim() : first.slice(0, eq).trim(), value: hide ? redact.redactor.token(value.trim()) : value });
   }
   return out;
 }

@@ -2,8 +2,11 @@
  * `edgstr verify`: the generated system answers as the original did, and its replicas converge.
  *
  *  1. volatile places: the recorded traffic is replayed twice against fresh copies of the cloud
- *     (the original app) — where the answers differ from each other or from the recording
- *     (timestamps, random tokens) is masked;
+ *     (the original app) — where the two answers differ from each other (timestamps, random
+ *     tokens) is masked, and where the recording holds a redaction token (an issued secret). A
+ *     field where both replays agree with each other but not with the recording is not volatile:
+ *     it means the generated system started from another state than the recording did (analyze
+ *     ran on today's data, not the recorded init state), and it fails;
  *  2. a fresh cloud and N edges start; every recorded request is replayed in order through the
  *     edges (round robin, waiting for the replicas to settle before switching edges, because a
  *     read at edge 2 may follow a write at edge 1), and each answer is compared with the recording;
@@ -18,7 +21,8 @@ import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
 import { UserError } from '../cli/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 import { fetchHealth } from '../util/health-client.js';
-import { IdMap, compareResponses, edgeAllocated, volatilePaths, type Difference } from './compare.js';
+import { isRedactionToken, legacyRedactionWarning, SessionMap, unresolvedCredentialMessage } from '../model/credentials.js';
+import { IdMap, compareResponses, edgeAllocated, leaves, volatilePaths, type Difference } from './compare.js';
 import { checkConvergence, type ConvergenceReport } from './converge.js';
 import { summarizeServed, type ServedReport } from './served.js';
 import { entryPath, recordedResponse, replayEntry } from './replay.js';
@@ -71,7 +75,7 @@ export interface VerifyReport {
   unsettled: number;
   /**
    * Answers of the original (the generated cloud alone) whose status differed from the recording
-   * in every attempt of a replay round; their fields count as volatile, so they weaken the check.
+   * in every attempt of a replay round (e.g. it started from another state than the recording).
    */
   originalUnstable?: string[];
   /** When something failed: the last lines each process printed (name -> lines). */
@@ -92,6 +96,8 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
   const har = readTraffic(trafficFile);
   const entries = har.log.entries.filter((e) => !isFailedEntry(e));
   if (entries.length === 0) throw new UserError(`${trafficFile}: no successful exchange to replay; record traffic again`);
+  const legacy = legacyRedactionWarning(entries);
+  if (legacy) log(legacy);
   const generated = readGenerated(opts.outDir);
   const edgeCount = opts.edges ?? Math.max(1, generated.edges.length);
   // Edges without a config of their own would share a key range and collide on inserts.
@@ -105,14 +111,18 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
   const forgetScratch = removeOnInterrupt(scratch);
   try {
     // 1. Volatile places, from two replays against the original.
-    const runs: unknown[][] = entries.map((e) => [recordedResponse(e).body]);
+    const runs: unknown[][] = entries.map(() => []);
     const originalUnstable: string[] = [];
     for (let round = 1; round <= 2; round++) {
       const replay = await replayOriginal(opts.outDir, join(scratch, `original-${round}`), entries, round, log);
       if (replay.mismatches.length > 0) originalUnstable.push(...replay.mismatches.map((m) => `round ${round}: ${m}`));
       replay.bodies.forEach((b, i) => runs[i]!.push(b));
     }
-    const volatile = runs.map((r) => volatilePaths(r));
+    const volatile = runs.map((r, i) => {
+      const v = volatilePaths(r);
+      for (const l of leaves(recordedResponse(entries[i]!).body)) if (isRedactionToken(l.value)) v.add(l.path);
+      return v;
+    });
 
     // 2. Through the edges.
     const wan = opts.wanDelayMs ? `, ${opts.wanDelayMs} ms one way from each edge` : '';
@@ -125,6 +135,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     let logs: Record<string, string> = {};
     try {
       const ids = new IdMap(edgeAllocated);
+      const sessions = new SessionMap();
       let previous = -1;
       for (const [i, e] of entries.entries()) {
         const k = i % stack.edges.length;
@@ -137,9 +148,10 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
         const service = serviceOf(e, matchers);
         const base = { index: i, service, method: e.request.method, path: entryPath(e), edge: edge.name };
         try {
-          const r = await replayEntry(edge.process.url, e, ids);
+          const r = await replayEntry(edge.process.url, e, ids, undefined, sessions);
           const c = compareResponses(recordedResponse(e), r, volatile[i]!, ids, WRITE_METHODS.has(e.request.method), entryPath(e));
-          requests.push({ ...base, ok: c.ok, statusExpected: c.statusExpected, statusActual: c.statusActual, masked: c.masked, differences: c.differences.slice(0, 5), ...(r.served ? { served: r.served } : {}) });
+          const why = !c.ok && r.unresolved.length > 0 ? { error: unresolvedCredentialMessage(`request #${i + 1} ${base.method} ${base.path}`, r.unresolved) } : {};
+          requests.push({ ...base, ok: c.ok, statusExpected: c.statusExpected, statusActual: c.statusActual, masked: c.masked, differences: c.differences.slice(0, 5), ...why, ...(r.served ? { served: r.served } : {}) });
         } catch (err) {
           const dead = [stack.cloud, ...stack.edges].find((x) => x.process.exitCode() !== null);
           const error = dead ? `${(err as Error).message}: ${dead.name} exited with code ${dead.process.exitCode()}; its output ends with:\n${dead.process.tail()}` : (err as Error).message;
@@ -209,8 +221,9 @@ async function replayOriginal(
     const mismatches: string[] = [];
     try {
       const ids = new IdMap();
+      const sessions = new SessionMap();
       for (const [i, e] of entries.entries()) {
-        const r = await replayEntry(cloud.process.url, e, ids).catch(async (err: unknown) => {
+        const r = await replayEntry(cloud.process.url, e, ids, undefined, sessions).catch(async (err: unknown) => {
           throw await explainFailure(cloud.process, `${e.request.method} ${entryPath(e)}`, err);
         });
         compareResponses(recordedResponse(e), r, new Set(), ids, WRITE_METHODS.has(e.request.method), entryPath(e));

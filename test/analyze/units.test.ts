@@ -60,7 +60,7 @@ describe('dependence engine', () => {
 });
 
 const rec = (over: Partial<Recorded>): Recorded => ({
-  index: 0, method: 'GET', path: '/', query: [], headers: {}, mimeType: '', body: undefined, status: 200, response: undefined, ...over,
+  index: 0, method: 'GET', path: '/', query: [], headers: {}, mimeType: '', body: undefined, status: 200, response: undefined, setCookies: [], ...over,
 });
 
 describe('fuzzing', () => {

@@ -19,6 +19,7 @@ import { checkConvergence, type ConvergenceReport } from '../../src/verify/conve
 import { replayEntry, type ReplayedResponse } from '../../src/verify/replay.js';
 import { ensureInstalled, startStack, type Replica, type RunningStack } from '../../src/verify/stack.js';
 import { readAnalysis } from '../../src/model/analysis.js';
+import { SessionMap } from '../../src/model/credentials.js';
 import { readTraffic, isFailedEntry } from '../../src/model/traffic.js';
 import { runClient } from './client.js';
 import { absentPath, pickProbe, readPath, variantOf, type Probe } from './probe.js';
@@ -111,8 +112,11 @@ interface Written {
  * the same lines before and after (seen in CI). Concurrent writes are checked by what survives.
  */
 async function write(replica: Replica, probe: Probe, tag: string, stack: RunningStack, readYourWrite: boolean): Promise<Written> {
+  // A probe that needs a login (a recorded session) logs in at this replica first.
+  const sessions = new SessionMap();
+  for (const login of probe.logins) await replayEntry(replica.process.url, login, undefined, 30_000, sessions);
   const before = probe.stateRead ? await answerOf(replica, probe.stateRead) : null;
-  const res = await replayEntry(replica.process.url, variantOf(probe, tag), undefined, 30_000);
+  const res = await replayEntry(replica.process.url, variantOf(probe, tag), undefined, 30_000, sessions);
   const at = performance.now();
   const stateAnswer = probe.stateRead ? await answerOf(replica, probe.stateRead) : null;
   if (probe.stateRead && readYourWrite) {

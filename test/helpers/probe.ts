@@ -11,6 +11,7 @@
 import type { AnalyzedService } from '../../src/model/analysis.js';
 import { compileRoute } from '../../src/model/service-id.js';
 import type { HarEntry } from '../../src/model/traffic.js';
+import { tokensIn } from '../../src/model/credentials.js';
 import { entryPath, recordedResponse } from '../../src/verify/replay.js';
 
 export interface Probe {
@@ -23,6 +24,19 @@ export interface Probe {
   numericId: boolean;
   /** Without a read by id: a read-only GET (path + query) whose answer shows the write, or null. */
   stateRead: string | null;
+  /** The recorded requests whose answers issued the credentials the probe sends (its logins). */
+  logins: HarEntry[];
+}
+
+/** Recorded requests before `e` whose answer (Set-Cookie, body) issued a credential `e` sends. */
+function loginsFor(e: HarEntry, entries: HarEntry[]): HarEntry[] {
+  const tokens = tokensIn(e.request.headers.map((h) => h.value).join('\n'));
+  if (tokens.length === 0) return [];
+  const before = entries.slice(0, Math.max(0, entries.indexOf(e)));
+  return before.filter((x) => {
+    const issued = `${x.response.headers.map((h) => h.value).join('\n')}\n${x.response.content.text ?? ''}`;
+    return tokens.some((t) => issued.includes(t));
+  });
 }
 
 type ServiceState = Pick<AnalyzedService, 'method' | 'route' | 'stateful' | 'state'>;
@@ -70,11 +84,11 @@ export function pickProbe(entries: HarEntry[], services: ServiceState[] = []): P
     const read = entries.slice(i + 1).find((r) => r.request.method === 'GET' && isSuccess(r) && entryPath(r).split('?')[0]!.split('/').includes(encodeURIComponent(id)));
     if (!read) continue;
     const template = entryPath(read).split('?')[0]!.split('/').map((s) => (s === encodeURIComponent(id) ? '{id}' : s)).join('/');
-    return { entry: e, label: label(e), readTemplate: template, numericId: /^\d+$/.test(id), stateRead: null };
+    return { entry: e, label: label(e), readTemplate: template, numericId: /^\d+$/.test(id), stateRead: null, logins: loginsFor(e, entries) };
   }
   const first = posts[0];
   if (!first) throw new Error('the recorded traffic has no successful POST to use as the probe write');
-  return { entry: first.e, label: label(first.e), readTemplate: null, numericId: false, stateRead: stateReadFor(first.e, entries, services) };
+  return { entry: first.e, label: label(first.e), readTemplate: null, numericId: false, stateRead: stateReadFor(first.e, entries, services), logins: loginsFor(first.e, entries) };
 }
 
 export function readPath(probe: Probe, id: string): string {

@@ -4,7 +4,8 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +88,10 @@ describe('edgstr record / services: bad input', () => {
     await expectOneLine(['record', '--pcap', join(fx, 'tls-lo.pcap'), '--server-port', port, '--out', join(dir, 'tls.har')], /encrypted \(TLS\): capture after TLS termination/);
   });
 
+  it('--app with --pcap', async () => {
+    await expectOneLine(['record', '--pcap', join(fx, 'http-lo.pcap'), '--server-port', '80', '--app', dir, '--out', join(dir, 'app.har')], /--app keeps the data of a live app when recording starts; with --pcap/);
+  });
+
   it('no traffic on the port', async () => {
     await expectOneLine(['record', '--pcap', join(fx, 'http-lo.pcap'), '--server-port', '9', '--out', join(dir, 'none.har')], /no TCP traffic on port 9/);
     expect(existsSync(join(dir, 'none.har'))).toBe(false);
@@ -118,6 +123,40 @@ describe('edgstr record / services: end to end', () => {
     expect(JSON.parse(s.stdout)).toEqual({
       services: [{ id: 'GET /echo/:id', method: 'GET', route: '/echo/:id', count: 2, examples: [{ url: '/echo/3?q=z', status: 200 }, { url: '/echo/4?q=z', status: 200 }] }],
     });
+  });
+
+  it('--app keeps the app\'s data (SQLite through its backup API, data files, not code) before the first exchange', async () => {
+    const app = join(dir, 'app-with-data');
+    mkdirSync(join(app, 'data'), { recursive: true });
+    mkdirSync(join(app, 'src'), { recursive: true });
+    writeFileSync(join(app, 'src', 'server.js'), '// code, not data\n');
+    writeFileSync(join(app, 'package.json'), '{}\n');
+    writeFileSync(join(app, 'data', 'notes.json'), '[{"id":1}]\n');
+    const db = new Database(join(app, 'data', 'app.db'));
+    db.pragma('journal_mode = WAL');
+    db.exec("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('before')");
+    const workdir = join(dir, 'with-app');
+    const child = spawn(process.execPath, [bin, 'record', '--target', server.url, '--port', '0', '--workdir', workdir, '--app', app, '--max-requests', '1'], { env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    const url = await new Promise<string>((resolve) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        const m = /listening on (http:\/\/\S+),/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+    });
+    // what the traffic does afterwards is not in the kept state
+    db.exec("INSERT INTO t VALUES ('after')");
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await (await fetch(`${url}/echo/1`)).text();
+    expect(await exited).toBe(0);
+    db.close();
+    expect(stderr).toMatch(/kept the app's data as the init state \(2 file\(s\)\)/);
+    const manifest = JSON.parse(readFileSync(join(workdir, 'init-state', 'manifest.json'), 'utf8')) as { files: { path: string; kind: string }[] };
+    expect(manifest.files.map((f) => [f.path, f.kind])).toEqual([['data/app.db', 'sqlite'], ['data/notes.json', 'file']]);
+    const kept = new Database(join(workdir, 'init-state', 'files', 'data', 'app.db'), { readonly: true });
+    expect(kept.prepare('SELECT x FROM t').all()).toEqual([{ x: 'before' }]);
+    kept.close();
   });
 
   it('stops by itself after --max-requests', async () => {

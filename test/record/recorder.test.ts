@@ -101,22 +101,34 @@ describe('recording proxy', () => {
     expect(Buffer.from(bin.text!, 'base64')).toEqual(value.bin.body);
   });
 
-  it('redacts Authorization, Cookie and Set-Cookie by default, extra names on request, none with --no-redact', async () => {
+  it('redacts Authorization, Cookie and Set-Cookie by default into stable tokens, extra names on request, none with --no-redact', async () => {
     const call = async (rec: Recorder): Promise<void> => {
       await fetch(`${rec.url}/cookie`, { headers: { authorization: 'Bearer top', cookie: 'sid=abc; x=1', 'x-api-key': 'k1' } });
+      // the session the first answer set, sent back: the same secret must give the same token
+      await fetch(`${rec.url}/cookie`, { headers: { authorization: 'Bearer top', cookie: 'sid=secret123' } });
     };
     const value = (e: EdgstrEntry, where: 'request' | 'response', name: string): string | undefined =>
       e[where].headers.find((h) => h.name.toLowerCase() === name)?.value;
-    const def = (await withRecorder(call)).entries[0]!;
-    expect(value(def, 'request', 'authorization')).toBe('[redacted]');
-    expect(value(def, 'request', 'cookie')).toBe('[redacted]');
-    expect(def.request.cookies.map((c) => [c.name, c.value])).toEqual([['sid', '[redacted]'], ['x', '[redacted]']]);
-    expect(value(def, 'response', 'set-cookie')).toBe('[redacted]');
+    const token = /^edgstr-redacted-[0-9a-f]{12}$/;
+    const [def, again] = (await withRecorder(call)).entries as [EdgstrEntry, EdgstrEntry];
+    expect(value(def, 'request', 'authorization')).toMatch(/^Bearer edgstr-redacted-[0-9a-f]{12}$/);
+    expect(value(again, 'request', 'authorization')).toBe(value(def, 'request', 'authorization'));
+    expect(value(def, 'request', 'cookie')).toMatch(/^sid=edgstr-redacted-[0-9a-f]{12}; x=edgstr-redacted-[0-9a-f]{12}$/);
+    expect(def.request.cookies.map((c) => c.name)).toEqual(['sid', 'x']);
+    for (const c of def.request.cookies) expect(c.value).toMatch(token);
+    expect(value(def, 'response', 'set-cookie')).toMatch(/^sid=edgstr-redacted-[0-9a-f]{12}; HttpOnly$/);
+    const issued = def.response.cookies.find((c) => c.name === 'sid')!.value;
+    expect(again.request.cookies[0]!.value).toBe(issued);
+    expect(value(again, 'request', 'cookie')).toBe(`sid=${issued}`);
     expect(def.response.cookies.map((c) => c.name)).toEqual(['sid', 'theme']);
     expect(value(def, 'request', 'x-api-key')).toBe('k1');
     expect(JSON.stringify(def)).not.toContain('secret123');
+    expect(JSON.stringify(def)).not.toContain('top');
+    // a new recording draws a new key: tokens do not carry over
+    const other = (await withRecorder(call)).entries[0]!;
+    expect(value(other, 'request', 'authorization')).not.toBe(value(def, 'request', 'authorization'));
     const extra = (await withRecorder(call, { redact: redactionFor(true, ['X-Api-Key']) })).entries[0]!;
-    expect(value(extra, 'request', 'x-api-key')).toBe('[redacted]');
+    expect(value(extra, 'request', 'x-api-key')).toMatch(token);
     const none = (await withRecorder(call, { redact: redactionFor(false) })).entries[0]!;
     expect(value(none, 'request', 'authorization')).toBe('Bearer top');
     expect(JSON.stringify(none)).toContain('secret123');

@@ -1,15 +1,20 @@
 /**
- * One execution = restore the init state, send the request with the execution header, collect
- * its trace. Requests that need earlier recorded writes (a DELETE of a row a recorded POST
- * created) can be replayed after that prefix, restored from init first as well.
+ * One execution = restore the init state, replay the recorded requests it depends on (see
+ * dependencies.ts), send the request with the execution header, collect its trace. Along the
+ * prefix, what the replay issues anew is carried into the requests that follow: sessions (a
+ * recorded cookie or bearer token -> the one the replayed login returned) and generated ids
+ * (a recorded UUID -> the one the replayed create returned).
  */
+import { SessionMap } from '../../model/credentials.js';
 import type { ExecTrace } from '../tracer/protocol.js';
 import { EXEC_HEADER } from '../tracer/protocol.js';
 import type { AppProcess } from './app-process.js';
 import { sendRequest, type InResponse } from './http-client.js';
 import { toOutRequest, type Recorded } from './requests.js';
+import { jsonOf, ValueMap } from './value-map.js';
 
 export interface Execution {
+  /** The request as it was sent (generated ids and credentials replaced by the replay's own). */
   request: Recorded;
   response: InResponse;
   trace: ExecTrace;
@@ -26,15 +31,37 @@ export class Replayer {
   async run(req: Recorded, prefix: readonly Recorded[] = []): Promise<Execution> {
     const id = `e${++this.n}`;
     await this.app.control('begin', { id });
-    for (const p of prefix) await sendRequest(this.app.port, toOutRequest(p, 'prefix', 'x-edgstr-prefix'), this.timeoutMs);
+    const sessions = new SessionMap();
+    const values = new ValueMap();
+    for (const p of prefix) {
+      const sent = this.prepare(p, sessions, values);
+      const res = await sendRequest(this.app.port, toOutRequest(sent, 'prefix', 'x-edgstr-prefix'), this.timeoutMs);
+      const actualBody = jsonOf(res.body);
+      const recordedBody = jsonOf(p.response);
+      sessions.learn({ setCookies: p.setCookies, body: recordedBody }, { setCookies: setCookiesOf(res), body: actualBody });
+      values.learn(recordedBody, actualBody);
+    }
+    const sent = this.prepare(req, sessions, values);
     const t0 = performance.now();
-    const response = await sendRequest(this.app.port, toOutRequest(req, id, EXEC_HEADER), this.timeoutMs);
+    const response = await sendRequest(this.app.port, toOutRequest(sent, id, EXEC_HEADER), this.timeoutMs);
     const ms = performance.now() - t0;
     // let callbacks the request scheduled after answering (logs, appends) finish
     await new Promise((r) => setTimeout(r, 5));
     const trace = await this.app.control<ExecTrace | null>('trace');
-    return { request: req, response, ms, trace: trace ?? emptyTrace(id) };
+    return { request: sent, response, ms, trace: trace ?? emptyTrace(id) };
   }
+
+  /** The request with the replay's own ids and credentials; a credential nobody issued is left out. */
+  private prepare(r: Recorded, sessions: SessionMap, values: ValueMap): Recorded {
+    const rewritten = values.rewrite(r);
+    const { headers } = sessions.apply(rewritten.headers);
+    return { ...rewritten, headers };
+  }
+}
+
+function setCookiesOf(res: InResponse): string[] {
+  const v = res.headers['set-cookie'];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
 function emptyTrace(id: string): ExecTrace {

@@ -4,7 +4,7 @@
  * entry detection looks for.
  */
 import type { HarEntry } from '../../model/traffic.js';
-import { isFailedEntry } from '../../model/traffic.js';
+import { isFailedEntry, requestOf, responseBytesOf } from '../../model/traffic.js';
 import type { OutRequest } from './http-client.js';
 
 export interface Recorded {
@@ -18,6 +18,8 @@ export interface Recorded {
   status: number;
   /** Response body bytes as recorded (decoded), when present. */
   response: Buffer | undefined;
+  /** The recorded answer's Set-Cookie values (redacted ones hold tokens). */
+  setCookies: string[];
 }
 
 /** A primitive parameter: where it sits and its value. */
@@ -34,30 +36,21 @@ export interface Param {
   value: string | number | boolean;
 }
 
-const DROP_HEADERS = new Set(['host', 'content-length', 'connection', 'accept-encoding', 'content-encoding', 'transfer-encoding', 'keep-alive', 'upgrade']);
-
 export function toRecorded(entry: HarEntry, index: number): Recorded | null {
   if (isFailedEntry(entry)) return null;
-  const url = new URL(entry.request.url);
-  const headers: Record<string, string> = {};
-  for (const h of entry.request.headers) {
-    const n = h.name.toLowerCase();
-    if (DROP_HEADERS.has(n) || n.startsWith(':')) continue;
-    headers[n] = h.value;
-  }
-  const pd = entry.request.postData as { mimeType?: string; text?: string; encoding?: string } | undefined;
-  const body = pd?.text !== undefined && pd.text !== '' ? Buffer.from(pd.text, pd.encoding === 'base64' ? 'base64' : 'utf8') : undefined;
-  const c = entry.response.content as { text?: string; encoding?: string };
+  const req = requestOf(entry);
+  const q = req.path.indexOf('?');
   return {
     index,
-    method: entry.request.method.toUpperCase(),
-    path: url.pathname,
-    query: [...url.searchParams],
-    headers,
-    mimeType: pd?.mimeType ?? headers['content-type'] ?? '',
-    body,
+    method: req.method,
+    path: q < 0 ? req.path : req.path.slice(0, q),
+    query: q < 0 ? [] : [...new URLSearchParams(req.path.slice(q + 1))],
+    headers: req.headers,
+    mimeType: req.mimeType,
+    body: req.body,
     status: entry.response.status,
-    response: c.text !== undefined ? Buffer.from(c.text, c.encoding === 'base64' ? 'base64' : 'utf8') : undefined,
+    response: responseBytesOf(entry),
+    setCookies: entry.response.headers.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value),
   };
 }
 

@@ -1,4 +1,7 @@
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { initStateDir, readInitState, snapshotInitState } from '../../model/init-state.js';
+import { readTraffic } from '../../model/traffic.js';
 import { Option, type Command } from 'commander';
 import { withCommonOptions } from '../command.js';
 import { UserError } from '../errors.js';
@@ -17,6 +20,7 @@ interface RecordFlags extends CommonOptions {
   redact?: boolean | string[];
   pcap?: string;
   serverPort?: number;
+  app?: string;
 }
 
 export function registerRecord(program: Command): void {
@@ -29,6 +33,7 @@ export function registerRecord(program: Command): void {
     // --redact NAME... and --no-redact share one attribute: undefined (defaults), names, or false.
     .addOption(new Option('--redact <names...>', 'more header names to redact (besides Authorization, Cookie, Set-Cookie)').argParser(collectNames))
     .option('--no-redact', 'keep Authorization, Cookie and Set-Cookie values')
+    .option('--app <dir>', "the app's folder: keep its data (SQLite databases, data files) as the init state analyze replays from")
     .option('--pcap <file>', 'read a classic pcap capture instead of proxying')
     .option('--server-port <n>', 'TCP port of the HTTP server in the capture (with --pcap)', parsePort)
     .action(async (flags: RecordFlags) => {
@@ -36,6 +41,7 @@ export function registerRecord(program: Command): void {
       const redact = redactionFor(flags.redact !== false, Array.isArray(flags.redact) ? flags.redact : []);
       if (flags.pcap !== undefined) {
         if (flags.target !== undefined) throw new UserError('give either --target (live proxy) or --pcap (capture), not both');
+        if (flags.app !== undefined) throw new UserError('--app keeps the data of a live app when recording starts; with --pcap the capture is already over: reset the app to its state before the capture instead');
         if (flags.serverPort === undefined) throw new UserError('--pcap needs --server-port N: the port the HTTP server listened on in the capture');
         const result = await recordPcap({ file: flags.pcap, serverPort: flags.serverPort, out, redact });
         for (const w of result.warnings) log.warn(w);
@@ -44,6 +50,7 @@ export function registerRecord(program: Command): void {
         return;
       }
       if (flags.target === undefined) throw new UserError('record needs --target URL (live proxy) or --pcap FILE --server-port N');
+      if (flags.app !== undefined) await keepInitState(flags.app, resolveWorkdir(flags), out);
       const rec = await startRecorder({
         target: flags.target,
         port: flags.port,
@@ -69,4 +76,19 @@ export function registerRecord(program: Command): void {
 function collectNames(value: string, previous: string[] | undefined): string[] {
   const names = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   return [...(previous ?? []), ...names];
+}
+
+/**
+ * Keeps the app's data as the init state before the first exchange. Appending to a recording
+ * keeps the init state its first session took (that is where its traffic started from).
+ */
+async function keepInitState(app: string, workdir: string, out: string): Promise<void> {
+  const appending = existsSync(out) && statSync(out).size > 0 && readTraffic(out).log.entries.length > 0;
+  if (appending && readInitState(workdir) !== null) {
+    log.info(`edgstr record: appending to ${out}: keeping the init state its first session kept in ${initStateDir(workdir)}`);
+    return;
+  }
+  const m = await snapshotInitState(app, workdir, [out]);
+  log.info(`edgstr record: kept the app's data as the init state (${m.files.length} file(s)${m.skipped.length > 0 ? `; too large to keep: ${m.skipped.join(', ')}` : ''}) in ${initStateDir(workdir)}`);
+  if (appending) log.warn(`${out} already holds exchanges recorded before this init state was kept: analyze replays them from it too`);
 }
