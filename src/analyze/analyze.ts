@@ -197,6 +197,7 @@ export async function analyzeApp(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       appDir,
       appDirAsGiven: opts.appDirAsGiven ?? opts.appDir,
       madeAtStart,
+      ...(init ? { initFiles: path.join(initStateDir(opts.workdir), 'files') } : {}),
       traffic: opts.traffic,
       command,
       // The app's own port when it picks one (what its users know it by), else the one it was given.

@@ -20,6 +20,8 @@ interface Input {
   appDirAsGiven: string;
   /** Files the app made or changed at its start (keepFilesMadeAtStart), by app-relative path. */
   madeAtStart?: string;
+  /** Data files as `record --app` kept them (the init state the replays started from), if any. */
+  initFiles?: string;
   /** The HAR file analyze replayed. */
   traffic: string;
   command: string;
@@ -49,12 +51,12 @@ export function writeArtefacts(inp: Input): string {
     writeFileAtomic(dest, fs.readFileSync(db.snapshot));
     databases.push({ file: relFile, snapshot: `snapshot/files/${relFile}`, tables: db.tables });
   }
-  // files: as they were at the checkpoint (the init state): made by the app at its start, else
-  // as they are in the app dir
+  // files: as they were at the checkpoint (the init state): made by the app at its start, else as
+  // recorded when recording started, else as they are in the app dir
   const files = new Set(inp.report.flatMap((s) => [...s.state.reads.files, ...s.state.writes.files]));
   const copied: string[] = [];
   for (const f of files) {
-    const src = initFile(inp.appDir, inp.madeAtStart, f);
+    const src = initFile(inp.appDir, inp.madeAtStart, f, inp.initFiles);
     if (fs.existsSync(src) && fs.statSync(src).isFile()) {
       writeFileAtomic(path.join(snapDir, 'files', f), fs.readFileSync(src));
       copied.push(f);

@@ -34,8 +34,14 @@ export function keepFilesMadeAtStart(copyRoot: string, sinceMs: number, dest: st
   return kept;
 }
 
-/** Where a file of the init state is: made at start-up (kept in `startDir`), else the app's own. */
-export function initFile(appDir: string, startDir: string | undefined, rel: string): string {
-  const made = startDir ? path.join(startDir, rel) : undefined;
-  return made && fs.existsSync(made) ? made : path.join(appDir, rel);
+/**
+ * Where a file of the init state is: made at start-up (kept in `startDir`), else as `record --app`
+ * kept it when recording started (`initDir`, restored into the copy before the app started), else
+ * the app's own.
+ */
+export function initFile(appDir: string, startDir: string | undefined, rel: string, initDir?: string): string {
+  for (const dir of [startDir, initDir]) {
+    if (dir && fs.existsSync(path.join(dir, rel))) return path.join(dir, rel);
+  }
+  return path.join(appDir, rel);
 }
