@@ -792,6 +792,11 @@ export class EdgstrReplica implements Replica {
     this.onRangeGranted?.();
   }
 
+  /** Edge: why the cloud refuses this node id (another live edge has it), or null while it accepts it. */
+  get refusal(): string | null {
+    return this.refusedBy;
+  }
+
   /** Edge: the cloud refused this node id; serve without generating keys until it accepts it. */
   private onRefused(reason: string): void {
     if (this.refusedBy !== reason) rlog.warn(`${this.config.nodeId}: the cloud refused this edge: ${reason}`);

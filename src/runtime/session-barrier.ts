@@ -113,8 +113,8 @@ export class EdgeSession {
   private wroteLocally = false;
   /** Cloud heads answered to forwarded requests that this edge has not received yet. */
   private required: DocHeads[][] = [];
-  /** Counts (tests): local requests that waited, were forwarded, were served while cut off; forwards that flushed first. */
-  readonly stats = { waited: 0, forwardedStale: 0, servedOffline: 0, flushedBeforeForward: 0 };
+  /** Counts (tests): local requests that waited, were forwarded, were served while cut off; forwards that flushed first, or went without dependencies while refused. */
+  readonly stats = { waited: 0, forwardedStale: 0, servedOffline: 0, flushedBeforeForward: 0, forwardedRefused: 0 };
 
   constructor(
     private readonly replica: EdgstrReplica,
@@ -128,10 +128,18 @@ export class EdgeSession {
 
   /**
    * Before forwarding: sends what this edge wrote and returns the value of `x-edgstr-after`
-   * (null when the guarantees are off: the header is then removed).
+   * (null when the guarantees are off, or suspended while the cloud refuses this edge: the header is
+   * then removed).
    */
   async dependencies(): Promise<string | null> {
     if (!this.options.enabled) return null;
+    if (this.replica.refusal !== null) {
+      // The cloud refuses this node id (another live edge has it) and so receives none of this
+      // edge's changes: waiting for them would only turn every forwarded request into a 503. Such
+      // an edge generates no keys and its operator is told to rename it (replica.ts, onRefused).
+      this.stats.forwardedRefused++;
+      return null;
+    }
     if (this.wroteLocally) {
       // Cleared before the flush: a commit during it sets it again for the next forward.
       this.wroteLocally = false;
