@@ -32,3 +32,4 @@ export { AFTER_HEADER, HEADS_HEADER, EdgeSession, holdForSession, sessionOptions
 export type { SessionOptions } from './session-barrier.js';
 export { PLACE_HEADER, SERVICE_MS_HEADER, Placement, placementOptionsFromEnv } from './placement.js';
 export type { PlacementOptions, Routing, ServicePlacementView, Side } from './placement.js';
+export { PLACEMENT_PATH, createPlacement, noteForwarded, placementApi, reportServiceTime, testLocalDelayMs } from './placement-http.js';
