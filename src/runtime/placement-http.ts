@@ -14,7 +14,10 @@ const MAX_BODY = 16 * 1024;
 /** The edge's placement of its accepted services, configured from the environment. */
 export function createPlacement(serviceIds: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Placement {
   const { enabled, options } = placementOptionsFromEnv(env);
-  if (!enabled) log('edgstr edge: EDGSTR_PLACEMENT=off: accepted services stay at the edge (no adaptive placement)');
+  if (env.EDGSTR_PLACEMENT && env.EDGSTR_PLACEMENT !== 'adaptive' && env.EDGSTR_PLACEMENT !== 'review') {
+    log(`edgstr edge: EDGSTR_PLACEMENT=${env.EDGSTR_PLACEMENT} is neither "adaptive" nor "review"; using review (accepted services stay at the edge)`);
+  }
+  if (enabled) log(`edgstr edge: adaptive placement on (minimum stay ${options.minStayMs} ms, probe every ${options.probeEveryMs} ms)`);
   return new Placement(serviceIds, options, performance.now(), enabled, log);
 }
 

@@ -57,9 +57,11 @@ export const DEFAULT_PLACEMENT: PlacementOptions = {
 };
 
 /**
- * `EDGSTR_PLACEMENT=off` keeps the review's decisions (no adaptive switching, no probes);
- * `EDGSTR_PLACEMENT_MIN_STAY_MS`, `EDGSTR_PLACEMENT_PROBE_MS`, `EDGSTR_PLACEMENT_MARGIN_MS`
- * override the defaults.
+ * `EDGSTR_PLACEMENT=adaptive` switches the rule and the probes on. Without it (the default,
+ * `review`) every accepted service stays where the review put it, which is what `edgstr verify`
+ * checks (an accepted service answered at the edge); pins, the per-request header and the
+ * estimates from ordinary traffic work either way. `EDGSTR_PLACEMENT_MIN_STAY_MS`,
+ * `EDGSTR_PLACEMENT_PROBE_MS`, `EDGSTR_PLACEMENT_MARGIN_MS` override the defaults.
  */
 export function placementOptionsFromEnv(env: NodeJS.ProcessEnv): { enabled: boolean; options: PlacementOptions } {
   const num = (name: string, fallback: number): number => {
@@ -67,7 +69,7 @@ export function placementOptionsFromEnv(env: NodeJS.ProcessEnv): { enabled: bool
     return env[name] !== undefined && env[name] !== '' && Number.isFinite(v) && v >= 0 ? v : fallback;
   };
   return {
-    enabled: env.EDGSTR_PLACEMENT !== 'off',
+    enabled: env.EDGSTR_PLACEMENT === 'adaptive',
     options: {
       ...DEFAULT_PLACEMENT,
       minStayMs: num('EDGSTR_PLACEMENT_MIN_STAY_MS', DEFAULT_PLACEMENT.minStayMs),

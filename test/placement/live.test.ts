@@ -54,6 +54,7 @@ beforeAll(async () => {
     EDGSTR_CLOUD_URL: `http://127.0.0.1:${wan.port}`,
     EDGSTR_NODE_ID: 'edge-1',
     EDGSTR_SECRET: SECRET,
+    EDGSTR_PLACEMENT: 'adaptive',
     EDGSTR_TEST_LOCAL_DELAY_MS: String(LOCAL_DELAY_MS),
     EDGSTR_PLACEMENT_MIN_STAY_MS: '1500',
     EDGSTR_PLACEMENT_PROBE_MS: '300',

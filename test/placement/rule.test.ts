@@ -141,7 +141,9 @@ describe('Estimate', () => {
 });
 
 it('env overrides', () => {
-  const { enabled, options } = placementOptionsFromEnv({ EDGSTR_PLACEMENT_MIN_STAY_MS: '250', EDGSTR_PLACEMENT_PROBE_MS: '100', EDGSTR_PLACEMENT: 'off' });
-  expect(enabled).toBe(false);
+  expect(placementOptionsFromEnv({}).enabled).toBe(false);
+  expect(placementOptionsFromEnv({ EDGSTR_PLACEMENT: 'review' }).enabled).toBe(false);
+  const { enabled, options } = placementOptionsFromEnv({ EDGSTR_PLACEMENT_MIN_STAY_MS: '250', EDGSTR_PLACEMENT_PROBE_MS: '100', EDGSTR_PLACEMENT: 'adaptive' });
+  expect(enabled).toBe(true);
   expect(options).toMatchObject({ minStayMs: 250, probeEveryMs: 100, marginMs: DEFAULT_PLACEMENT.marginMs });
 });
