@@ -9,9 +9,10 @@
  *     move it when the network changes and one odd sample does not.
  *   - Rule. Remote = RTT + cloud. Serving at the edge, the service moves to the cloud once
  *     `local > remote + margin`; at the cloud it moves back once `local + margin < remote`, where
- *     margin = max(marginMs, marginRatio × min(local, remote)) (hysteresis). After a switch the
- *     service stays at least `minStayMs`. Until all three estimates have `minSamples` samples the
- *     review's decision holds (accepted = edge).
+ *     margin = max(marginMs, marginRatio × min(local, remote)) (hysteresis). The verdict must
+ *     hold for `confirmMs` before the service moves (a burst of slow samples does not move it),
+ *     and after a switch the service stays at least `minStayMs`. Until all three estimates have
+ *     `minSamples` samples the review's decision holds (accepted = edge).
  *   - Probes. The side not in use gets no samples, so its estimate goes stale: a request is sent
  *     to the other side when that side's last sample is older than `probeEveryMs` (one probe in
  *     flight per service). The fraction of probed requests is at most one per `probeEveryMs`
@@ -36,24 +37,27 @@ export interface PlacementOptions {
   marginRatio: number;
   /** Minimum time a service stays on a side after a switch, ms. */
   minStayMs: number;
+  /** How long the rule's verdict for the other side must hold before the service moves, ms. */
+  confirmMs: number;
   /** A side whose last sample is older than this gets the next request as a probe, ms. */
   probeEveryMs: number;
   /** Samples an estimate needs before the rule uses it. */
   minSamples: number;
   /** Kalman process noise per ms elapsed between samples (ms² / ms): how fast the truth may drift. */
   driftPerMs: number;
-  /** Kalman measurement noise as a fraction of the estimate (its square times the estimate² is R). */
-  noiseRatio: number;
+  /** Kalman measurement noise: the standard deviation of one sample around the truth, ms. */
+  noiseMs: number;
 }
 
 export const DEFAULT_PLACEMENT: PlacementOptions = {
   marginMs: 5,
   marginRatio: 0.2,
   minStayMs: 10_000,
+  confirmMs: 1_000,
   probeEveryMs: 2_000,
   minSamples: 3,
-  driftPerMs: 2,
-  noiseRatio: 0.5,
+  driftPerMs: 0.5,
+  noiseMs: 20,
 };
 
 /**
@@ -94,17 +98,17 @@ export class Estimate {
   samples = 0;
   lastAt: number | null = null;
 
-  constructor(private readonly options: Pick<PlacementOptions, 'driftPerMs' | 'noiseRatio'>) {}
+  constructor(private readonly options: Pick<PlacementOptions, 'driftPerMs' | 'noiseMs'>) {}
 
   add(sample: number, now: number): void {
     if (!Number.isFinite(sample) || sample < 0) return;
     if (this.samples === 0) {
       this.mean = sample;
-      this.variance = (this.options.noiseRatio * Math.max(sample, 1)) ** 2;
+      this.variance = this.options.noiseMs ** 2;
     } else {
       const elapsed = Math.max(0, now - (this.lastAt ?? now));
       const predicted = this.variance + this.options.driftPerMs * elapsed;
-      const noise = (this.options.noiseRatio * Math.max(this.mean, 1)) ** 2;
+      const noise = this.options.noiseMs ** 2;
       const gain = predicted / (predicted + noise);
       this.mean += gain * (sample - this.mean);
       this.variance = (1 - gain) * predicted;
@@ -173,6 +177,8 @@ interface ServiceState extends RuleState {
   local: Estimate;
   cloud: Estimate;
   probing: Side | null;
+  /** Since when the rule has wanted the other side (null: it wants this one). */
+  wantsOtherSince: number | null;
 }
 
 /** The placement of every accepted service at one edge. */
@@ -189,7 +195,7 @@ export class Placement {
   ) {
     this.rtt = new Estimate(options);
     for (const id of serviceIds) {
-      this.services.set(id, { mode: 'edge', since: now, reviewed: 'edge', pin: null, switches: 0, local: new Estimate(options), cloud: new Estimate(options), probing: null });
+      this.services.set(id, { mode: 'edge', since: now, reviewed: 'edge', pin: null, switches: 0, local: new Estimate(options), cloud: new Estimate(options), probing: null, wantsOtherSince: null });
     }
   }
 
@@ -240,6 +246,7 @@ export class Placement {
     const s = this.state(serviceId);
     if (mode === 'auto') {
       s.pin = null;
+      s.wantsOtherSince = null;
       this.log(`edgstr edge: placement ${serviceId} unpinned (rule decides; now at the ${s.mode})`);
       return;
     }
@@ -287,7 +294,13 @@ export class Placement {
   private update(serviceId: string, s: ServiceState, now: number): void {
     const inputs = this.inputs(s);
     const next = decide(s, inputs, now, this.options);
-    if (next === s.mode) return;
+    if (next === s.mode) {
+      s.wantsOtherSince = null;
+      return;
+    }
+    s.wantsOtherSince ??= now;
+    if (now - s.wantsOtherSince < this.options.confirmMs) return;
+    s.wantsOtherSince = null;
     const remote = (inputs.rtt ?? 0) + (inputs.cloud ?? 0);
     this.log(`edgstr edge: placement ${serviceId} ${s.mode} -> ${next} (local ${inputs.local?.toFixed(1)} ms, cloud ${inputs.cloud?.toFixed(1)} ms + rtt ${inputs.rtt?.toFixed(1)} ms = ${remote.toFixed(1)} ms)`);
     s.mode = next;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PLACEMENT, Estimate, Placement, decide, placementOptionsFromEnv, type PlacementOptions } from '../../src/runtime/placement.js';
 
-const opts: PlacementOptions = { ...DEFAULT_PLACEMENT, marginMs: 5, marginRatio: 0.2, minStayMs: 1_000, probeEveryMs: 500, minSamples: 3 };
+const opts: PlacementOptions = { ...DEFAULT_PLACEMENT, marginMs: 5, marginRatio: 0.2, minStayMs: 1_000, confirmMs: 300, probeEveryMs: 500, minSamples: 3 };
 const ID = 'GET /items/:id';
 
 describe('decide', () => {
@@ -82,6 +82,11 @@ describe('Placement', () => {
     expect(p.view(now)[ID]!.mode).toBe('cloud');
     expect(p.view(now)[ID]!.switches).toBe(3);
     expect(lines.filter((l) => l.includes(' -> '))).toHaveLength(3);
+    // a burst of slow cloud answers shorter than confirmMs does not move the service
+    const atCloud = p.view(now)[ID]!.switches;
+    run(200, 100, 2, 400);
+    run(3_000, 100, 2, 10);
+    expect(p.view(now)[ID]).toMatchObject({ mode: 'cloud', switches: atCloud });
     // noisy samples around a tie do not flap: local 100 vs remote 100 ± 15
     const before = p.view(now)[ID]!.switches;
     let flip = false;
@@ -102,7 +107,10 @@ describe('Placement', () => {
     expect(p.route(ID, 5_000)).toEqual({ side: 'edge', reason: 'pinned' });
     expect(p.view(5_000)[ID]).toMatchObject({ mode: 'edge', pinned: true });
     p.pin(ID, 'auto', 5_000);
-    expect(p.view(5_000)[ID]).toMatchObject({ mode: 'cloud', pinned: false, switches: 1 });
+    // the rule's verdict (cloud) must hold confirmMs before the service moves
+    expect(p.view(5_000)[ID]).toMatchObject({ mode: 'edge', pinned: false, switches: 0 });
+    expect(p.view(5_200)[ID]).toMatchObject({ mode: 'edge', switches: 0 });
+    expect(p.view(5_300)[ID]).toMatchObject({ mode: 'cloud', pinned: false, switches: 1 });
     p.pin(ID, 'cloud', 6_000);
     expect(p.route(ID, 6_000).side).toBe('cloud');
   });
