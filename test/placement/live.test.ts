@@ -11,7 +11,8 @@
  *   - adaptive: GET /items/:id, one client in a loop. WAN 2 ms one way: the cloud (a few ms
  *     away) beats the 60 ms edge -> the service moves to the cloud. 100 ms one way: the round
  *     trip alone is 200 ms -> back to the edge. 2 ms again: the edge's probes of the cloud see
- *     it -> to the cloud. Exactly 3 switches (no flapping), every answer correct.
+ *     it -> to the cloud. Exactly 3 switches (no flapping), every answer correct; then each
+ *     write (PUT /items/:id) is seen by the next read, wherever each was answered.
  */
 import { cpSync, symlinkSync } from 'node:fs';
 import { join, sep } from 'node:path';
@@ -170,4 +171,12 @@ it('a changing WAN delay moves the service to the cloud and back, without flappi
   expect(fast1.served.edge ?? 0).toBeGreaterThan(0);
   expect(slow.served.cloud ?? 0).toBeGreaterThan(0);
   expect(edge!.tail()).toMatch(/placement GET \/items\/:id edge -> cloud/);
+  // A stateful pair across the sides: the read (now at the cloud) sees each write, wherever
+  // the write was answered (PUT /items/:id is placed adaptively too).
+  for (let n = 1; n <= 10; n++) {
+    const put = await call('PUT', `/items/${itemId}`, {}, { qty: 100 + n });
+    expect(put.status).toBe(200);
+    const read = await call('GET', `/items/${itemId}`);
+    expect(read, `write ${n} (served ${put.served})`).toMatchObject({ status: 200, body: { qty: 100 + n } });
+  }
 }, 120_000);
