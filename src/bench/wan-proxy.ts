@@ -36,6 +36,8 @@ export interface WanProxy {
   readonly host: string;
   stats(): WanStats;
   resetStats(): void;
+  /** Changes the one-way delay from now on (bytes already queued keep their delivery time; order holds). */
+  setDelay(delayMs: number): void;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ class Link {
   private freeAt = 0;
   constructor(
     private readonly rate: number,
-    private readonly delayMs: number,
+    public delayMs: number,
     private readonly lossRto: number,
     private readonly lost: () => boolean,
   ) {}
@@ -167,6 +169,10 @@ export async function startWanProxy(opts: WanOptions): Promise<WanProxy> {
     port: addr.port,
     host: addr.address,
     stats: () => ({ ...stats }),
+    setDelay: (delayMs: number) => {
+      up.delayMs = delayMs;
+      down.delayMs = delayMs;
+    },
     resetStats: () => {
       stats.up = 0;
       stats.down = 0;

@@ -9,6 +9,7 @@
 import type { Server } from 'node:http';
 
 /** Which side a replica is on. */
+import type { ServicePlacementView } from './placement.js';
 export type Role = 'cloud' | 'edge';
 
 /** One SQLite database file and the tables of it that are replicated. */
@@ -96,6 +97,11 @@ export interface Health {
    * Added by the edge's front server, not by the replica.
    */
   served?: Record<string, ServedCounts>;
+  /**
+   * Edge: where each accepted service is answered now, pinned or not, and the estimates behind
+   * it (the entries of `GET /__edgstr/placement`, see placement.ts). Added by the edge's front server.
+   */
+  placement?: Record<string, ServicePlacementView>;
   /** The key range this replica allocates generated primary keys in (null: none granted yet). */
   rangeIndex?: number | null;
 }

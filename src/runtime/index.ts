@@ -30,3 +30,6 @@ export async function startReplica(config: ReplicaConfig): Promise<EdgstrReplica
 export const registerGlobal: RegisterGlobal = (name, get, set) => registerProcessGlobal(name, get, set);
 export { AFTER_HEADER, HEADS_HEADER, EdgeSession, holdForSession, sessionOptionsFromEnv } from './session-barrier.js';
 export type { SessionOptions } from './session-barrier.js';
+export { PLACE_HEADER, SERVICE_MS_HEADER, Placement, placementOptionsFromEnv } from './placement.js';
+export type { PlacementOptions, Routing, ServicePlacementView, Side } from './placement.js';
+export { PLACEMENT_PATH, createPlacement, noteForwarded, placementApi, reportServiceTime, testLocalDelayMs } from './placement-http.js';
