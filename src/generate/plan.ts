@@ -19,6 +19,7 @@ import {
   type Side,
   type SnapshotDatabase,
 } from './context.js';
+import { k3sFiles } from './k3s.js';
 import { render } from './render.js';
 import { registerGlobalsInApp } from './transform/register-globals/index.js';
 
@@ -126,6 +127,10 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
   }
   cloudPreload(files, input, options);
   if (options.target === 'rpi') addRpi(files, input, options);
+  if (options.target === 'k3s') {
+    const start = { edge: EDGE_START, cloud: cloudStart(input) };
+    for (const [path, content] of k3sFiles({ appName: input.appName, port: input.analysis.app.port, start }, options)) files.set(path, text(content));
+  }
   return { files, local: localRoutes.map((r) => r.id), forwarded: routes.filter((r) => !r.local).map((r) => r.id), replicated, warnings };
 }
 
@@ -221,6 +226,7 @@ function readmeContext(side: Side, input: GenerateInput, options: GenerateOption
     appName: input.appName,
     target: options.target,
     rpi: options.target === 'rpi',
+    k3s: options.target === 'k3s',
     installDir: INSTALL_DIR[side],
     port: input.analysis.app.port,
     cloudUrl: options.cloudUrl,

@@ -9,8 +9,11 @@ import Handlebars from 'handlebars';
 import type {
   ConfigLoaderContext,
   DeployContext,
+  DockerfileContext,
+  K3sContext,
   EdgeServerContext,
   GlobalsShimContext,
+  HeaderContext,
   PreloadContext,
   ReadmeContext,
   RoutesContext,
@@ -37,6 +40,14 @@ export interface TemplateContexts {
   'edge/served.js.hbs': GlobalsShimContext;
   'targets/rpi/edgstr.service.hbs': SystemdContext;
   'targets/rpi/deploy.sh.hbs': DeployContext;
+  'targets/k3s/namespace.yaml.hbs': K3sContext;
+  'targets/k3s/secret.yaml.hbs': K3sContext;
+  'targets/k3s/configmap.yaml.hbs': K3sContext;
+  'targets/k3s/cloud.yaml.hbs': K3sContext;
+  'targets/k3s/edge.yaml.hbs': K3sContext;
+  'targets/k3s/kustomization.yaml.hbs': K3sContext;
+  'targets/k3s/Dockerfile.hbs': DockerfileContext;
+  'targets/k3s/dockerignore.hbs': HeaderContext;
 }
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
