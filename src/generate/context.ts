@@ -143,6 +143,19 @@ export interface K3sContext extends HeaderContext {
   edgeLabel: string;
 }
 
+/** The site cluster of --target rpi --edges N (templates/targets/rpi/site/). */
+export interface SiteContext extends HeaderContext {
+  appName: string;
+  port: number;
+  edgeCount: number;
+  /** HAProxy's default listening address (`:port`). */
+  bind: string;
+  /** Each edge, the environment variable of its address, and that address's default. */
+  edges: { index: number; name: string; variable: string; address: string }[];
+  /** How long a client that wrote sticks to its edge (HAProxy's stick-table expire). */
+  stickSeconds: number;
+}
+
 /** A project's Dockerfile (--target k3s). */
 export interface DockerfileContext extends HeaderContext {
   side: Side;
