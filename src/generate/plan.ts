@@ -289,7 +289,7 @@ function addSite(files: FileSet, input: GenerateInput, options: GenerateOptions)
     scaleUpAbove: 4,
     scaleDownBelow: 1,
     idleSeconds: 30,
-    stickSeconds: STICK_SECONDS,
+    settleMs: 2000,
     edges: edges.map((e) => ({ name: e.name, url: `http://${e.name}.local:${port}`, start: ssh(e.name, 'start'), stop: ssh(e.name, 'stop') })),
   })));
 }
