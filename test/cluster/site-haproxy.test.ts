@@ -212,7 +212,7 @@ describe('a site of 3 generated edges behind HAProxy, with the generated scaler'
     const result = await load('a', 6, 10, () => Date.now() > end);
     await killed;
     // A write the killed edge acknowledged but had not yet sent to the cloud is stranded there (an
-    // edge answers before its writes leave: kill -9 loses up to one sync interval of them).
+    // edge answers before its writes leave: kill -9 strands up to one sync interval of them).
     // Such a write reads as missing; any other missed read is a read-your-writes violation.
     await new Promise((r) => setTimeout(r, 3000));
     const atCloud = new Set(((await json(`${cloudUrl}/notes`)).body as { text: string }[]).map((n) => n.text));
