@@ -7,7 +7,7 @@ import type { Analysis, AnalyzedService } from '../model/analysis.js';
 import type { Decisions } from '../model/decisions.js';
 import { compareRouteSpecificity, normalizeRoute, serviceSlug } from '../model/service-id.js';
 
-export type Target = 'rpi' | 'node';
+export type Target = 'rpi' | 'node' | 'k3s';
 export type Side = 'edge' | 'cloud';
 
 /** Options of one generate run (the CLI flags, plus the secret so tests can pin it). */
@@ -76,6 +76,7 @@ export interface ReadmeContext extends HeaderContext {
   appName: string;
   target: Target;
   rpi: boolean;
+  k3s: boolean;
   installDir: string;
   port: number;
   cloudUrl: string;
@@ -119,6 +120,52 @@ export interface DeployContext extends HeaderContext {
   cloudUrl: string;
   /** The oldest Node.js major version deploy.sh accepts on a host. */
   nodeMajor: number;
+}
+
+/** The k3s manifests (templates/targets/k3s/*.yaml.hbs): one context for all of them. */
+export interface K3sContext extends HeaderContext {
+  appName: string;
+  /** The app's name as Kubernetes names allow (lowercase, digits, -). */
+  slug: string;
+  namespace: string;
+  secret: string;
+  cloudUrl: string;
+  port: number;
+  edges: number;
+  edgeImage: string;
+  edgeImageName: string;
+  cloudImage: string;
+  edgeDataDir: string;
+  cloudDataDir: string;
+  edgeStorage: string;
+  cloudStorage: string;
+  /** The node label that admits edges. */
+  edgeLabel: string;
+}
+
+/** The site cluster of --target rpi --edges N (templates/targets/rpi/site/). */
+export interface SiteContext extends HeaderContext {
+  appName: string;
+  port: number;
+  edgeCount: number;
+  /** HAProxy's default listening address (`:port`). */
+  bind: string;
+  /** Each edge, the environment variable of its address, and that address's default. */
+  edges: { index: number; name: string; variable: string; address: string }[];
+  /** How long a client that wrote sticks to its edge (HAProxy's stick-table expire). */
+  stickSeconds: number;
+}
+
+/** A project's Dockerfile (--target k3s). */
+export interface DockerfileContext extends HeaderContext {
+  side: Side;
+  cloud: boolean;
+  appName: string;
+  image: string;
+  dataDir: string;
+  port: number;
+  /** The container's command, as a JSON array (exec form). */
+  cmd: string;
 }
 
 /** Per-file header of a JS template; all JS templates use this shape. */

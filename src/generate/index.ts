@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { applyFileSet, checkOutputDir } from './apply.js';
 import type { Target } from './context.js';
+import { k3sCloudUrl } from './k3s.js';
 import { planGenerate, type GeneratePlan } from './plan.js';
 import { readGenerateInput } from './read-inputs.js';
 import { UserError } from '../cli/errors.js';
@@ -49,7 +50,8 @@ export async function generate(request: GenerateRequest): Promise<GenerateResult
   const input = readGenerateInput(resolve(request.workdir), request.runtimeDir ? { runtimeDir: request.runtimeDir } : {});
   const plan = planGenerate(input, {
     target: request.target,
-    cloudUrl: request.cloudUrl ?? `http://127.0.0.1:${input.analysis.app.port}`,
+    // k3s: the edges reach the cloud by its Service inside the cluster.
+    cloudUrl: request.cloudUrl ?? (request.target === 'k3s' ? k3sCloudUrl(input.appName, input.analysis.app.port) : `http://127.0.0.1:${input.analysis.app.port}`),
     edges: request.edges ?? 1,
     secret: request.secret ?? randomBytes(32).toString('hex'),
     regenerate: request.regenerate ?? `edgstr generate --target ${request.target} --out ${request.out} --force`,

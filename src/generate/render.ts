@@ -9,8 +9,12 @@ import Handlebars from 'handlebars';
 import type {
   ConfigLoaderContext,
   DeployContext,
+  DockerfileContext,
+  K3sContext,
+  SiteContext,
   EdgeServerContext,
   GlobalsShimContext,
+  HeaderContext,
   PreloadContext,
   ReadmeContext,
   RoutesContext,
@@ -23,6 +27,8 @@ export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.me
 const handlebars = Handlebars.create();
 // A single-quoted JS string literal: {{str id}} -> 'GET /notes/:id'.
 handlebars.registerHelper('str', (value: unknown) => `'${String(value).replace(/[\\']/g, '\\$&').replace(/\n/g, '\\n')}'`);
+// An environment variable with a default, as HAProxy reads it: {{env 'X' 'a:1'}} -> "${X-a:1}".
+handlebars.registerHelper('env', (name: unknown, fallback: unknown) => `"\${${String(name)}-${String(fallback)}}"`);
 
 /** The templates and the context type each one takes. */
 export interface TemplateContexts {
@@ -37,6 +43,17 @@ export interface TemplateContexts {
   'edge/served.js.hbs': GlobalsShimContext;
   'targets/rpi/edgstr.service.hbs': SystemdContext;
   'targets/rpi/deploy.sh.hbs': DeployContext;
+  'targets/rpi/site/haproxy.cfg.hbs': SiteContext;
+  'targets/rpi/site/scaler.mjs.hbs': SiteContext;
+  'targets/rpi/site/README.md.hbs': SiteContext;
+  'targets/k3s/namespace.yaml.hbs': K3sContext;
+  'targets/k3s/secret.yaml.hbs': K3sContext;
+  'targets/k3s/configmap.yaml.hbs': K3sContext;
+  'targets/k3s/cloud.yaml.hbs': K3sContext;
+  'targets/k3s/edge.yaml.hbs': K3sContext;
+  'targets/k3s/kustomization.yaml.hbs': K3sContext;
+  'targets/k3s/Dockerfile.hbs': DockerfileContext;
+  'targets/k3s/dockerignore.hbs': HeaderContext;
 }
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();

@@ -84,6 +84,13 @@ export interface Health {
   lastSyncAt: string | null;
   pendingChanges: number;
   /**
+   * Caught up with the cloud (an addition to DESIGN.md §3's fields, read by load balancers and
+   * Kubernetes as readiness): an edge is connected to the cloud and holds every change the
+   * cloud said it has, for every document. The cloud is always caught up. `GET
+   * /__edgstr/health?ready` answers 503 instead of 200 while this is false.
+   */
+  caughtUp?: boolean;
+  /**
    * Only with `GET /__edgstr/health?docs` (an addition to DESIGN.md §3's fields): per CRDT
    * document its Automerge heads, sorted and comma-joined; equal on two replicas iff they hold
    * the same changes (verify's convergence check).

@@ -262,10 +262,21 @@ export class EdgstrReplica implements Replica {
       peers: [...this.peers].map((p) => p.connection.remoteId),
       lastSyncAt: this.lastSyncAt,
       pendingChanges: pending + unconfirmed,
+      caughtUp: this.caughtUp(),
       rangeIndex: this.rangeUsable || this.config.role === 'cloud' ? this.rangeIndex : null,
       ...(withDocs ? { docs: Object.fromEntries([...this.adapters].map(([docId, a]) => [docId, A.getHeads(a.store.doc).sort().join(',')])) } : {}),
       ...(withMemory ? { memory: this.memory() } : {}),
     };
+  }
+
+  /** See {@link Health.caughtUp}. */
+  private caughtUp(): boolean {
+    if (this.config.role === 'cloud') return true;
+    if (this.peers.size === 0) return false;
+    for (const [docId, a] of this.adapters) {
+      for (const p of this.peers) if (!p.hasTheirChanges(docId, a.store.doc)) return false;
+    }
+    return true;
   }
 
   private memory(): HealthMemory {

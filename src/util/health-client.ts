@@ -42,6 +42,7 @@ export function parseHealth(raw: unknown): Health | null {
     health.served = served;
   }
   if (typeof h.rangeIndex === 'number' || h.rangeIndex === null) health.rangeIndex = h.rangeIndex;
+  if (typeof h.caughtUp === 'boolean') health.caughtUp = h.caughtUp;
   return health;
 }
 

@@ -106,6 +106,6 @@ describe.concurrent('edgstr generate refusals', { timeout: 180_000 }, () => {
   it('refuses an unknown --target', async () => {
     const r = await edgstr(['generate', '--target', 'esp32', '--out', join(scratch, 'x'), '--workdir', workdir('target')]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe('edgstr: --target esp32: expected rpi or node');
+    expect(r.stderr.trim()).toBe('edgstr: --target esp32: expected rpi, k3s or node');
   });
 });

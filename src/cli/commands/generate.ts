@@ -29,14 +29,14 @@ export function registerGenerate(program: Command): void {
     program
       .command('generate')
       .description('render the edge and cloud projects')
-      .requiredOption('--target <target>', 'rpi (systemd units, deploy.sh) or node')
+      .requiredOption('--target <target>', 'rpi (systemd units, deploy.sh), k3s (Kubernetes manifests, Dockerfiles) or node')
       .requiredOption('--out <dir>', 'output directory (gets edge/ and cloud/)')
-      .option('--cloud-url <url>', 'cloud origin the edges forward to and sync with (required with --target rpi; node: default http://127.0.0.1:<app port>)', parseCloudUrl)
+      .option('--cloud-url <url>', 'cloud origin the edges forward to and sync with (required with --target rpi; k3s: default the in-cluster cloud Service; node: default http://127.0.0.1:<app port>)', parseCloudUrl)
       .option('--edges <n>', 'number of per-edge config files (node ids, key ranges)', parsePositiveInt, 1)
       .option('--force', 'replace a non-empty output directory')
       .allowUnknownOption(false),
   ).action(async (opts: GenerateOptions) => {
-    if (opts.target !== 'rpi' && opts.target !== 'node') throw new UserError(`--target ${opts.target}: expected rpi or node`);
+    if (opts.target !== 'rpi' && opts.target !== 'node' && opts.target !== 'k3s') throw new UserError(`--target ${opts.target}: expected rpi, k3s or node`);
     const regenerate = ['edgstr generate', `--target ${opts.target}`, `--out ${opts.out}`, opts.cloudUrl ? `--cloud-url ${opts.cloudUrl}` : '', opts.edges !== 1 ? `--edges ${opts.edges}` : '', opts.workdir !== '.edgstr' ? `--workdir ${opts.workdir}` : '', '--force']
       .filter(Boolean)
       .join(' ');

@@ -90,6 +90,16 @@ export class PeerSync {
     return A.getChangesMetaSince(doc, this.sharedHeads(docId) ?? []).length;
   }
 
+  /**
+   * Whether this replica holds everything the peer said it has for `doc`: the peer's heads are
+   * known (it answered at least once) and none of them is missing here. An edge is caught up
+   * with the cloud when this holds for every document.
+   */
+  hasTheirChanges(docId: string, doc: A.Doc<unknown>): boolean {
+    const theirs = this.states.get(docId)?.theirHeads;
+    return theirs != null && A.getMissingDeps(doc, theirs).length === 0;
+  }
+
   /** Heads both sides are known to have (for counting what the peer still lacks). */
   sharedHeads(docId: string): A.Heads | undefined {
     const s = this.states.get(docId) as unknown as { sharedHeads?: A.Heads } | undefined;
