@@ -37,8 +37,15 @@ async function main() {
   check(archived.archived === true, 'project 2 is archived');
   const work = await call('GET', '/api/projects/2');
   check(work.tasks.every((t) => t.done), 'archiving closed the tasks of project 2');
+  const garden = await call('POST', '/api/projects', { body: { name: 'Garden' }, expect: 201 });
+  check(typeof garden.id === 'number' && garden.archived === false, 'the new project has an id');
+  await call('POST', '/api/projects', { body: {}, expect: 400 });
+  await call('POST', `/api/projects/${garden.id}/tasks`, { body: { title: 'Plant tomatoes' }, expect: 201 });
+  const g = await call('GET', `/api/projects/${garden.id}`);
+  check(g.name === 'Garden' && g.tasks.length === 1, 'the new project holds its task');
+  check((await call('GET', '/api/projects')).some((p) => p.id === garden.id), 'the new project is listed');
   const log = await call('GET', '/api/activity?limit=5');
-  check(log.some((a) => a.message.includes(title)), 'the activity log names the new task');
+  check(log.some((a) => a.message.includes(title)) && log.some((a) => a.message.includes('Plant tomatoes')), 'the activity log names the new tasks');
   console.log('taskdesk client: ok');
 }
 

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
-import { archiveProject, getProject, listProjects, NotFoundError } from '../services/projects';
+import { archiveProject, createProject, getProject, listProjects, NotFoundError } from '../services/projects';
 import { addTask, recentActivity, toggleTask } from '../services/tasks';
 
 export const router = Router();
@@ -41,6 +41,16 @@ router.get('/activity', wrap(async (req, res) => {
   const limit = Math.min(Number(req.query.limit ?? 10), 50);
   const items = await recentActivity(limit);
   res.json(items);
+}));
+
+router.post('/projects', wrap(async (req, res) => {
+  const name = typeof req.body.name === 'string' ? req.body.name.trim() : '';
+  if (!name) {
+    res.status(400).json({ error: 'name is required' });
+    return;
+  }
+  const project = await createProject(name);
+  res.status(201).json(project);
 }));
 
 router.use((err: Error, _req: Request, res: Response, next: NextFunction) => {

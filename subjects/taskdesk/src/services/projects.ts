@@ -7,6 +7,10 @@ export async function listProjects() {
   return Project.findAll({ order: [['id', 'ASC']] });
 }
 
+export async function createProject(name: string) {
+  return Project.create({ name });
+}
+
 export async function getProject(id: number) {
   const project = await Project.findByPk(id, { include: [{ model: Task, as: 'tasks' }] });
   if (!project) throw new NotFoundError(`project ${id} not found`);
