@@ -16,7 +16,7 @@ import path from 'node:path';
 import { UserError } from '../../cli/errors.js';
 import { instrumentSource } from '../instrument/instrument-file.js';
 import { fragmentOf, tableFrom, type ProbeBase, type ProbeFragment } from '../instrument/probe-table.js';
-import { mapFragment, readSourceMap, TRANSPILED } from './source-maps.js';
+import { mapFragment, readSourceMap, TRANSPILED, unwrapLoaderFunction } from './source-maps.js';
 
 /** Slots of the shared counters. */
 const LOCK = 0;
@@ -66,7 +66,8 @@ export function createLoadInstrumenter(appRoot: string, controlDir: string, coun
         const filename = path.join(roots[0]!, file);
         const map = readSourceMap(code, filename);
         try {
-          out = instrumentSource(code, { file, sourceType, table, ...(map ? { inputSourceMap: map.raw } : {}) });
+          const runs = sourceType === 'script' && TRANSPILED.test(filename) ? unwrapLoaderFunction(code) : code;
+          out = instrumentSource(runs, { file, sourceType, table, ...(map ? { inputSourceMap: map.raw } : {}) });
         } catch (err: unknown) {
           if (err instanceof UserError) {
             const e: LoadError = { message: err.message, details: err.details ?? '' };

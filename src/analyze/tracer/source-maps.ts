@@ -83,3 +83,25 @@ export function mapFragment(fragment: ProbeFragment, map: TraceMap, filename: st
     fields: fragment.fields.map((f) => ({ ...f, file: main })),
   };
 }
+
+const TSX_HEAD = /^(__filename=(?:"(?:[^"\\\n]|\\.)*");)\(\(\)=>\{\n/;
+
+/**
+ * tsx runs each CommonJS module inside an arrow function of its own:
+ *
+ *     __filename="/app/src/counter.ts";(()=>{
+ *     var __defProp=…;const hits=[];function record(at){…}
+ *     })()
+ *
+ * so the module's bindings are not at the top level, where the instrumenter looks for globals.
+ * The wrapper is blanked out with spaces (same lines and columns, so the source map still holds):
+ * in a CommonJS module `this`, `arguments` and a top-level `return` mean the same without it.
+ */
+export function unwrapLoaderFunction(code: string): string {
+  const head = TSX_HEAD.exec(code);
+  if (!head) return code;
+  const close = code.lastIndexOf('\n})()');
+  if (close < 0 || !/^\s*(\/\/[#@] sourceMappingURL=[^\n]*)?\s*$/.test(code.slice(close + 5))) return code;
+  const open = head[1]!.length; // where "(()=>{" starts
+  return `${code.slice(0, open)}${' '.repeat(6)}${code.slice(open + 6, close + 1)}${' '.repeat(4)}${code.slice(close + 5)}`;
+}
