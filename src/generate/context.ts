@@ -82,6 +82,8 @@ export interface ReadmeContext extends HeaderContext {
   cloudUrl: string;
   entry: string;
   startCommand: string;
+  /** The app's entry is TypeScript: both projects register tsx's loader (`--import tsx`). */
+  typescript: boolean;
   localRoutes: RouteContext[];
   forwardedRoutes: RouteContext[];
   tables: { path: string; tables: string }[];

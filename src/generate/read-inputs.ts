@@ -44,7 +44,7 @@ export function readGenerateInput(workdir: string, options: { runtimeDir?: strin
     globalFiles: snapshot.globalFiles,
     extracted: readExtracted(workdir, analysis),
     runtimeFiles: readRuntimeFiles(options.runtimeDir ?? join(EDGSTR_ROOT, 'dist', 'runtime')),
-    dependencies: dependencyVersions(appDir, pkg),
+    dependencies: withTsLoader(dependencyVersions(appDir, pkg), entryOf(analysis.app.start, pkg, appDir), appDir),
   };
 }
 
@@ -222,6 +222,14 @@ export function installedVersion(name: string, fromDir: string): string | null {
     if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
     if (dirname(dir) === dir) return null;
   }
+}
+
+/** A TypeScript entry runs under tsx in the generated projects (plan.ts): tsx, usually a devDependency of the app, ships with them. */
+function withTsLoader(deps: Record<string, string>, entry: string, appDir: string): Record<string, string> {
+  if (!/\.(c|m)?tsx?$/.test(entry) || 'tsx' in deps) return deps;
+  const version = installedVersion('tsx', appDir) ?? installedVersion('tsx', EDGSTR_ROOT);
+  if (!version) throw new UserError(`${appDir}: the app's entry ${entry} is TypeScript and tsx is not installed; run npm install tsx in the app`);
+  return { ...deps, tsx: version };
 }
 
 function dependencyVersions(appDir: string, pkg: Record<string, unknown> | null): Record<string, string> {

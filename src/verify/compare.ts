@@ -162,6 +162,15 @@ export class IdMap {
     return out;
   }
 
+  /**
+   * A sentence naming things by kind and id (`"task 4 added: Buy milk"`, an activity log line the
+   * app wrote when task 4 was created): each id renamed for the word just before it.
+   */
+  rewriteNamedIds(text: string): string {
+    if (this.size === 0) return text;
+    return this.rewriteInSegment(text);
+  }
+
   /** `item-5-kettle.svg` -> `item-16777217-kettle.svg`: an id named by the word before it. */
   private rewriteInSegment(segment: string): string {
     const parts = segment.split(WORD_SEPARATORS);
@@ -343,6 +352,7 @@ function renamed(ids: IdMap, path: JsonPath, e: unknown, a: unknown, learn: bool
     if (pathRenamed(ids, e, a, learn)) return true;
     const k = kindOfPath(requestPath);
     if (k && ids.rewriteText(k, e) === a) return true;
+    if (ids.rewriteNamedIds(e) === a) return true;
   }
   return false;
 }

@@ -15,6 +15,8 @@ import { instrumentValues } from './values/index.js';
 import * as s from './snippets.js';
 import { mark, type ProbeTable } from './probe-table.js';
 
+type GenOptions = NonNullable<Parameters<typeof generate>[1]>;
+
 export interface InstrumentOptions {
   /** Path relative to the app root, used in ids and messages. */
   file: string;
@@ -24,6 +26,8 @@ export interface InstrumentOptions {
   plugins?: readonly PluginName[];
   /** Append an inline source map (default true). */
   sourceMap?: boolean;
+  /** The map of `code` to the sources it came from (TypeScript, a compiled dist/): the inline map then points at those. */
+  inputSourceMap?: object;
 }
 
 export type PluginName = 'globals' | 'this-fields' | 'values';
@@ -52,7 +56,10 @@ export function instrumentSource(code: string, opts: InstrumentOptions): string 
   if (plugins.includes('values')) instrumentValues(ast, ctx);
   ast.program.body.unshift(mark(s.prelude()));
   if (opts.sourceMap === false) return `${generate(ast, { retainLines: false }, code).code}\n`;
-  const out = generate(ast, { sourceMaps: true, sourceFileName: basename(opts.file), retainLines: true }, code);
+  // inputSourceMap chains the output map through the code's own (generator supports it; its types omit it)
+  const genOpts: GenOptions & { inputSourceMap?: object } = { sourceMaps: true, sourceFileName: basename(opts.file), retainLines: true };
+  if (opts.inputSourceMap) genOpts.inputSourceMap = opts.inputSourceMap;
+  const out = generate(ast, genOpts, code);
   const map = Buffer.from(JSON.stringify(out.map)).toString('base64');
   return `${out.code}\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${map}\n`;
 }

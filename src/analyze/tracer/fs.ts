@@ -67,18 +67,20 @@ export class FsHooks {
     const target = fs as unknown as Record<string, Fn>;
     for (const [name, ops] of Object.entries(SPECS)) {
       for (const variant of [name, `${name}Sync`]) {
-        if (typeof target[variant] === 'function') target[variant] = this.wrap(target[variant]!, ops, name === 'open', PROBES.has(name), REMOVERS.has(name));
+        if (typeof target[variant] === 'function') target[variant] = this.wrap(target[variant]!, ops, name === 'open', PROBES.has(name), REMOVERS.has(name), name === 'mkdir');
       }
-      if (typeof fsp[name] === 'function') fsp[name] = this.wrap(fsp[name]!, ops, name === 'open', PROBES.has(name), REMOVERS.has(name));
+      if (typeof fsp[name] === 'function') fsp[name] = this.wrap(fsp[name]!, ops, name === 'open', PROBES.has(name), REMOVERS.has(name), name === 'mkdir');
     }
     syncBuiltinESMExports();
   }
 
-  private wrap(orig: Fn, ops: [Op, Op?], isOpen: boolean, probe: boolean, remover: boolean): Fn {
+  private wrap(orig: Fn, ops: [Op, Op?], isOpen: boolean, probe: boolean, remover: boolean, mkdir: boolean): Fn {
     const self = this;
     const wrapped = function (this: unknown, ...args: unknown[]): unknown {
       const nested = insideRemoval.getStore() === true;
-      if (!self.suspended) {
+      // `mkdir -p` of a folder that is there changes nothing (an ORM opening a connection does it)
+      const noop = mkdir && self.isDirectory(args[0]);
+      if (!self.suspended && !noop) {
         const first = isOpen ? openOp(args[1]) : ops[0];
         self.event(first, args[0], args[1] && typeof args[1] === 'object' ? (args[1] as { flags?: unknown; flag?: unknown }) : null, probe, nested);
         if (ops[1]) self.event(ops[1], args[1], null, false, nested);
@@ -91,6 +93,16 @@ export class FsHooks {
     };
     Object.defineProperties(wrapped, Object.getOwnPropertyDescriptors(orig));
     return wrapped;
+  }
+
+  private isDirectory(p: unknown): boolean {
+    const abs = toPath(p);
+    if (!abs) return false;
+    try {
+      return this.orig.statSync(abs).isDirectory();
+    } catch {
+      return false;
+    }
   }
 
   private event(op: Op, p: unknown, options: { flags?: unknown; flag?: unknown } | null, probe: boolean, nested: boolean): void {

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { UserError } from '../../cli/errors.js';
 import { instrumentSource } from '../instrument/instrument-file.js';
 import { fragmentOf, tableFrom, type ProbeBase, type ProbeFragment } from '../instrument/probe-table.js';
+import { mapFragment, readSourceMap, TRANSPILED, unwrapLoaderFunction } from './source-maps.js';
 
 /** Slots of the shared counters. */
 const LOCK = 0;
@@ -40,6 +41,7 @@ const SOURCE = /\.(c|m)?js$/;
 export interface LoadInstrumenter {
   /** The app-relative path of a file to instrument, or null to leave it as it is. */
   appFile(filename: string): string | null;
+  /** `code` is what runs: for a `.ts` file, what its loader (tsx, ts-node) made of it. */
   instrument(code: string, file: string, sourceType: 'module' | 'script'): string;
 }
 
@@ -49,15 +51,10 @@ export function createLoadInstrumenter(appRoot: string, controlDir: string, coun
   fs.mkdirSync(fragDir, { recursive: true });
   return {
     appFile(filename) {
-      if (!SOURCE.test(filename)) return null;
-      for (const root of roots) {
-        const rel = path.relative(root, filename);
-        if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
-        const file = rel.split(path.sep).join('/');
-        if (file.split('/').includes('node_modules') || TEST_DIR.test(file)) return null;
-        return file;
-      }
-      return null;
+      if (!SOURCE.test(filename) && !TRANSPILED.test(filename)) return null;
+      const file = appRelative(roots, filename);
+      if (file === null || file.split('/').includes('node_modules') || TEST_DIR.test(file)) return null;
+      return file;
     },
     instrument(code, file, sourceType) {
       lock(counters);
@@ -66,8 +63,11 @@ export function createLoadInstrumenter(appRoot: string, controlDir: string, coun
       try {
         const base: ProbeBase = { stmts: Atomics.load(counters, STMTS), globals: Atomics.load(counters, GLOBALS), fields: Atomics.load(counters, FIELDS) };
         const table = tableFrom(base);
+        const filename = path.join(roots[0]!, file);
+        const map = readSourceMap(code, filename);
         try {
-          out = instrumentSource(code, { file, sourceType, table });
+          const runs = sourceType === 'script' && TRANSPILED.test(filename) ? unwrapLoaderFunction(code) : code;
+          out = instrumentSource(runs, { file, sourceType, table, ...(map ? { inputSourceMap: map.raw } : {}) });
         } catch (err: unknown) {
           if (err instanceof UserError) {
             const e: LoadError = { message: err.message, details: err.details ?? '' };
@@ -76,6 +76,7 @@ export function createLoadInstrumenter(appRoot: string, controlDir: string, coun
           throw err;
         }
         fragment = fragmentOf(file, base, table);
+        if (map) fragment = mapFragment(fragment, map.trace, filename, (abs) => appRelative(roots, abs));
         Atomics.store(counters, STMTS, table.stmts.length);
         Atomics.store(counters, GLOBALS, table.globals.length);
         Atomics.store(counters, FIELDS, table.fields.length);
@@ -109,6 +110,16 @@ export function readFragments(controlDir: string, pid: number): ProbeFragment[] 
 export function readLoadError(controlDir: string): LoadError | null {
   const p = path.join(controlDir, LOAD_ERROR_FILE);
   return fs.existsSync(p) ? (JSON.parse(fs.readFileSync(p, 'utf8')) as LoadError) : null;
+}
+
+/** `filename` relative to the app root (forward slashes), or null outside it. */
+function appRelative(roots: readonly string[], filename: string): string | null {
+  for (const root of roots) {
+    const rel = path.relative(root, filename);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    return rel.split(path.sep).join('/');
+  }
+  return null;
 }
 
 function lock(counters: Int32Array): void {

@@ -78,6 +78,7 @@ export function linkNodeModules(appDir: string, dest: string): void {
   for (;;) {
     const candidate = path.join(dir, 'node_modules');
     if (fs.existsSync(candidate)) {
+      linkBins(path.join(candidate, '.bin'), path.join(nm, '.bin'));
       for (const ent of fs.readdirSync(candidate, { withFileTypes: true })) {
         if (ent.name.startsWith('.')) continue;
         if (ent.name.startsWith('@') && ent.isDirectory()) {
@@ -105,5 +106,23 @@ export function linkNodeModules(appDir: string, dest: string): void {
     const up = path.dirname(dir);
     if (up === dir) break;
     dir = up;
+  }
+}
+
+/**
+ * The commands of node_modules/.bin (nearest first), so a start command such as `tsx src/server.ts`
+ * finds its tool in the copy as `npm start` would in the original (npm puts every .bin up the tree on PATH).
+ */
+function linkBins(from: string, to: string): void {
+  if (!fs.existsSync(from)) return;
+  fs.mkdirSync(to, { recursive: true });
+  for (const name of fs.readdirSync(from)) {
+    const dest = path.join(to, name);
+    if (fs.existsSync(dest)) continue;
+    try {
+      fs.symlinkSync(fs.realpathSync(path.join(from, name)), dest);
+    } catch {
+      // a dangling link: nothing to run there
+    }
   }
 }
