@@ -10,6 +10,7 @@
  */
 
 import { SLOT_SIZE, WINDOW_SIZE } from '../runtime/table-schema.js';
+import { singular } from '../services/segments.js';
 
 /** A JSON path like `$.items[3].id`. Arrays use their index. */
 export type JsonPath = string;
@@ -199,19 +200,10 @@ export class IdMap {
   }
 }
 
-/** "shops" → "shop", "properties" → "property", "boxes" → "box"; other segments as they are. */
-function singular(word: string): string {
-  const w = word.toLowerCase();
-  if (w.endsWith('ies')) return `${w.slice(0, -3)}y`;
-  if (/(ses|xes|zes|ches|shes)$/.test(w)) return w.slice(0, -2);
-  if (w.endsWith('s') && !w.endsWith('ss')) return w.slice(0, -1);
-  return w;
-}
-
 /** The kind of thing a collection segment holds, or null for a segment that is itself an id. */
 function kindOfCollection(segment: string): string | null {
   if (segment === '' || isIdLike(segment) || !/^[A-Za-z][\w-]*$/.test(segment)) return null;
-  return singular(segment);
+  return singular(segment.toLowerCase());
 }
 
 /** The last collection named in a path ("/recipes/5/ingredients" → "ingredient"). */
@@ -231,7 +223,7 @@ export function kindOfPath(path: string): string | null {
 export function kindOfField(key: string, path: string): string | null {
   if (/^(id|_id|uuid|key)$/i.test(key)) return kindOfPath(path);
   const m = /^(.+?)(?:_id|Id|ID|_uuid|Uuid)$/.exec(key);
-  return m ? singular(m[1]!) : null;
+  return m ? singular(m[1]!.toLowerCase()) : null;
 }
 
 function safeDecode(s: string): string {

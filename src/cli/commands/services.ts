@@ -7,7 +7,7 @@ import { resolveWorkdir, type CommonOptions } from '../options.js';
 import { isFailedEntry, readTraffic } from '../../model/traffic.js';
 import { log, printJson } from '../../util/log.js';
 import { writeJsonAtomic } from '../../util/atomic-write.js';
-import { describeSubject, toOpenApi } from '../../record/services/index.js';
+import { describeSubject, toOpenApi } from '../../services/index.js';
 
 interface ServicesFlags extends CommonOptions {
   traffic?: string;
