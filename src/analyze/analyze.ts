@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 import { serviceId } from '../model/service-id.js';
 import { readTraffic } from '../model/traffic.js';

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { freePort, startProject, type Started } from '../verify/processes.js';
 import { installGenerated } from '../generate/install.js';
 import { removeOnInterrupt } from '../util/interrupt.js';

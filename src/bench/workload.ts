@@ -9,7 +9,7 @@ import { isFailedEntry, readTraffic, requestOf } from '../model/traffic.js';
 import { readAnalysis } from '../model/analysis.js';
 import { compileServiceMatcher, normalizeRoute, serviceId } from '../model/service-id.js';
 import { isStrongId } from '../services/segments.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 
 /** One request to replay. */
 export interface BenchRequest {

@@ -7,7 +7,7 @@ import { applyFileSet, checkOutputDir } from './apply.js';
 import type { Target } from './context.js';
 import { planGenerate, type GeneratePlan } from './plan.js';
 import { readGenerateInput } from './read-inputs.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 
 export { installGenerated } from './install.js';
 export type { GeneratePlan } from './plan.js';

@@ -6,7 +6,7 @@ import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, read
 import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { appDirCandidates, readAnalysis, type Analysis } from '../model/analysis.js';
 import { readDecisions, type Decisions } from '../model/decisions.js';
 import { serviceSlug } from '../model/service-id.js';

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { readJsonArtefact } from './read-json.js';
 
 /** A single data file larger than this is not kept (the analysis then uses it as it is). */

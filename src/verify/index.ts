@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { readAnalysis, trafficFileFor } from '../model/analysis.js';
 import { compileServiceMatcher } from '../model/service-id.js';
 import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 import { fetchHealth } from '../util/health-client.js';
 import { isRedactionToken, legacyRedactionWarning, SessionMap, unresolvedCredentialMessage } from '../model/credentials.js';

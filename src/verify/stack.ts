@@ -5,7 +5,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { startWanProxy, type WanProxy } from '../bench/wan-proxy.js';
 import { installGenerated } from '../generate/install.js';
 import { removeOnInterrupt } from '../util/interrupt.js';

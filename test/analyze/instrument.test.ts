@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { instrumentSource, type PluginName } from '../../src/analyze/instrument/instrument-file.js';
 import { emptyProbeTable, type ProbeTable } from '../../src/analyze/instrument/probe-table.js';
 import { als, Runtime } from '../../src/analyze/tracer/runtime.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/model/errors.js';
 
 const root = path.join(import.meta.dirname, '..', 'fixtures', 'analyze', 'instrument');
 const update = process.env.EDGSTR_UPDATE_FIXTURES === '1';

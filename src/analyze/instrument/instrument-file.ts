@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { parse } from '@babel/parser';
 import { codeFrameColumns } from '@babel/code-frame';
 import { generate } from '../babel.js';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../model/errors.js';
 import { collectFacts } from './facts/index.js';
 import { instrumentGlobals } from './globals/index.js';
 import { instrumentThisFields } from './this-fields/index.js';
