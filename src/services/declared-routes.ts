@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { relative, resolve as resolvePath } from 'node:path';
 import { parse } from '@babel/parser';
 import type * as t from '@babel/types';
-import { traverse } from './babel.js';
+import { traverse } from '../util/babel.js';
 import { listServerFiles } from './source-files.js';
 import type { DeclaredRoute } from './infer.js';
 import { moduleExports } from './declared-routes/exports.js';

@@ -4,7 +4,7 @@
  * http routers). Collected generously: they only serve to align request paths (group-services).
  */
 import { parse } from '@babel/parser';
-import { traverse } from './babel.js';
+import { traverse } from '../util/babel.js';
 import { regexToRoute } from './regex-route.js';
 
 const ROUTE_LIKE = /^\/[A-Za-z0-9_\-.~:/*]*$/;

@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { parse } from '@babel/parser';
 import { codeFrameColumns } from '@babel/code-frame';
-import { generate } from '../babel.js';
+import { generate } from '../../util/babel.js';
 import { UserError } from '../../model/errors.js';
 import { collectFacts } from './facts/index.js';
 import { instrumentGlobals } from './globals/index.js';

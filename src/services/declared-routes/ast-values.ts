@@ -1,6 +1,6 @@
 /** Static values of route arguments: paths, string properties, method lists. */
 import type * as t from '@babel/types';
-import type { NodePath } from '../babel.js';
+import type { NodePath } from '../../util/babel.js';
 import { HTTP_METHODS } from './model.js';
 
 export function isRequire(n: t.Node): boolean {

@@ -4,8 +4,8 @@
  * exports, re-exports), so that a mount in another file reaches the router it imports.
  */
 import type * as t from '@babel/types';
-import type { Visitor } from '@babel/traverse';
-import type { NodePath } from '../babel.js';
+
+import type { NodePath, Visitor } from '../../util/babel.js';
 import { resolveImport } from '../source-files.js';
 import type { FileScope } from './model.js';
 

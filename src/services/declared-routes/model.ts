@@ -3,7 +3,7 @@
  * by its binding), the mounts between them, each module's exports and hand-written route tables.
  */
 import type * as t from '@babel/types';
-import type { NodePath } from '../babel.js';
+import type { NodePath } from '../../util/babel.js';
 import type { DeclaredRoute } from '../infer.js';
 
 export const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options', 'all']);

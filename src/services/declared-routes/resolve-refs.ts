@@ -3,7 +3,7 @@
  * can be told statically (bindings, imports, require, destructuring, chained calls).
  */
 import type * as t from '@babel/types';
-import type { NodePath } from '../babel.js';
+import type { NodePath } from '../../util/babel.js';
 import { resolveImport } from '../source-files.js';
 import { isRequire, stringProp } from './ast-values.js';
 import { HTTP_METHODS, type FileScope, type Ref, type RouteGraph } from './model.js';

@@ -8,8 +8,8 @@
  *  - route tables of hand-written routers: `{ method: 'GET', pattern: /^\/a\/(?<id>\d+)$/ }`.
  */
 import type * as t from '@babel/types';
-import type { NodePath } from '../babel.js';
-import type { Visitor } from '@babel/traverse';
+import type { NodePath, Visitor } from '../../util/babel.js';
+
 import { regexToRoute } from '../regex-route.js';
 import { isRequire, methodsProp, staticPaths, stringProp } from './ast-values.js';
 import { HTTP_METHODS, type FileScope } from './model.js';
