@@ -9,7 +9,6 @@ import { planGenerate, type GeneratePlan } from './plan.js';
 import { readGenerateInput } from './read-inputs.js';
 import { UserError } from '../model/errors.js';
 
-export { installGenerated } from './install.js';
 export type { GeneratePlan } from './plan.js';
 
 export interface GenerateRequest {
