@@ -3,7 +3,7 @@
  * The CLI and the demo call {@link bench}; tests call {@link runBench} with their own launcher.
  */
 import { join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { createProjectLauncher, type Launcher } from './launcher.js';
 import { runBench } from './measure.js';
 import { kernelShapingAvailable } from './netns-link.js';

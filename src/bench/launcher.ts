@@ -2,7 +2,7 @@
  * Starts the generated cloud and edge for each measurement from fresh temp copies of
  * <out>/cloud and <out>/edge, so every measured system starts from the same init state and the
  * generated DIR is never modified. Dependencies are installed once per bench run into a base copy
- * with generate's installGenerated (npm ci + edgstr's own native builds), or the DIR's own
+ * with verify's installGenerated (npm ci + edgstr's own native builds), or the DIR's own
  * node_modules is linked when it is already installed; every run's copy links that node_modules
  * instead of installing again.
  */
@@ -10,9 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { freePort, startProject, type Started } from '../verify/processes.js';
-import { installGenerated } from '../generate/install.js';
+import { installGenerated } from '../verify/install.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 
 /** A started cloud or edge. */

@@ -8,7 +8,8 @@ import type { HarEntry } from '../model/traffic.js';
 import { isFailedEntry, readTraffic, requestOf } from '../model/traffic.js';
 import { readAnalysis } from '../model/analysis.js';
 import { compileServiceMatcher, normalizeRoute, serviceId } from '../model/service-id.js';
-import { UserError } from '../cli/errors.js';
+import { isStrongId } from '../services/segments.js';
+import { UserError } from '../model/errors.js';
 
 /** One request to replay. */
 export interface BenchRequest {
@@ -40,13 +41,13 @@ function toRequest(entry: HarEntry, service: string): BenchRequest {
 }
 
 /**
- * Without an analysis, a path segment that looks like an id (a number, a uuid, a long hex or
+ * Without an analysis, a path segment that looks like an id (`isStrongId`: a number, a uuid, a long hex or
  * base64-ish token) becomes a parameter: `GET /notes/12` -> `GET /notes/:id`.
  */
 export function inferRoute(path: string): string {
   const segs = normalizeRoute(path).split('/');
   return segs
-    .map((s, i) => (i > 0 && /^(\d+|[0-9a-f]{8}-[0-9a-f-]{27,}|[0-9a-f]{16,}|[A-Za-z0-9_-]{20,})$/i.test(s) ? ':id' : s))
+    .map((s, i) => (i > 0 && isStrongId(s) ? ':id' : s))
     .join('/');
 }
 

@@ -1,27 +1,9 @@
 /**
- * Errors and exit codes. A {@link UserError} is a known problem with the user's input (exit 1,
- * one line on stderr that says what happened and what to do); anything else is a bug (exit 2).
+ * Exit codes. A UserError (src/model/errors.ts) exits 1 with one line on stderr that says
+ * what happened and what to do; a QuietExit exits with its code; anything else is a bug
+ * (exit 2).
  */
-export class UserError extends Error {
-  override readonly name = 'UserError';
-  /** Optional extra lines for people (e.g. a code frame), printed after the one-line message. */
-  readonly details: string | undefined;
-  constructor(message: string, options?: { details?: string; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.details = options?.details;
-  }
-}
-
-/**
- * Ends a command with a non-zero exit code after it has already said everything it had to say
- * (e.g. verify, whose last line must stay "N passed, M failed").
- */
-export class QuietExit extends Error {
-  override readonly name = 'QuietExit';
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
-  }
-}
+import { UserError } from '../model/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_USER = 1;

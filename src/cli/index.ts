@@ -4,7 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { handleInterrupts } from '../util/interrupt.js';
-import { describeError, EXIT_INTERNAL, EXIT_OK, EXIT_USER, QuietExit } from './errors.js';
+import { describeError, EXIT_INTERNAL, EXIT_OK, EXIT_USER } from './errors.js';
+import { QuietExit } from '../model/errors.js';
 import type { Command as CommandType } from 'commander';
 
 type Register = (program: CommandType) => void;

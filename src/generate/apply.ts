@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 import type { FileSet } from './plan.js';
 

@@ -8,9 +8,8 @@ import type { Target } from './context.js';
 import { k3sCloudUrl } from './k3s.js';
 import { planGenerate, type GeneratePlan } from './plan.js';
 import { readGenerateInput } from './read-inputs.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 
-export { installGenerated } from './install.js';
 export type { GeneratePlan } from './plan.js';
 
 export interface GenerateRequest {

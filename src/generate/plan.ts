@@ -3,7 +3,7 @@
  * No I/O here except reading the templates; {@link applyFileSet} writes the result.
  */
 import { posix } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import type { Analysis } from '../model/analysis.js';
 import type { Decisions } from '../model/decisions.js';
 import { widenCollections } from '../model/file-collections.js';

@@ -2,23 +2,23 @@
  * The I/O half of reading generate's inputs: the work directory's artefacts, the app's source,
  * the snapshot, the extracted functions, the built runtime and the installed versions.
  */
-import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { appDirCandidates, readAnalysis, type Analysis } from '../model/analysis.js';
 import { readDecisions, type Decisions } from '../model/decisions.js';
 import { serviceSlug } from '../model/service-id.js';
 import type { SnapshotDatabase } from './context.js';
 import type { GenerateInput } from './plan.js';
+import { isSqliteFile } from '../util/sqlite-file.js';
 
 /** Root of the edgstr package (src/generate and dist/generate are both two levels down). */
 export const EDGSTR_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.edgstr']);
 const RUNTIME_DEPENDENCIES = ['@automerge/automerge', 'better-sqlite3', 'http-proxy', 'socket.io', 'socket.io-client'];
-const SQLITE_MAGIC = 'SQLite format 3\0';
 const JS_FILE = /\.(c|m)?js$/;
 const MAX_TRANSFORMED_BYTES = 2_000_000;
 
@@ -102,19 +102,6 @@ export function entryOf(start: string, pkg: Record<string, unknown> | null, appD
   return posix.normalize(entry.split(sep).join(posix.sep));
 }
 
-function isSqlite(file: string): boolean {
-  const head = Buffer.alloc(16);
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    return readSync(fd, head, 0, 16, 0) === 16 && head.toString('latin1') === SQLITE_MAGIC;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 function tablesOf(file: string): string[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
@@ -161,12 +148,12 @@ export function readSnapshot(dir: string, appDir: string): SnapshotContents {
       out.files.push({ path: appRelative(path, appDir), from });
     }
   } else {
-    const appDatabases = listFiles(appDir).filter((p) => /\.(db|sqlite3?)$/.test(p) && isSqlite(join(appDir, p)));
+    const appDatabases = listFiles(appDir).filter((p) => /\.(db|sqlite3?)$/.test(p) && isSqliteFile(join(appDir, p)));
     for (const path of listFiles(mirrorRoot)) {
       const from = join(mirrorRoot, path);
       const topLevel = !path.includes('/');
       if (mirrorRoot === dir && topLevel && path.endsWith('.json')) continue;
-      if (topLevel && isSqlite(from) && !existsSync(join(appDir, path))) {
+      if (topLevel && isSqliteFile(from) && !existsSync(join(appDir, path))) {
         const tables = tablesOf(from).join(',');
         const match = appDatabases.find((p) => tablesOf(join(appDir, p)).join(',') === tables);
         if (match) out.files.push({ path: match, from });
@@ -175,7 +162,7 @@ export function readSnapshot(dir: string, appDir: string): SnapshotContents {
       out.files.push({ path, from });
     }
   }
-  out.databases = out.files.filter((f) => isSqlite(f.from)).map((f) => ({ path: f.path, tables: tablesOf(f.from) }));
+  out.databases = out.files.filter((f) => isSqliteFile(f.from)).map((f) => ({ path: f.path, tables: tablesOf(f.from) }));
   const globalsFile = join(dir, 'globals.json');
   if (existsSync(globalsFile)) {
     for (const [name, value] of Object.entries(readJsonFile<Record<string, unknown>>(globalsFile))) {

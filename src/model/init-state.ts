@@ -16,8 +16,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { UserError } from '../cli/errors.js';
+import { UserError } from './errors.js';
 import { readJsonArtefact } from './read-json.js';
+import { isSqliteFile, SQLITE_COMPANION } from '../util/sqlite-file.js';
 
 /** A single data file larger than this is not kept (the analysis then uses it as it is). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -32,20 +33,6 @@ export function isAppCode(rel: string): boolean {
   return CODE.test(path.basename(rel));
 }
 
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-
-function isSqliteFile(abs: string): boolean {
-  const buf = Buffer.alloc(16);
-  const fd = fs.openSync(abs, 'r');
-  try {
-    return fs.readSync(fd, buf, 0, 16, 0) === 16 && buf.equals(SQLITE_MAGIC);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** SQLite's companions of a database file: never data of their own (the backup includes them). */
-const COMPANION = /-(wal|shm|journal)$/;
 
 const ManifestSchema = z.object({
   schemaVersion: z.literal(1),
@@ -67,7 +54,7 @@ export function dataFiles(appDir: string): string[] {
       const r = rel ? `${rel}/${ent.name}` : ent.name;
       if (ent.isDirectory()) {
         if (!SKIP_DIRS.has(ent.name)) walk(r);
-      } else if (ent.isFile() && !isAppCode(r) && !COMPANION.test(ent.name)) out.push(r);
+      } else if (ent.isFile() && !isAppCode(r) && !SQLITE_COMPANION.test(ent.name) /* SQLite's companions: never data of their own (the backup includes them) */) out.push(r);
     }
   };
   walk('');

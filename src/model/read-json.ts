@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 
 /**
  * Reads and validates a JSON artefact. Every failure is a {@link UserError} naming the file and,

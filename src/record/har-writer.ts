@@ -12,7 +12,7 @@
  */
 import { accessSync, closeSync, constants, existsSync, fstatSync, fsync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readTraffic } from '../model/traffic.js';
 import type { EdgstrEntry } from './har-entry.js';

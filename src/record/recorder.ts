@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import httpProxy from 'http-proxy';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { BodyCapture, DEFAULT_MAX_BODY_BYTES } from './body-capture.js';
 import { buildEntry, redactionFor, type EdgstrEntry, type Exchange, type RedactOptions } from './har-entry.js';
 import { HarWriter } from './har-writer.js';

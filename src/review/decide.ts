@@ -2,7 +2,7 @@
  * Turns the developer's choices (flags or prompt answers) and the previous decisions.json into one
  * verdict per service. Pure: bad selections throw {@link UserError} with one line saying what to fix.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import type { Decision, Decisions } from '../model/decisions.js';
 import { parseServiceId, type ServiceId } from '../model/service-id.js';
 import type { ReviewPlan, Verdict } from './types.js';

@@ -3,7 +3,7 @@
  * service (flags or prompts), write decisions.json and, if asked, the HTML page.
  */
 import { dirname, relative } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { writeDecisions, type Decisions } from '../model/decisions.js';
 import type { ServiceId } from '../model/service-id.js';
 import { writeFileAtomic } from '../util/atomic-write.js';

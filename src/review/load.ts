@@ -2,12 +2,13 @@
  * The I/O side of review: reads analysis.json, the app's source files, the snapshot and the
  * previous decisions.json into the plain objects the pure core takes.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import { readAnalysis, type Analysis } from '../model/analysis.js';
 import { readDecisions, type Decisions } from '../model/decisions.js';
 import { parseServiceId } from '../model/service-id.js';
+import { isSqliteFile } from '../util/sqlite-file.js';
 import type { ReviewInput, SnapshotFacts } from './types.js';
 
 /** Everything review reads from the work directory, plus the previous decisions in full. */
@@ -76,21 +77,6 @@ export function listSourceFiles(appDir: string | null): string[] {
   };
   walk(appDir, 0);
   return out;
-}
-
-const SQLITE_MAGIC = 'SQLite format 3\0';
-
-function isSqliteFile(file: string): boolean {
-  const buf = Buffer.alloc(16);
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    return readSync(fd, buf, 0, 16, 0) === 16 && buf.toString('latin1') === SQLITE_MAGIC;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 function listFiles(dir: string, depth: number): string[] {

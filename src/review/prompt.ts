@@ -4,7 +4,7 @@
  * after every question was answered, so Ctrl-C or end of input leaves the old file untouched.
  */
 import { createInterface } from 'node:readline';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import type { ServiceId } from '../model/service-id.js';
 import type { ReviewPlan, ServicePlan } from './types.js';
 

@@ -4,7 +4,7 @@
  * stopping the whole process group. Failures keep the tail of the process's output for the message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../model/errors.js';
 import { killOnInterrupt } from '../util/interrupt.js';
 
 export interface Started {

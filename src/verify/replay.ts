@@ -4,7 +4,8 @@
  */
 import { requestOf, responseBytesOf, type HarEntry, type ReplayRequest } from '../model/traffic.js';
 import type { SessionMap } from '../model/credentials.js';
-import { parseBody, type IdMap } from './compare.js';
+import { parseBody } from './compare.js';
+import type { IdMap } from './id-map.js';
 
 export interface ReplayedResponse {
   status: number;

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { instrumentSource, type PluginName } from '../../src/analyze/instrument/instrument-file.js';
 import { emptyProbeTable, type ProbeTable } from '../../src/analyze/instrument/probe-table.js';
 import { als, Runtime } from '../../src/analyze/tracer/runtime.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/model/errors.js';
 
 const root = path.join(import.meta.dirname, '..', 'fixtures', 'analyze', 'instrument');
 const update = process.env.EDGSTR_UPDATE_FIXTURES === '1';
@@ -27,7 +27,9 @@ for (const plugin of fs.readdirSync(root)) {
         const input = fs.readFileSync(path.join(dir, 'input.js'), 'utf8');
         const out = instrumentSource(input, { file: 'input.js', sourceType: 'module', table: emptyProbeTable(), plugins: [plugin as PluginName], sourceMap: false });
         const expected = path.join(dir, 'output.js');
-        if (update || !fs.existsSync(expected)) fs.writeFileSync(expected, out);
+        if (update) fs.writeFileSync(expected, out);
+        // A missing expectation fails: it is written only on request, after reading the output.
+        expect(fs.existsSync(expected), `${expected} is missing: run with EDGSTR_UPDATE_FIXTURES=1 and review it`).toBe(true);
         expect(out).toBe(fs.readFileSync(expected, 'utf8'));
       });
     }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeApp } from '../../src/analyze/analyze.js';
 import { readFragments } from '../../src/analyze/tracer/load-instrument.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/model/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-load-hook-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

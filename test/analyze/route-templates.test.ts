@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { templateFor } from '../../src/analyze/services/group-services.js';
+import { templateFor } from '../../src/services/group-services.js';
 
 // Nested routers (express.Router({ mergeParams: true }) mounted at '/:boardId/cards') declare a
 // parameter at each level; both single-parameter patterns fit the last segment equally well.

@@ -4,8 +4,9 @@ import { closure, deriveEdges, explain, type Facts } from '../../src/analyze/dep
 import { allAtOnce, buildDictionary, mutate } from '../../src/analyze/fuzz/fuzz.js';
 import type { Param, Recorded } from '../../src/analyze/replay/requests.js';
 import { paramsOf, withParams } from '../../src/analyze/replay/requests.js';
-import { regexToTemplate } from '../../src/analyze/services/declared-routes.js';
-import { groupServices, templateFor } from '../../src/analyze/services/group-services.js';
+import { compileRoute } from '../../src/model/service-id.js';
+import { regexToRoute } from '../../src/services/regex-route.js';
+import { groupServices, templateFor } from '../../src/services/group-services.js';
 import { inlinePlaceholders, tablesOf } from '../../src/analyze/state/sql-tables.js';
 
 describe('tablesOf', () => {
@@ -101,14 +102,19 @@ describe('service grouping', () => {
     expect(templateFor(p, patterns)).toBe(tpl);
   });
   it('without declared routes, id-looking segments become parameters', () => {
-    expect(templateFor('/undeclared/42/x/0f0e0d0c0b0a09080706', [])).toBe('/undeclared/:id/x/:id');
+    expect(templateFor('/undeclared/42/x/0f0e0d0c0b0a09080706', [])).toBe('/undeclared/:undeclaredId/x/:id');
+  });
+  it('never names one parameter twice, so dispatch gets each value (was /undeclared/:id/x/:id)', () => {
+    const tpl = templateFor('/undeclared/42/x/0f0e0d0c0b0a09080706', []);
+    expect(compileRoute(tpl)('/undeclared/42/x/0f0e0d0c0b0a09080706')).toEqual({ undeclaredId: '42', id: '0f0e0d0c0b0a09080706' });
+    expect(templateFor('/a/1/b/2', ['/a/:id', '/b/:id'])).toBe('/a/:aId/b/:id');
   });
   it('groups by method and template', () => {
     const g = groupServices([{ method: 'GET', path: '/api/recipes/1' }, { method: 'GET', path: '/api/recipes/2' }, { method: 'DELETE', path: '/api/recipes/2' }], patterns);
     expect(g.map((x) => [x.id, x.items.length])).toEqual([['GET /api/recipes/:id', 2], ['DELETE /api/recipes/:id', 1]]);
   });
   it('reads plain-http route regexes', () => {
-    expect(regexToTemplate('^\\/elements\\/(?<symbol>[A-Z][a-z]?)$')).toBe('/elements/:symbol');
-    expect(regexToTemplate('^\\/items\\/(\\d+)\\/?$')).toBe('/items/:p0');
+    expect(regexToRoute('^\\/elements\\/(?<symbol>[A-Z][a-z]?)$')).toBe('/elements/:symbol');
+    expect(regexToRoute('^\\/items\\/(\\d+)\\/?$')).toBe('/items/:param1');
   });
 });

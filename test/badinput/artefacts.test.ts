@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installGenerated } from '../../src/generate/install.js';
+import { installGenerated } from '../../src/verify/install.js';
 import { digestTree, edgstr, expectOneLineError, goodWorkdir, processesUnder, processInfoUnder, scratch, start, tempLeftovers, type RunResult } from './helpers.js';
 
 const s = scratch('artefacts');

@@ -34,18 +34,6 @@ type FormatFn = (label: string, g: unknown, note?: string) => string;
 
 const edgstr = runEdgstr;
 
-export interface PipelineFloor {
-  /** Services whose six state sets must be exact (DESIGN.md §3 grader). */
-  exact: number;
-  /** Services whose entry and exit must point inside the app. */
-  entryExit: number;
-}
-
-export interface PipelineOptions {
-  /** See LiveStackOptions.concurrentFileAppendsGap: a runtime gap the live check tolerates. */
-  concurrentFileAppendsGap?: string;
-}
-
 /** Where a pipeline test keeps its work (valid until the file's tests are done). */
 export interface PipelineDirs {
   workdir: string;
@@ -55,7 +43,11 @@ export interface PipelineDirs {
   generated(): boolean;
 }
 
-export function pipelineTest(subject: string, floor: PipelineFloor | 'all', options: PipelineOptions = {}): PipelineDirs {
+/**
+ * The whole pipeline on a subject. `floor` is 'all': every service of expected.json must be
+ * graded exact, entry and exit included (lower floors were dropped once every subject met it).
+ */
+export function pipelineTest(subject: string, _floor: 'all'): PipelineDirs {
   const work = mkdtempSync(join(tmpdir(), `edgstr-e2e-${subject}-`));
   const workdir = join(work, '.edgstr');
   const appDir = join(ROOT, 'subjects', subject);
@@ -76,9 +68,8 @@ export function pipelineTest(subject: string, floor: PipelineFloor | 'all', opti
     const g = grade(analysis, expected, appDir);
     const report = formatReport(subject, g);
     process.stderr.write(report);
-    const want = floor === 'all' ? { exact: g.total, entryExit: g.total } : floor;
-    expect(g.exact, report).toBeGreaterThanOrEqual(want.exact);
-    expect(g.entryExit, report).toBeGreaterThanOrEqual(want.entryExit);
+    expect(g.exact, report).toBe(g.total);
+    expect(g.entryExit, report).toBe(g.total);
 
     const review = await edgstr(['review', '--accept', 'all', '--workdir', workdir], 60_000);
     expect(review.code, review.stderr).toBe(0);
@@ -103,7 +94,6 @@ export function pipelineTest(subject: string, floor: PipelineFloor | 'all', opti
     const t0 = Date.now();
     const r = await checkLiveStack(subject, out, workdir, {
       visibleWithinMs: VISIBLE_WITHIN_MS,
-      ...(options.concurrentFileAppendsGap ? { concurrentFileAppendsGap: options.concurrentFileAppendsGap } : {}),
       log: (line) => process.stderr.write(`${line}\n`),
     });
     const times = (t: Record<string, number>): string => Object.entries(t).map(([k, v]) => `${k} ${v} ms`).join(', ');

@@ -13,7 +13,8 @@ import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Automerge from '@automerge/automerge';
 import { isArchiveFile, readDocFile } from '../../src/runtime/doc-store.js';
-import { generate, installGenerated } from '../../src/generate/index.js';
+import { generate } from '../../src/generate/index.js';
+import { installGenerated } from '../../src/verify/install.js';
 import { fileChecksums, jsonChecksum, tableChecksums } from '../../src/verify/checksum.js';
 import { freePort, startProject, type Started } from '../../src/verify/processes.js';
 

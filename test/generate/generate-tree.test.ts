@@ -1,7 +1,7 @@
 /**
  * Pins the generated tree for the tally fixture (input analysis + decisions + snapshot +
  * extracted + app -> expected tree). The copied runtime (edge/edgstr/*.js, cloud/edgstr/*.js) is
- * not pinned: it is the runtime's build. Binary files are pinned by SHA-256.
+ * not pinned: it is the runtime's build (dist/runtime), checked to be copied whole and unchanged. Binary files are pinned by SHA-256.
  * EDGSTR_UPDATE_FIXTURES=1 rewrites the expected tree.
  */
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/generate/index.js';
-import { listFiles } from '../../src/generate/read-inputs.js';
+import { EDGSTR_ROOT, listFiles } from '../../src/generate/read-inputs.js';
 import { FIXTURES, UPDATE } from './fixtures.js';
 
 const run = promisify(execFile);
@@ -21,16 +21,12 @@ const EXPECTED = join(CASE, 'expected-rpi');
 const BINARY_MANIFEST = 'binary-files.sha256.json';
 const scratch = mkdtempSync(join(tmpdir(), 'edgstr-generate-tree-'));
 const out = join(scratch, 'out');
-const runtimeDir = join(scratch, 'runtime');
+const runtimeDir = join(EDGSTR_ROOT, 'dist', 'runtime');
 
 const isRuntimeCopy = (path: string): boolean => /^(edge|cloud)\/edgstr\/.*\.js$/.test(path);
 const isBinary = (data: Buffer): boolean => data.includes(0);
 
 beforeAll(async () => {
-  // A stand-in for dist/runtime: the tree test pins what generate writes, not the runtime's build.
-  mkdirSync(join(runtimeDir, 'sync'), { recursive: true });
-  writeFileSync(join(runtimeDir, 'index.js'), 'export {};\n');
-  writeFileSync(join(runtimeDir, 'sync', 'hub.js'), 'export {};\n');
   await generate({
     workdir: join(CASE, 'input'),
     out,
@@ -69,10 +65,13 @@ describe('generate: tally fixture, --target rpi --edges 2', () => {
     expect(binaries).toEqual(JSON.parse(readFileSync(join(EXPECTED, BINARY_MANIFEST), 'utf8')));
   });
 
-  it('copies the runtime into both projects', () => {
+  it('copies the real runtime build whole and unchanged into both projects', () => {
+    const runtime = listFiles(runtimeDir).filter((p) => p.endsWith('.js'));
+    expect(runtime).toEqual(expect.arrayContaining(['index.js', 'replica.js', 'sync/peer-sync.js']));
     for (const side of ['edge', 'cloud']) {
-      expect(existsSync(join(out, side, 'edgstr', 'index.js'))).toBe(true);
-      expect(existsSync(join(out, side, 'edgstr', 'sync', 'hub.js'))).toBe(true);
+      const copied = listFiles(join(out, side, 'edgstr')).filter((p) => p.endsWith('.js'));
+      expect(copied.sort(), side).toEqual([...runtime].sort());
+      for (const p of runtime) expect(readFileSync(join(out, side, 'edgstr', p), 'utf8'), `${side}/edgstr/${p}`).toBe(readFileSync(join(runtimeDir, p), 'utf8'));
     }
   });
 

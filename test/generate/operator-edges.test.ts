@@ -12,7 +12,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate, installGenerated } from '../../src/generate/index.js';
+import { generate } from '../../src/generate/index.js';
+import { installGenerated } from '../../src/verify/install.js';
 import { EDGSTR_ROOT } from '../../src/generate/read-inputs.js';
 import { fetchHealth } from '../../src/util/health-client.js';
 import { freePort } from '../helpers/index.js';

@@ -30,13 +30,6 @@ export interface LiveStackOptions {
   visibleWithinMs: number;
   /** How long the replicas may take to become identical after the last write, ms. */
   convergeWithinMs?: number;
-  /**
-   * A known runtime gap for this subject: concurrent appends to one replicated file at two
-   * edges keep only one of them (CRDT-Files replicates whole files, last writer wins). Then the
-   * concurrent step requires at least one of the two writes in every replica (and identical
-   * replicas) and reports how many survived, instead of requiring both.
-   */
-  concurrentFileAppendsGap?: string;
   log?: (line: string) => void;
 }
 
@@ -192,11 +185,7 @@ export async function checkLiveStack(subject: string, outDir: string, workdir: s
     const grown = replicas.map((r, i) => stateSize(r.appDir, stack.config) - sizes[i]!);
     const concurrentSurvived = grown[0]! / perWrite;
     for (const [i, r] of replicas.entries()) {
-      if (opts.concurrentFileAppendsGap && grown[i] === perWrite) {
-        log(`${subject}: ${r.name} kept one of the two concurrent writes (known gap: ${opts.concurrentFileAppendsGap})`);
-      } else {
-        expect(grown[i], `${r.name}: both concurrent creates are in its state (rows + file lines grew by 2 x ${perWrite})`).toBe(2 * perWrite);
-      }
+      expect(grown[i], `${r.name}: both concurrent creates are in its state (rows + file lines grew by 2 x ${perWrite})`).toBe(2 * perWrite);
       if (probe.readTemplate) {
         for (const c of [c1, c2]) expect(await answers(r, readPath(probe, c.id!)), `${r.name} answers ${readPath(probe, c.id!)}`).toBe(true);
       }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readTraffic } from '../../src/model/traffic.js';
 import { redactionFor } from '../../src/record/har-entry.js';
 import { entriesFromPcap, recordPcap } from '../../src/record/pcap/record-pcap.js';
-import { pathAndQuery } from '../../src/record/services/infer.js';
+import { pathAndQuery } from '../../src/services/infer.js';
 import { buildPcap, Conn, type TcpPacket } from './pcap-builder.js';
 
 const fx = fileURLToPath(new URL('../fixtures/record/', import.meta.url));

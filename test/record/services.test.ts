@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Entry, Har } from 'har-format';
 import { describe, expect, it } from 'vitest';
-import { findDeclaredRoutes, inferServices, toOpenApi } from '../../src/record/services/index.js';
-import { regexToRoute } from '../../src/record/services/regex-route.js';
+import { findDeclaredRoutes, inferServices, toOpenApi } from '../../src/services/index.js';
+import { regexToRoute } from '../../src/services/regex-route.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/record/apps/', import.meta.url));
 
@@ -58,6 +58,20 @@ describe('route inference from traffic', () => {
       ['GET', '/api/recipes/3/ingredients/7'], ['DELETE', '/api/recipes/4/ingredients/8'],
     ]);
     expect(ids(h)).toEqual(['GET /api/recipes/recent 1', 'GET /api/recipes/popular 1', 'GET /api/recipes/:id 1', 'GET /api/recipes/:recipeId/ingredients/:id 1', 'DELETE /api/recipes/:recipeId/ingredients/:id 1']);
+  });
+
+  it('puts a bad id the server refused with 4xx into the template of the same shape', () => {
+    const h = har([
+      ['GET', '/notes/12'], ['GET', '/notes/13'], ['GET', '/notes/abc', 404, { error: 'not found' }],
+      ['DELETE', '/photos/3'], ['DELETE', '/photos/4'], ['DELETE', '/photos/zero', 400, { error: 'bad id' }],
+      ['GET', '/notes/recent', 200, [{ id: 12 }]],
+    ]);
+    expect(ids(h)).toEqual(['GET /notes/:id 3', 'DELETE /photos/:id 3', 'GET /notes/recent 1']);
+  });
+
+  it('never names one parameter twice in a template', () => {
+    const h = har([['GET', '/notes/12/tags/7'], ['GET', '/notes/13/tags/8']]);
+    expect(ids(h)).toEqual(['GET /notes/:noteId/tags/:id 2']);
   });
 
   it('never folds first-level words into a param by evidence alone', () => {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTraffic } from '../../src/model/traffic.js';
-import { describeSubject } from '../../src/record/services/index.js';
-import { pathAndQuery } from '../../src/record/services/infer.js';
+import { describeSubject } from '../../src/services/index.js';
+import { pathAndQuery } from '../../src/services/infer.js';
 import { listSubjects, recordSubject, subjectDir, type ClientResult } from '../helpers/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgstr-subjects-'));

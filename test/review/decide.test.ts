@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/model/errors.js';
 import type { Decisions } from '../../src/model/decisions.js';
 import { decide, toDecisions } from '../../src/review/decide.js';
 import { readSources } from '../../src/review/load.js';

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/model/errors.js';
 import type { Decisions } from '../../src/model/decisions.js';
 import { buildReviewPlan } from '../../src/review/plan.js';
 import { escapeHtml, renderHtml } from '../../src/review/present-html.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import pc from 'picocolors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/model/errors.js';
 import { readDecisions } from '../../src/model/decisions.js';
 import { reviewJson, runReview, type ReviewOptions } from '../../src/review/index.js';
 import { seatsWorkspace } from './helpers.js';

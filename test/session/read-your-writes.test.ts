@@ -20,7 +20,8 @@ import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'nod
 import { join, sep } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startWanProxy, type WanProxy } from '../../src/bench/wan-proxy.js';
-import { generate, installGenerated } from '../../src/generate/index.js';
+import { generate } from '../../src/generate/index.js';
+import { installGenerated } from '../../src/verify/install.js';
 import { verifyGenerated } from '../../src/verify/index.js';
 import { freePort } from '../../src/verify/processes.js';
 import { startCloudOnly } from '../../src/verify/stack.js';

@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate, installGenerated } from '../../src/generate/index.js';
+import { generate } from '../../src/generate/index.js';
+import { installGenerated } from '../../src/verify/install.js';
 import { EDGSTR_ROOT } from '../../src/generate/read-inputs.js';
 import { FIXTURES } from '../generate/fixtures.js';
 

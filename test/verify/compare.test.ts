@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IdMap, compareResponses, edgeAllocated, leaves, parseBody, volatilePaths } from '../../src/verify/compare.js';
+import { compareResponses, leaves, parseBody, volatilePaths } from '../../src/verify/compare.js';
+import { IdMap, edgeAllocated } from '../../src/verify/id-map.js';
 
 describe('verify/compare', () => {
   it('lists leaves with stable paths', () => {

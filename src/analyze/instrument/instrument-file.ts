@@ -6,8 +6,8 @@
 import { basename } from 'node:path';
 import { parse } from '@babel/parser';
 import { codeFrameColumns } from '@babel/code-frame';
-import { generate } from '../babel.js';
-import { UserError } from '../../cli/errors.js';
+import { generate } from '../../util/babel.js';
+import { UserError } from '../../model/errors.js';
 import { collectFacts } from './facts/index.js';
 import { instrumentGlobals } from './globals/index.js';
 import { instrumentThisFields } from './this-fields/index.js';

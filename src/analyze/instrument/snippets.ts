@@ -3,10 +3,9 @@
  * concatenation of user code). `__edgstr$` is the tracer's runtime object, bound per module by
  * the prelude.
  */
-import _template from '@babel/template';
 import * as t from '@babel/types';
+import { template } from '../../util/babel.js';
 
-const template = (_template as unknown as { default: typeof _template }).default ?? _template;
 const opts = { placeholderPattern: false as const, placeholderWhitelist: new Set(['ID', 'EXPR', 'RECV', 'NAME', 'FILE', 'LIST']) };
 
 export const prelude = template.statement(`const __edgstr$ = globalThis.__edgstr$rt;`, opts);

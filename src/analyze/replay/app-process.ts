@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { freePort } from '../../util/free-port.js';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../model/errors.js';
 import { killOnInterrupt } from '../../util/interrupt.js';
 import { CONTROL_PREFIX } from '../tracer/protocol.js';
 import { sendRequest } from './http-client.js';

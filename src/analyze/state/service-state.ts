@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { ProbeTable } from '../instrument/probe-table.js';
 import type { ExecTrace } from '../tracer/protocol.js';
 import { tablesOf } from './sql-tables.js';
+import { isSqliteFile, SQLITE_COMPANION } from '../../util/sqlite-file.js';
 
 export interface StateSets {
   reads: { tables: string[]; files: string[]; globals: string[] };
@@ -59,22 +60,9 @@ export function stateGlobals(traces: readonly ExecTrace[], names: GlobalNames): 
   return out;
 }
 
-const SQLITE_COMPANION = /-(wal|shm|journal)$/;
-
-function isSqliteFile(abs: string): boolean {
-  if (SQLITE_COMPANION.test(abs)) return true;
-  try {
-    const fd = fs.openSync(abs, 'r');
-    try {
-      const buf = Buffer.alloc(16);
-      fs.readSync(fd, buf, 0, 16, 0);
-      return buf.toString('latin1') === 'SQLite format 3\u0000';
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
+/** A SQLite file or one of its companions: the tracer sees its statements, not its bytes. */
+function isSqliteOrCompanion(abs: string): boolean {
+  return SQLITE_COMPANION.test(abs) || isSqliteFile(abs);
 }
 
 export interface StateContext {
@@ -98,7 +86,7 @@ export function serviceState(traces: readonly ExecTrace[], ctx: StateContext): S
     if (r === '' || r.startsWith('..') || path.isAbsolute(r) || r.split(path.sep).includes('node_modules')) return null;
     let sq = sqliteCache.get(abs);
     if (sq === undefined) {
-      sq = isSqliteFile(abs);
+      sq = isSqliteOrCompanion(abs);
       sqliteCache.set(abs, sq);
     }
     return sq ? null : r.split(path.sep).join('/');

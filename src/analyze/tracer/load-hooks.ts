@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../model/errors.js';
 import { createLoadInstrumenter, type LoadInstrumenter } from './load-instrument.js';
 import { readSourceMap, TRANSPILED } from './source-maps.js';
 

@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../model/errors.js';
 import { instrumentSource } from '../instrument/instrument-file.js';
 import { fragmentOf, tableFrom, type ProbeBase, type ProbeFragment } from '../instrument/probe-table.js';
 import { mapFragment, readSourceMap, TRANSPILED, unwrapLoaderFunction } from './source-maps.js';

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../model/errors.js';
 
 const USUAL_ENTRIES = ['server.js', 'app.js', 'index.js', 'src/server.js', 'src/app.js', 'src/index.js'];
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { withCommonOptions } from '../command.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../model/errors.js';
 import { parseList, parsePositiveInt, type CommonOptions } from '../options.js';
 import { bench, parseSystems, type BenchCommandOptions } from '../../bench/index.js';
 import { renderTableII } from '../../bench/report.js';

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { withCommonOptions } from '../command.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../model/errors.js';
 import { parsePositiveInt, resolveWorkdir, type CommonOptions } from '../options.js';
 import { generate } from '../../generate/index.js';
 import { log, printJson } from '../../util/log.js';

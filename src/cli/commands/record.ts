@@ -4,7 +4,7 @@ import { initStateDir, readInitState, snapshotInitState } from '../../model/init
 import { readTraffic } from '../../model/traffic.js';
 import { Option, type Command } from 'commander';
 import { withCommonOptions } from '../command.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../model/errors.js';
 import { parsePort, parsePositiveInt, resolveWorkdir, type CommonOptions } from '../options.js';
 import { log, printJson } from '../../util/log.js';
 import { redactionFor } from '../../record/har-entry.js';

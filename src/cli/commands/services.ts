@@ -2,12 +2,12 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { withCommonOptions } from '../command.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../model/errors.js';
 import { resolveWorkdir, type CommonOptions } from '../options.js';
 import { isFailedEntry, readTraffic } from '../../model/traffic.js';
 import { log, printJson } from '../../util/log.js';
 import { writeJsonAtomic } from '../../util/atomic-write.js';
-import { describeSubject, toOpenApi } from '../../record/services/index.js';
+import { describeSubject, toOpenApi } from '../../services/index.js';
 
 interface ServicesFlags extends CommonOptions {
   traffic?: string;

@@ -4,7 +4,7 @@ import { writeJsonAtomic } from '../../util/atomic-write.js';
 import { log, printJson } from '../../util/log.js';
 import { verifyGenerated, type VerifyReport } from '../../verify/index.js';
 import { withCommonOptions } from '../command.js';
-import { QuietExit } from '../errors.js';
+import { QuietExit } from '../../model/errors.js';
 import { parseMilliseconds, parsePositiveInt, resolveWorkdir, type CommonOptions } from '../options.js';
 
 interface VerifyFlags extends CommonOptions {

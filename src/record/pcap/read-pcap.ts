@@ -6,7 +6,7 @@
 import { openSync, readSync, closeSync, createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import pcap from 'pcap-parser';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../model/errors.js';
 
 export interface Frame {
   /** Capture time in ms since the epoch (fractional). */

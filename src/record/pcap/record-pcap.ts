@@ -3,7 +3,7 @@
  * Everything is parsed before the HAR is touched, so a capture that yields nothing leaves an
  * existing file as it was.
  */
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../model/errors.js';
 import { buildEntry, type EdgstrEntry, type RedactOptions } from '../har-entry.js';
 import { HarWriter } from '../har-writer.js';
 import { readPcap } from './read-pcap.js';

@@ -8,7 +8,7 @@
  *   -> stmt 0 FunctionDeclaration declares f; stmt 1 IfStatement (parent 0) uses a;
  *      stmt 2 ReturnStatement (parent 1) uses a, g
  */
-import type { NodePath, Binding } from '../../babel.js';
+import type { NodePath, Binding } from '../../../util/babel.js';
 import type * as t from '@babel/types';
 import { getStmtId, setStmtId, type InstrumentContext, type StmtInfo } from '../probe-table.js';
 

@@ -16,7 +16,7 @@
  * checkpoint, and is never part of an execution.
  */
 import * as t from '@babel/types';
-import type { NodePath, Binding } from '../../babel.js';
+import type { NodePath, Binding } from '../../../util/babel.js';
 import { isMarked, mark, type InstrumentContext } from '../probe-table.js';
 import * as s from '../snippets.js';
 

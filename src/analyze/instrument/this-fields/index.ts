@@ -1,5 +1,5 @@
 /** Plugin: `this.field` probes in class methods + instance registration at construction. */
-import { traverse } from '../../babel.js';
+import { traverse } from '../../../util/babel.js';
 import type * as t from '@babel/types';
 import type { InstrumentContext } from '../probe-table.js';
 import { thisFieldsVisitor } from './transform.js';

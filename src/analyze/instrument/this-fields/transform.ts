@@ -15,7 +15,7 @@
  *   }
  */
 import * as t from '@babel/types';
-import type { NodePath } from '../../babel.js';
+import type { NodePath } from '../../../util/babel.js';
 import { isMarked, mark, type InstrumentContext } from '../probe-table.js';
 import * as s from '../snippets.js';
 import { staticPropName } from '../globals/transform.js';

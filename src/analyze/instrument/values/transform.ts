@@ -14,7 +14,7 @@
  *   }
  */
 import * as t from '@babel/types';
-import type { NodePath } from '../../babel.js';
+import type { NodePath } from '../../../util/babel.js';
 import { getStmtId, RT, type InstrumentContext } from '../probe-table.js';
 import * as s from '../snippets.js';
 

@@ -5,7 +5,7 @@
  */
 import { parse } from '@babel/parser';
 import type * as t from '@babel/types';
-import { traverse } from '../../babel.js';
+import { traverse } from '../../../util/babel.js';
 import { applyEdits, helperImportEdit, planRegistrations, scanDeclarations, type WantedGlobals } from './transform.js';
 
 export type { WantedGlobals } from './transform.js';

@@ -13,9 +13,8 @@
  * (other modules may hold references to it). A `Class#field` is registered in the constructor of
  * the class, right after the statement that assigns the field (or after `super()`).
  */
-import template from '@babel/template';
 import * as t from '@babel/types';
-import { generate } from '../../babel.js';
+import { generate, template } from '../../../util/babel.js';
 
 /** What to register in one file: module-level names and `Class#field` pairs. */
 export interface WantedGlobals {

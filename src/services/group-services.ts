@@ -2,15 +2,15 @@
  * Groups recorded requests into services (METHOD + route template). A request path is covered
  * by a sequence of declared patterns (mount prefixes, then the route), preferring literal
  * matches; segments no pattern covers stay literal, except id-looking ones (numbers, uuids,
- * long hex) which become parameters. Where the source declares routes, they win.
+ * long hex: `isStrongId`) which become parameters. Where the source declares routes, they win.
+ * A template never names one parameter twice (`/a/:id/b/:id` -> `/a/:aId/b/:id`).
  */
-import { serviceId, type ServiceId } from '../../model/service-id.js';
+import { serviceId, type ServiceId } from '../model/service-id.js';
+import { isStrongId, withDistinctParams } from './segments.js';
 
 interface Pattern {
   segs: string[];
 }
-
-const ID_LIKE = /^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,})$/i;
 
 function segments(p: string): string[] {
   return p.split('/').filter((s) => s.length > 0);
@@ -28,7 +28,7 @@ export function templateFor(path: string, patterns: readonly string[]): string {
     };
     const prev = best[end - 1]!;
     const seg = segs[end - 1]!;
-    consider(prev.score + (ID_LIKE.test(seg) ? -2 : -3), [...prev.tpl, ID_LIKE.test(seg) ? ':id' : seg]);
+    consider(prev.score + (isStrongId(seg) ? -2 : -3), [...prev.tpl, isStrongId(seg) ? ':id' : seg]);
     for (const p of pats) {
       const k = p.segs.length;
       if (k > end) continue;
@@ -52,7 +52,7 @@ export function templateFor(path: string, patterns: readonly string[]): string {
     }
     best.push(cand!);
   }
-  return `/${best[segs.length]!.tpl.join('/')}`;
+  return `/${withDistinctParams(best[segs.length]!.tpl).join('/')}`;
 }
 
 export interface Grouped<T> {

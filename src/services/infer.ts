@@ -8,14 +8,15 @@
  *     UUIDs, hex ids, long tokens, dates), plus — below the first level and only when at least
  *     two values vary there — values the traffic itself hands out (they appear as scalar values
  *     in JSON bodies, e.g. "C" in GET /elements before GET /elements/C). Once a position is known
- *     to be a parameter, siblings with the same character shape or the same response schema join.
+ *     to be a parameter, siblings with the same character shape or the same response schema join,
+ *     and so do siblings the server only answered with 4xx (a bad id: `GET /notes/abc` -> 404).
  *  3. The parameter children are merged into one `:name` child; the name is the JSON key the
  *     values were seen under ("symbol"), else `id` (earlier params: `<singular parent>Id`).
  * Declared routes (from the app's source) win: an exchange they match takes their template.
  */
 import type { Entry, Har } from 'har-format';
-import { compileRoute, normalizeRoute, serviceId, type ServiceId } from '../../model/service-id.js';
-import { isStrongId, paramName, shapeOf, singular, splitPath } from './segments.js';
+import { compareRouteSpecificity, compileRoute, normalizeRoute, serviceId, type ServiceId } from '../model/service-id.js';
+import { distinctParamName, isStrongId, paramName, shapeOf, splitPath } from './segments.js';
 import { buildEvidence, type Evidence } from './evidence.js';
 
 /** A route the app's source declares (see declared-routes.ts); method "*" matches any method. */
@@ -61,7 +62,7 @@ const newNode = (): TNode => ({ children: new Map(), param: undefined, paramName
 export function inferServices(har: Har, declared: readonly DeclaredRoute[] = []): Service[] {
   const entries = har.log.entries;
   const evidence = buildEvidence(entries);
-  const matchers = declared.map((d) => ({ d, match: compileRoute(d.route), weight: specificity(d.route) }));
+  const matchers = declared.map((d) => ({ d, match: compileRoute(d.route) }));
   const assigned = new Map<number, { method: string; route: string; source: Service['source'] }>();
   const root = newNode();
   entries.forEach((e, index) => {
@@ -69,7 +70,7 @@ export function inferServices(har: Har, declared: readonly DeclaredRoute[] = [])
     const url = pathAndQuery(e.request.url);
     let best: (typeof matchers)[number] | undefined;
     for (const m of matchers) {
-      if ((m.d.method === method || m.d.method === '*' || (m.d.method === 'GET' && method === 'HEAD')) && m.match(url) && (!best || m.weight > best.weight)) best = m;
+      if ((m.d.method === method || m.d.method === '*' || (m.d.method === 'GET' && method === 'HEAD')) && m.match(url) && (!best || compareRouteSpecificity(m.d.route, best.d.route) < 0)) best = m;
     }
     if (best) {
       assigned.set(index, { method, route: normalizeRoute(best.d.route), source: 'declared' });
@@ -112,12 +113,6 @@ export function pathAndQuery(url: string): string {
   }
 }
 
-function specificity(route: string): number {
-  const segs = normalizeRoute(route).split('/').filter(Boolean);
-  const literal = segs.filter((s) => !s.startsWith(':') && s !== '*').length;
-  return literal * 100 + segs.length;
-}
-
 /** "GET:a,b,c" for a 2xx JSON object response: same schema suggests the same route. */
 function responseSignature(e: Entry): string | undefined {
   const c = e.response.content;
@@ -146,7 +141,7 @@ function decideParams(node: TNode, depth: number, evidence: Evidence): void {
     for (const k of keys) {
       if (chosen.has(k)) continue;
       const child = node.children.get(k)!;
-      if (shapes.has(shapeOf(k)) || child.reqs.some((r) => r.signature !== undefined && sigs.has(r.signature))) chosen.add(k);
+      if (shapes.has(shapeOf(k)) || child.reqs.some((r) => r.signature !== undefined && sigs.has(r.signature)) || onlyClientErrors(child)) chosen.add(k);
     }
   }
   if (chosen.size > 0) {
@@ -160,6 +155,21 @@ function decideParams(node: TNode, depth: number, evidence: Evidence): void {
   }
   for (const child of node.children.values()) decideParams(child, depth + 1, evidence);
   if (node.param) decideParams(node.param, depth + 1, evidence);
+}
+
+/**
+ * A sibling of ids that the server only ever refused with 4xx (`GET /notes/abc` -> 404 beside
+ * `GET /notes/12`) is a bad id sent to the same route, not a route of its own.
+ */
+function onlyClientErrors(node: TNode): boolean {
+  const statuses: number[] = [];
+  const walk = (n: TNode): void => {
+    for (const r of n.reqs) statuses.push(r.status);
+    for (const c of n.children.values()) walk(c);
+    if (n.param) walk(n.param);
+  };
+  walk(node);
+  return statuses.length > 0 && statuses.every((s) => s >= 400 && s < 500);
 }
 
 function signaturesBelow(node: TNode): string[] {
@@ -209,12 +219,7 @@ function renderRoute(segs: { seg: string; param: boolean }[]): string {
       parts[i] = encodeURIComponent(s.seg).replace(/%40/g, '@').replace(/%3A/gi, ':');
       continue;
     }
-    let name = s.seg;
-    if (used.has(name)) {
-      const prev = i > 0 && !segs[i - 1]!.param ? paramName(singular(segs[i - 1]!.seg)) : undefined;
-      name = prev ? `${prev}${name === 'id' ? 'Id' : name[0]!.toUpperCase() + name.slice(1)}` : name;
-      for (let n = 2; used.has(name); n++) name = `${s.seg}${n}`;
-    }
+    const name = distinctParamName(s.seg, i > 0 && !segs[i - 1]!.param ? segs[i - 1]!.seg : undefined, used);
     used.add(name);
     parts[i] = `:${name}`;
   }

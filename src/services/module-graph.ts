@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parse } from '@babel/parser';
-import { traverse } from '../babel.js';
+import { traverse } from '../util/babel.js';
 
 /** A source file of the app copy; its text is read only for the files the graph reaches. */
 export interface SourceFile {

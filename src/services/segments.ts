@@ -55,6 +55,34 @@ export function splitPath(path: string): string[] {
     });
 }
 
+/**
+ * A name for a route parameter that is not yet in `used` (a route never names one parameter
+ * twice: routers keep only the last value, so the edge would dispatch with the wrong one). Routes
+ * are named from the right, so the earlier repeat of `id` after "notes" becomes `noteId`.
+ */
+export function distinctParamName(name: string, literalBefore: string | undefined, used: ReadonlySet<string>): string {
+  if (!used.has(name)) return name;
+  const prev = literalBefore !== undefined ? paramName(singular(literalBefore)) : undefined;
+  let out = prev ? `${prev}${name === 'id' ? 'Id' : name[0]!.toUpperCase() + name.slice(1)}` : name;
+  for (let n = 2; used.has(out); n++) out = `${name}${n}`;
+  return out;
+}
+
+/** Renames repeated parameters of a template's segments (see {@link distinctParamName}). */
+export function withDistinctParams(segs: readonly string[]): string[] {
+  const used = new Set<string>();
+  const out = [...segs];
+  for (let i = out.length - 1; i >= 0; i--) {
+    const s = out[i]!;
+    if (!s.startsWith(':')) continue;
+    const before = i > 0 && !out[i - 1]!.startsWith(':') && out[i - 1] !== '*' ? out[i - 1] : undefined;
+    const name = distinctParamName(s.slice(1), before, used);
+    used.add(name);
+    out[i] = `:${name}`;
+  }
+  return out;
+}
+
 /** "notes" -> "note", "categories" -> "category", "boxes" -> "box". */
 export function singular(word: string): string {
   if (/ies$/i.test(word) && word.length > 4) return `${word.slice(0, -3)}y`;

@@ -1,5 +1,5 @@
 /**
- * Installs a generated project's dependencies for tests and `edgstr verify`, without rebuilding
+ * Installs a generated project's dependencies for `edgstr verify`, `edgstr bench` and tests, without rebuilding
  * native modules: `npm ci --ignore-scripts`, then the native addons edgstr already built
  * (better-sqlite3, sqlite3) are copied from edgstr's own node_modules when the versions match.
  * A native build takes 60-75 s per module on a 2-core machine; a copy takes milliseconds.
@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { EDGSTR_ROOT, installedVersion } from './read-inputs.js';
+import { EDGSTR_ROOT, installedVersion } from '../generate/read-inputs.js';
 
 const run = promisify(execFile);
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';

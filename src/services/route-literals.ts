@@ -4,20 +4,10 @@
  * http routers). Collected generously: they only serve to align request paths (group-services).
  */
 import { parse } from '@babel/parser';
-import { traverse } from '../babel.js';
+import { traverse } from '../util/babel.js';
+import { regexToRoute } from './regex-route.js';
 
 const ROUTE_LIKE = /^\/[A-Za-z0-9_\-.~:/*]*$/;
-
-/** Turns a route regex source into a template, or null when it is not a simple one. */
-export function regexToTemplate(src: string): string | null {
-  if (!src.startsWith('^\\/') && !src.startsWith('^/')) return null;
-  let s = src.slice(1).replace(/\$$/, '').replace(/\\\/\?$/, '').replace(/\/\?$/, '');
-  let n = 0;
-  s = s.replace(/\(\?<([A-Za-z_$][\w$]*)>(?:[^()]|\([^()]*\))*\)/g, (_m, name: string) => `:${name}`);
-  s = s.replace(/\((?:[^()]|\([^()]*\))*\)/g, () => `:p${n++}`);
-  s = s.replace(/\\\//g, '/').replace(/\\\./g, '.').replace(/\\-/g, '-');
-  return /^[/A-Za-z0-9_\-.:~]*$/.test(s) ? s : null;
-}
 
 export function declaredRoutes(sources: { file: string; code: string; sourceType: 'module' | 'script' }[]): string[] {
   const out = new Set<string>();
@@ -34,7 +24,7 @@ export function declaredRoutes(sources: { file: string; code: string; sourceType
         if (v.length > 1 && ROUTE_LIKE.test(v) && !/\.(js|json|html|css|db|txt)$/.test(v)) out.add(v.replace(/\/+$/, ''));
       },
       RegExpLiteral(path) {
-        const t = regexToTemplate(path.node.pattern);
+        const t = regexToRoute(path.node.pattern);
         if (t && t.length > 1) out.add(t);
       },
     });
