@@ -17,6 +17,7 @@ const UNIT = [
   'test/generate/context.test.ts',
   'test/generate/read-snapshot.test.ts',
   'test/model/**/*.test.ts',
+  'test/placement/rule.test.ts',
   'test/record/har-entry.test.ts',
   'test/record/har-writer.test.ts',
   'test/record/pcap.test.ts',
