@@ -33,7 +33,12 @@ export async function startApp(start, appDir, port) {
   const hook = pathToFileURL(path.join(root, 'dist', 'analyze', 'replay', 'listen-hook.js')).href;
   const env = { ...process.env, PORT: String(port), EDGSTR_LISTEN_PORT: String(port), NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim() };
   const app = start('sh', ['-c', startCommand(appDir, undefined)], { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'], env });
-  await waitForUrl(`http://127.0.0.1:${port}/`);
+  try {
+    await waitForUrl(`http://127.0.0.1:${port}/`);
+  } catch (err) {
+    await app.stop();
+    throw err;
+  }
   return app;
 }
 
