@@ -185,7 +185,6 @@ try {
     const before = loadavg().map((x) => +x.toFixed(2));
     const r = await measure(out, appDir, write, cloudConfig.app.dir, db.file);
     Object.assign(r, { subject, write, node: process.version, when: new Date().toISOString(),
-      flushPolicy: process.env.EDGSTR_FLUSH_AFTER_ANSWER === '1' ? 'flush after every answer' : 'sync window',
       loadAverage: { before, after: loadavg().map((x) => +x.toFixed(2)) } });
     results.push(r);
     if (!argv.includes('--json')) print(r);
