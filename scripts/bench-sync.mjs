@@ -15,7 +15,7 @@
 //        [--requests 300] [--runs 1] [--json] [--keep]
 // Diagnostics: --workdir DIR reuses an analyzed workdir (skips record + analyze).
 import Database from 'better-sqlite3';
-import { cpSync, existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -121,7 +121,10 @@ async function measure(out, appDir, write, appSubdir, dbFile) {
     for (let i = 0; i < 50 + requests; i++) {
       const p = await post(plainAgent, plainBase, write, plainSockets);
       const e = await post(agent, edge.url, write);
-      if (i >= 50) (lat.plain.push(p), lat.edge.push(e));
+      if (i >= 50) {
+        lat.plain.push(p);
+        lat.edge.push(e);
+      }
     }
     plainAgent.destroy();
     perWrite.originalRequestResponseBytes = [...plainSockets].reduce((s, k) => s + k.bytesRead + k.bytesWritten, 0) / (50 + requests);
@@ -179,7 +182,7 @@ try {
   await Promise.all([installGenerated(path.join(out, 'edge')), installGenerated(path.join(out, 'cloud'))]);
   const cloudConfig = JSON.parse(readFileSync(path.join(out, 'cloud', 'config.json'), 'utf8'));
   const db = cloudConfig.tables.find((t) => t.tables.includes(write.table));
-  if (!db || !existsSync(appDir)) throw new Error(`${write.table}: not a replicated table of the generated cloud`);
+  if (!db) throw new Error(`${write.table}: not a replicated table of the generated cloud`);
   const results = [];
   for (let i = 0; i < runs; i++) {
     const before = loadavg().map((x) => +x.toFixed(2));
