@@ -111,6 +111,8 @@ export async function waitForHeads(replica: EdgstrReplica, deps: DocHeads[], wai
 /** What the edge knows about the session of its clients. */
 export class EdgeSession {
   private wroteLocally = false;
+  /** The latest flush a forward started: a later forward waits for it too (see dependencies). */
+  private lastFlush: Promise<void> = Promise.resolve();
   /** Cloud heads answered to forwarded requests that this edge has not received yet. */
   private required: DocHeads[][] = [];
   /** Counts (tests): local requests that waited, were forwarded, were served while cut off; forwards that flushed first, or went without dependencies while refused. */
@@ -144,7 +146,16 @@ export class EdgeSession {
       // Cleared before the flush: a commit during it sets it again for the next forward.
       this.wroteLocally = false;
       this.stats.flushedBeforeForward++;
-      await this.replica.flush();
+      const flush = this.replica.flush();
+      // Its failure is this forward's; a later forward that waits for it goes on.
+      this.lastFlush = flush.catch(() => undefined);
+      await flush;
+    } else {
+      // A commit made before another forward cleared the flag is captured by that forward's
+      // flush, which may still be running: wait for it too, or these heads would miss this
+      // client's own write. (Hidden while the edge flushed after every answer; with the sync
+      // window alone, the write is otherwise captured only 20 ms later.)
+      await this.lastFlush;
     }
     return encodeHeads(this.replica);
   }

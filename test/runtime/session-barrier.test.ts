@@ -117,4 +117,19 @@ describe('session barrier', () => {
     expect(await off.readyForLocal()).toBe(true);
     expect(await off.dependencies()).toBeNull();
   });
+
+  it("a forward waits for the flush another forward started, which captures this client's write", async () => {
+    // Two clients at one edge: A commits locally; B's forward clears the flag and flushes; A's
+    // own forward comes next. Its heads must include A's write (they did not before the flush
+    // in progress was awaited: the generated edge then relied on its flush after every answer).
+    const edge = cluster.edges[0]!;
+    const session = new EdgeSession(edge.replica, { enabled: true, waitMs: 1000 });
+    edge.app.prepare('INSERT INTO kv (k, v) VALUES (?, ?)').run('raced-write', 'from client A');
+    session.noteLocalCommit();
+    const forwardOfB = session.dependencies();
+    const forwardOfA = await session.dependencies();
+    await forwardOfB;
+    expect(session.stats.flushedBeforeForward).toBe(1);
+    expect(forwardOfA).toBe(encodeHeads(edge.replica));
+  });
 });
