@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeApp } from '../../src/analyze/analyze.js';
+import { writeHar } from '../helpers/app-fixture.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-drizzle-'));
@@ -54,24 +55,6 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT ?? 3000));
 `;
 
-function har(file: string, entries: { method: string; url: string; body: unknown }[]): void {
-  const log = entries.map(({ method, url, body }) => {
-    const text = JSON.stringify(body);
-    return {
-      startedDateTime: new Date(0).toISOString(),
-      time: 1,
-      request: { method, url, httpVersion: 'HTTP/1.1', headers: [], cookies: [], queryString: [], headersSize: -1, bodySize: 0 },
-      response: {
-        status: 200, statusText: 'OK', httpVersion: 'HTTP/1.1', headers: [{ name: 'content-type', value: 'application/json' }], cookies: [],
-        content: { size: text.length, mimeType: 'application/json', text }, redirectURL: '', headersSize: -1, bodySize: text.length,
-      },
-      cache: {},
-      timings: { send: 0, wait: 1, receive: 0 },
-    };
-  });
-  fs.writeFileSync(file, JSON.stringify({ log: { version: '1.2', creator: { name: 't', version: '1' }, entries: log } }));
-}
-
 interface ServiceOut {
   id: string;
   state: { reads: { tables: string[] }; writes: { tables: string[] } };
@@ -86,7 +69,7 @@ describe('ORMs', () => {
     fs.writeFileSync(path.join(dir, 'src', 'server.ts'), SERVER);
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
     const traffic = path.join(tmp, 'traffic.har');
-    har(traffic, [
+    writeHar(traffic, [
       { method: 'POST', url: 'http://127.0.0.1:3000/notes', body: { id: 1, body: 'hello' } },
       { method: 'GET', url: 'http://127.0.0.1:3000/notes', body: [{ id: 1, body: 'hello' }] },
     ]);

@@ -9,34 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeApp } from '../../src/analyze/analyze.js';
+import { writeHar, writeTree } from '../helpers/app-fixture.js';
 import { readFragments } from '../../src/analyze/tracer/load-instrument.js';
 import { UserError } from '../../src/model/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-load-hook-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function writeTree(root: string, files: Record<string, string>): void {
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    fs.writeFileSync(path.join(root, rel), text);
-  }
-}
-
-function har(file: string, url: string, body: unknown): void {
-  const text = JSON.stringify(body);
-  const entry = {
-    startedDateTime: new Date(0).toISOString(),
-    time: 1,
-    request: { method: 'GET', url, httpVersion: 'HTTP/1.1', headers: [], cookies: [], queryString: [], headersSize: -1, bodySize: 0 },
-    response: {
-      status: 200, statusText: 'OK', httpVersion: 'HTTP/1.1', headers: [{ name: 'content-type', value: 'application/json' }], cookies: [],
-      content: { size: text.length, mimeType: 'application/json', text }, redirectURL: '', headersSize: -1, bodySize: text.length,
-    },
-    cache: {},
-    timings: { send: 0, wait: 1, receive: 0 },
-  };
-  fs.writeFileSync(file, JSON.stringify({ log: { version: '1.2', creator: { name: 't', version: '1' }, entries: [entry] } }));
-}
 
 const FRONT_END = {
   // ES modules and JSX in a CommonJS package: not parseable as the server's scripts
@@ -49,7 +27,7 @@ async function analyze(name: string, files: Record<string, string>, link?: (dir:
   writeTree(dir, files);
   link?.(dir);
   const traffic = path.join(tmp, `${name}.har`);
-  har(traffic, 'http://127.0.0.1:3000/count', { count: 1 });
+  writeHar(traffic, [{ method: 'GET', url: 'http://127.0.0.1:3000/count', body: { count: 1 } }]);
   return analyzeApp({ appDir: dir, traffic, workdir: path.join(tmp, `${name}-work`), fuzz: 1, startTimeoutMs: 20_000 });
 }
 

@@ -10,33 +10,11 @@ import path from 'node:path';
 import { transformSync } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeApp } from '../../src/analyze/analyze.js';
+import { writeHar, writeTree } from '../helpers/app-fixture.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-ts-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function writeTree(root: string, files: Record<string, string>): void {
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    fs.writeFileSync(path.join(root, rel), text);
-  }
-}
-
-function har(file: string, url: string, body: unknown): void {
-  const text = JSON.stringify(body);
-  const entry = {
-    startedDateTime: new Date(0).toISOString(),
-    time: 1,
-    request: { method: 'POST', url, httpVersion: 'HTTP/1.1', headers: [], cookies: [], queryString: [], headersSize: -1, bodySize: 0 },
-    response: {
-      status: 200, statusText: 'OK', httpVersion: 'HTTP/1.1', headers: [{ name: 'content-type', value: 'application/json' }], cookies: [],
-      content: { size: text.length, mimeType: 'application/json', text }, redirectURL: '', headersSize: -1, bodySize: text.length,
-    },
-    cache: {},
-    timings: { send: 0, wait: 1, receive: 0 },
-  };
-  fs.writeFileSync(file, JSON.stringify({ log: { version: '1.2', creator: { name: 't', version: '1' }, entries: [entry] } }));
-}
 
 // Types on purpose on the lines that matter: a .js line number would differ from these.
 const COUNTER_TS = `interface Hit {
@@ -68,7 +46,7 @@ async function analyze(name: string, files: Record<string, string>) {
   writeTree(dir, files);
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
   const traffic = path.join(tmp, `${name}.har`);
-  har(traffic, 'http://127.0.0.1:3000/hit', { n: 1 });
+  writeHar(traffic, [{ method: 'POST', url: 'http://127.0.0.1:3000/hit', body: { n: 1 } }]);
   return analyzeApp({ appDir: dir, traffic, workdir: path.join(tmp, `${name}-work`), fuzz: 1, startTimeoutMs: 30_000 });
 }
 
