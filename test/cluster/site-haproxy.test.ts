@@ -12,18 +12,14 @@
  * violations are counted; goal 0), and at the end all running replicas converge.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../../src/generate/index.js';
-import { installGenerated } from '../../src/verify/install.js';
-import { EDGSTR_ROOT } from '../../src/generate/read-inputs.js';
 import { freePort } from '../helpers/index.js';
-import { FIXTURES } from '../generate/fixtures.js';
-import { GeneratedProcesses, json } from '../generate/start-generated.js';
+import { GeneratedProcesses, generateTally, json } from '../generate/start-generated.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'edgstr-site-'));
 const out = join(scratch, 'out');
@@ -144,13 +140,9 @@ const waitEvent = (event: string, timeoutMs: number): Promise<{ event: string; e
   procs.waitFor(`scaler event ${event}`, async () => scalerEvents.find((e) => e.event === event), timeoutMs);
 
 beforeAll(async () => {
-  if (!existsSync(join(EDGSTR_ROOT, 'dist', 'runtime', 'index.js'))) throw new Error('dist/runtime is missing: run `npm run build` first');
-  const workdir = join(scratch, 'work');
-  cpSync(join(FIXTURES, 'tally', 'input'), workdir, { recursive: true });
-  const cloudPort = await freePort();
-  cloudUrl = `http://127.0.0.1:${cloudPort}`;
-  await generate({ workdir, out, target: 'rpi', edges: 3, cloudUrl });
-  await Promise.all([installGenerated(join(out, 'edge')), installGenerated(join(out, 'cloud'))]);
+  const tally = await generateTally(scratch, out, 'rpi', 3);
+  const cloudPort = tally.cloudPort;
+  cloudUrl = tally.cloudUrl;
   procs.start('cloud', join(out, 'cloud'), { PORT: String(cloudPort), TALLY_ROLE: 'cloud' });
   await procs.waitFor('the cloud', async () => ((await json(`${cloudUrl}/__edgstr/health`)).status === 200 ? true : undefined), 30_000);
   writeCtl();

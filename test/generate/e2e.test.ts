@@ -6,17 +6,14 @@
  * cloud is down. Needs the built runtime (dist/runtime, `npm run build`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/generate/index.js';
-import { installGenerated } from '../../src/verify/install.js';
-import { EDGSTR_ROOT } from '../../src/generate/read-inputs.js';
-import { freePort } from '../helpers/index.js';
 import { fetchHealth } from '../../src/util/health-client.js';
-import { FIXTURES } from './fixtures.js';
+import { generateTally } from './start-generated.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'edgstr-generate-e2e-'));
 const out = join(scratch, 'out');
@@ -68,13 +65,9 @@ async function json(url: string, init?: { method?: string; body?: unknown }): Pr
 const notesOf = async (base: string): Promise<{ id: number; text: string }[]> => (await json(`${base}/notes`)).body as { id: number; text: string }[];
 
 beforeAll(async () => {
-  if (!existsSync(join(EDGSTR_ROOT, 'dist', 'runtime', 'index.js'))) throw new Error('dist/runtime is missing: run `npm run build` first');
-  const workdir = join(scratch, 'work');
-  cpSync(join(FIXTURES, 'tally', 'input'), workdir, { recursive: true });
-  const cloudPort = await freePort();
-  cloudUrl = `http://127.0.0.1:${cloudPort}`;
-  await generate({ workdir, out, target: 'node', edges: 2, cloudUrl });
-  await Promise.all([installGenerated(join(out, 'edge')), installGenerated(join(out, 'cloud'))]);
+  const tally = await generateTally(scratch, out, 'node', 2);
+  const cloudPort = tally.cloudPort;
+  cloudUrl = tally.cloudUrl;
 
   start('cloud', join(out, 'cloud'), { PORT: String(cloudPort), TALLY_ROLE: 'cloud' });
   await waitFor('the cloud', async () => ((await json(`${cloudUrl}/__edgstr/health`)).status === 200 ? true : undefined), 30_000);

@@ -8,17 +8,12 @@
  * changed) restarts an edge on the new code with its replicated data.
  * Before the cloud granted ranges, both edges fell back to range 1 and handed out the same ids.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../../src/generate/index.js';
-import { installGenerated } from '../../src/verify/install.js';
-import { EDGSTR_ROOT } from '../../src/generate/read-inputs.js';
 import { fetchHealth } from '../../src/util/health-client.js';
-import { freePort } from '../helpers/index.js';
-import { FIXTURES } from './fixtures.js';
-import { GeneratedProcesses, json } from './start-generated.js';
+import { GeneratedProcesses, generateTally, json } from './start-generated.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'edgstr-operator-edges-'));
 const out = join(scratch, 'out');
@@ -31,13 +26,9 @@ type Note = { id: number; text: string };
 const notesOf = async (base: string): Promise<Note[]> => (await json(`${base}/notes`)).body as Note[];
 
 beforeAll(async () => {
-  if (!existsSync(join(EDGSTR_ROOT, 'dist', 'runtime', 'index.js'))) throw new Error('dist/runtime is missing: run `npm run build` first');
-  const workdir = join(scratch, 'work');
-  cpSync(join(FIXTURES, 'tally', 'input'), workdir, { recursive: true });
-  const cloudPort = await freePort();
-  cloudUrl = `http://127.0.0.1:${cloudPort}`;
-  await generate({ workdir, out, target: 'node', edges: 1, cloudUrl });
-  await Promise.all([installGenerated(join(out, 'edge')), installGenerated(join(out, 'cloud'))]);
+  const tally = await generateTally(scratch, out, 'node', 1);
+  const cloudPort = tally.cloudPort;
+  cloudUrl = tally.cloudUrl;
   procs.start('cloud', join(out, 'cloud'), { PORT: String(cloudPort), TALLY_ROLE: 'cloud' });
   await procs.waitFor('the cloud', async () => ((await json(`${cloudUrl}/__edgstr/health`)).status === 200 ? true : undefined), 30_000);
   for (const name of ['pi-kitchen', 'pi-garage']) {

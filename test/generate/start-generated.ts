@@ -3,6 +3,13 @@
  * them: each in its own process group (stopped by its id), output kept for failure messages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { generate } from '../../src/generate/index.js';
+import { EDGSTR_ROOT } from '../../src/generate/read-inputs.js';
+import { installGenerated } from '../../src/verify/install.js';
+import { freePort } from '../helpers/index.js';
+import { FIXTURES } from './fixtures.js';
 
 export class GeneratedProcesses {
   private readonly children: ChildProcess[] = [];
@@ -72,4 +79,19 @@ export async function json(url: string, init?: { method?: string; body?: unknown
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text };
+}
+
+/**
+ * Generates the tally fixture into `out` (from a copy of its workdir in `scratch`) for a cloud on
+ * a free loopback port, and installs both projects as an operator would (`npm ci --omit=dev`).
+ */
+export async function generateTally(scratch: string, out: string, target: 'node' | 'rpi', edges: number): Promise<{ cloudPort: number; cloudUrl: string }> {
+  if (!existsSync(join(EDGSTR_ROOT, 'dist', 'runtime', 'index.js'))) throw new Error('dist/runtime is missing: run `npm run build` first');
+  const workdir = join(scratch, 'work');
+  cpSync(join(FIXTURES, 'tally', 'input'), workdir, { recursive: true });
+  const cloudPort = await freePort();
+  const cloudUrl = `http://127.0.0.1:${cloudPort}`;
+  await generate({ workdir, out, target, edges, cloudUrl });
+  await Promise.all([installGenerated(join(out, 'edge')), installGenerated(join(out, 'cloud'))]);
+  return { cloudPort, cloudUrl };
 }
