@@ -10,25 +10,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeApp } from '../../src/analyze/analyze.js';
+import { writeHar } from '../helpers/app-fixture.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-lazy-db-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function entry(method: string, url: string, status: number, body: unknown) {
-  const text = JSON.stringify(body);
-  return {
-    startedDateTime: new Date(0).toISOString(),
-    time: 1,
-    request: { method, url, httpVersion: 'HTTP/1.1', headers: [], cookies: [], queryString: [], headersSize: -1, bodySize: 0 },
-    response: {
-      status, statusText: '', httpVersion: 'HTTP/1.1', headers: [{ name: 'content-type', value: 'application/json' }], cookies: [],
-      content: { size: text.length, mimeType: 'application/json', text }, redirectURL: '', headersSize: -1, bodySize: text.length,
-    },
-    cache: {},
-    timings: { send: 0, wait: 1, receive: 0 },
-  };
-}
 
 /** POST /notes adds a row and answers the count; GET /notes answers the count (2 at init). */
 const SERVERS: Record<string, string> = {
@@ -82,8 +68,10 @@ async function analyze(name: string, server: string): Promise<Analysis> {
   seed.close();
   const traffic = path.join(dir, '..', `${path.basename(dir)}.har`);
   // recorded in this order: the GET saw 3 rows; from init state it sees 2, then the POST 3 again
-  const entries = [entry('POST', 'http://127.0.0.1:3000/notes', 200, { count: 3 }), entry('GET', 'http://127.0.0.1:3000/notes', 200, { count: 2 })];
-  fs.writeFileSync(traffic, JSON.stringify({ log: { version: '1.2', creator: { name: 't', version: '1' }, entries } }));
+  writeHar(traffic, [
+    { method: 'POST', url: 'http://127.0.0.1:3000/notes', body: { count: 3 } },
+    { method: 'GET', url: 'http://127.0.0.1:3000/notes', body: { count: 2 } },
+  ]);
   const workdir = path.join(dir, '..', `${path.basename(dir)}-work`);
   const result = await analyzeApp({ appDir: dir, traffic, workdir, fuzz: 2, startTimeoutMs: 20_000 });
   const snap = new Database(path.join(workdir, 'snapshot', 'files', 'data', 'notes.db'), { readonly: true });
