@@ -23,7 +23,8 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generate, installGenerated } from '../dist/generate/index.js';
+import { generate } from '../dist/generate/index.js';
+import { installGenerated } from '../dist/verify/install.js';
 import { fileChecksums, tableChecksums } from '../dist/verify/checksum.js';
 import { freePort } from '../dist/verify/processes.js';
 
