@@ -45,7 +45,8 @@ export default defineConfig({
     env: { NO_COLOR: '1' },
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
-      { extends: true, test: { name: 'e2e', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...UNIT, '**/node_modules/**'] } },
+      // The e2e tier's global setup owns a directory for what is done once per run (recorded subjects).
+      { extends: true, test: { name: 'e2e', globalSetup: ['test/helpers/global-setup.ts'], include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...UNIT, '**/node_modules/**'] } },
     ],
   },
 });
