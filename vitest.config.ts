@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
 const UNIT = [
   'test/analyze/init-files.test.ts',
   'test/analyze/instrument.test.ts',
+  'test/analyze/render-extracted.test.ts',
   'test/analyze/replay-prefix.test.ts',
   'test/analyze/route-templates.test.ts',
   'test/analyze/start-command.test.ts',
