@@ -8,6 +8,7 @@
  * e2e tier starts, hands it to the workers (vitest `provide`/`inject`) and removes it at the end.
  * A file run outside that setup gets a directory of its own process instead.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,19 +51,39 @@ function runDir(): string {
   return ownDir;
 }
 
-/** Hash of the subject's own files (not node_modules/ nor data/, which `npm run reset` makes). */
+/**
+ * Hash of the subject's source: the files git tracks in it (else every file but node_modules/ and
+ * data/), so that what a running copy writes (uploads, logs) does not change the key. A file that
+ * vanishes while it is read (a reset in another worker) counts as absent.
+ */
 export function sourceHash(dir: string): string {
   const h = createHash('sha256');
+  for (const rel of sourceFiles(dir)) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(dir, rel));
+    } catch {
+      continue;
+    }
+    h.update(rel).update('\0').update(bytes).update('\0');
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+function sourceFiles(dir: string): string[] {
+  const git = spawnSync('git', ['ls-files', '-z', '.'], { cwd: dir, encoding: 'utf8' });
+  if (git.status === 0 && git.stdout.length > 0) return git.stdout.split('\0').filter(Boolean).sort();
+  const out: string[] = [];
   const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
       if (e.name === 'node_modules' || e.name === '.git' || (d === dir && e.name === 'data')) continue;
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile()) h.update(relative(dir, p)).update('\0').update(readFileSync(p)).update('\0');
+      else if (e.isFile()) out.push(relative(dir, p));
     }
   };
   walk(dir);
-  return h.digest('hex').slice(0, 16);
+  return out.sort();
 }
 
 /**
