@@ -90,8 +90,13 @@ export class ChunkStore {
     }
   }
 
-  /** The chunk's bytes, checked against its hash; null when absent or damaged (then deleted). */
-  read(hash: string): Uint8Array | null {
+  /**
+   * The chunk's bytes, checked against its hash; null when absent or damaged (then deleted).
+   * With `scratch` (at least MAX_CHUNK_BYTES), the bytes are a view of it, valid until its next
+   * use: writing a file from its chunks then allocates nothing per chunk (every 256 KiB buffer
+   * left to the garbage collector is RSS until it runs).
+   */
+  read(hash: string, scratch?: Buffer): Uint8Array | null {
     const file = this.file(hash);
     let fd: number;
     try {
@@ -104,7 +109,7 @@ export class ChunkStore {
       const size = statSync(file).size;
       if (size > MAX_CHUNK_BYTES) data = Buffer.alloc(0);
       else {
-        data = Buffer.allocUnsafe(size);
+        data = scratch && scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafe(size);
         let at = 0;
         while (at < size) {
           const n = readSync(fd, data, at, size - at, at);
@@ -172,14 +177,12 @@ export function ingestFile(abs: string, store: ChunkStore, expected: readonly Ch
   } catch {
     return null;
   }
-  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  let big: Buffer | null = null;
+  const buf = scratchBuffer();
   try {
     let pos = 0;
     /** Reads up to n bytes at pos; returns the bytes read (a view of a reused buffer). */
     const readAt = (n: number): Buffer => {
-      let target: Buffer = buf;
-      if (n > buf.length) target = big && big.length >= n ? big : (big = Buffer.allocUnsafe(n));
+      const target = buf;
       let got = 0;
       while (got < n) {
         const r = readSync(fd, target, got, n - got, pos + got);
@@ -230,7 +233,7 @@ export function writeFromChunks(abs: string, store: ChunkStore, refs: readonly C
   let ok = false;
   try {
     for (const ref of refs) {
-      const data = store.read(refHash(ref));
+      const data = store.read(refHash(ref), scratchBuffer());
       if (!data) {
         const missing = refs.map(refHash).filter((h, i, all) => all.indexOf(h) === i && !store.has(h));
         return missing.length > 0 ? missing : [refHash(ref)];
@@ -245,6 +248,12 @@ export function writeFromChunks(abs: string, store: ChunkStore, refs: readonly C
   }
   renameSync(tmp, abs);
   return [];
+}
+
+let scratch: Buffer | null = null;
+/** One buffer for the synchronous helpers here (they never run concurrently: Node is single-threaded). */
+function scratchBuffer(): Buffer {
+  return (scratch ??= Buffer.allocUnsafe(MAX_CHUNK_BYTES));
 }
 
 /** Splits bytes already in memory (an older runtime's inline chunk) into stored chunks. */
