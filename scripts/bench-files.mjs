@@ -130,6 +130,7 @@ async function child(role) {
     ...(role === 'edge' ? { cloudUrl: process.env.BENCH_FILES_CLOUD, initialSyncTimeoutMs: 10_000 } : {}),
   };
   const replica = await startReplica(config);
+  process.on('disconnect', () => process.exit(0));
   let port = 0;
   if (role === 'cloud') {
     const server = createServer((_q, s) => s.end('bench'));

@@ -3,8 +3,9 @@
  * protocol and carries only chunk refs; a replica whose merged document references chunks its
  * store lacks asks a peer for them (`chunk-want`) and gets one `chunk` message per chunk:
  *
- * - **Bounded.** At most MAX_IN_FLIGHT chunks asked and not yet received (4 MiB at 256 KiB a
- *   chunk), at most MAX_WANT_HASHES per message; a chunk is at most MAX_CHUNK_BYTES on the wire.
+ * - **Bounded.** At most MAX_IN_FLIGHT_BYTES of chunks asked and not yet received (16 chunks of
+ *   256 KiB; small files' chunks are small, so up to MAX_IN_FLIGHT_CHUNKS of them), at most
+ *   MAX_WANT_HASHES per message; a chunk is at most MAX_CHUNK_BYTES on the wire.
  *   Each arrival frees a slot and the replica pumps again, so the pipe stays full.
  * - **Whom to ask.** The peer whose sync message brought the reference (it has the chunk, or
  *   is fetching it), else any connected peer. An edge has one peer, the cloud.
@@ -22,8 +23,10 @@ import type { FileCrdt } from './file-crdt.js';
 import { MAX_WANT_HASHES, type ChunkMessage } from './sync/messages.js';
 import type { PeerSync } from './sync/peer-sync.js';
 
+/** Bytes of chunks asked for and not yet received, per replica (one chunk is always allowed). */
+export const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 /** Chunks asked for and not yet received, per replica. */
-export const MAX_IN_FLIGHT = 16;
+export const MAX_IN_FLIGHT_CHUNKS = 256;
 /** A want not answered by then is asked again (of another peer if there is one). */
 const WANT_TIMEOUT_MS = 15_000;
 /** A chunk a peer did not have is asked again after this long. */
@@ -66,7 +69,8 @@ export interface ChunkTraffic {
 }
 
 export class ChunkTransfer {
-  private readonly inFlight = new Map<string, { peer: PeerSync; since: number }>();
+  private readonly inFlight = new Map<string, { peer: PeerSync; since: number; size: number }>();
+  private inFlightBytes = 0;
   /** Per wanted chunk, the peer whose changes referenced it. */
   private readonly origin = new Map<string, PeerSync>();
   /** Hub: peers waiting for a chunk this replica is fetching itself. */
@@ -102,7 +106,7 @@ export class ChunkTransfer {
   /** A chunk from `peer`; false when its bytes do not match its hash (refused). */
   onChunk(peer: PeerSync, msg: ChunkMessage): boolean {
     const asked = this.inFlight.get(msg.hash);
-    if (asked?.peer === peer) this.inFlight.delete(msg.hash);
+    if (asked?.peer === peer) this.forget(msg.hash);
     if (msg.data === null) {
       this.notBefore.set(msg.hash, Date.now() + RETRY_MS);
       if (this.origin.get(msg.hash) === peer) this.origin.delete(msg.hash);
@@ -126,7 +130,7 @@ export class ChunkTransfer {
   }
 
   onPeerClosed(peer: PeerSync): void {
-    for (const [h, f] of this.inFlight) if (f.peer === peer) this.inFlight.delete(h);
+    for (const [h, f] of this.inFlight) if (f.peer === peer) this.forget(h);
     for (const [h, p] of this.origin) if (p === peer) this.origin.delete(h);
     for (const [h, waiting] of this.relay) {
       waiting.delete(peer);
@@ -136,7 +140,7 @@ export class ChunkTransfer {
 
   /** Asks for wanted chunks while there is room in flight. Caller holds the replica's lock. */
   pump(now = Date.now()): void {
-    for (const [h, f] of this.inFlight) if (now - f.since > WANT_TIMEOUT_MS) this.inFlight.delete(h);
+    for (const [h, f] of this.inFlight) if (now - f.since > WANT_TIMEOUT_MS) this.forget(h);
     for (const [h, waiting] of this.relay) {
       if (this.files.wants(h)) continue;
       // No longer referenced here (rewritten meanwhile): the waiters ask again or move on.
@@ -144,12 +148,13 @@ export class ChunkTransfer {
       this.relay.delete(h);
     }
     if (this.peers.size === 0) return;
-    let room = MAX_IN_FLIGHT - this.inFlight.size;
-    if (room <= 0) return;
+    if (this.inFlight.size >= MAX_IN_FLIGHT_CHUNKS || this.inFlightBytes >= MAX_IN_FLIGHT_BYTES) return;
     const batches = new Map<PeerSync, string[]>();
     for (const h of this.files.wanted()) {
-      if (room <= 0) break;
+      if (this.inFlight.size >= MAX_IN_FLIGHT_CHUNKS) break;
       if (this.inFlight.has(h)) continue;
+      const size = this.files.wantedSize(h);
+      if (this.inFlight.size > 0 && this.inFlightBytes + size > MAX_IN_FLIGHT_BYTES) break;
       const retry = this.notBefore.get(h);
       if (retry !== undefined) {
         if (retry > now) continue;
@@ -159,8 +164,8 @@ export class ChunkTransfer {
       let batch = batches.get(peer);
       if (!batch) batches.set(peer, (batch = []));
       batch.push(h);
-      this.inFlight.set(h, { peer, since: now });
-      room--;
+      this.inFlight.set(h, { peer, since: now, size });
+      this.inFlightBytes += size;
     }
     for (const [peer, hashes] of batches) {
       for (let i = 0; i < hashes.length; i += MAX_WANT_HASHES) {
@@ -173,6 +178,18 @@ export class ChunkTransfer {
   /** Chunks asked for and not yet received. */
   get asked(): number {
     return this.inFlight.size;
+  }
+
+  /** Bytes of the chunks asked for and not yet received. */
+  get askedBytes(): number {
+    return this.inFlightBytes;
+  }
+
+  private forget(hash: string): void {
+    const f = this.inFlight.get(hash);
+    if (!f) return;
+    this.inFlight.delete(hash);
+    this.inFlightBytes -= f.size;
   }
 
   private pick(hash: string): PeerSync {

@@ -19,7 +19,7 @@ import * as A from '@automerge/automerge';
 import { lstatSync, mkdirSync, readdirSync, realpathSync, unlinkSync, type Stats } from 'node:fs';
 import { isAbsolute, join, sep } from 'node:path';
 import type { AfterPersist, CrdtAdapter, RemoteUpdate } from './adapter.js';
-import { chunkHash, ChunkStore, ingestFile, refHash, refsKey, storeBytes, writeFromChunks, type ChunkRef } from './chunk-store.js';
+import { chunkHash, ChunkStore, ingestFile, refHash, refSize, refsKey, storeBytes, writeFromChunks, type ChunkRef } from './chunk-store.js';
 import { DocStore, genesisChanges } from './doc-store.js';
 import { newEntry, readEntry, refValues } from './file-chunks.js';
 import { errorMessage, rlog } from './util.js';
@@ -57,6 +57,8 @@ export class FileCrdt implements CrdtAdapter {
   private readonly pendingPaths = new Map<string, Set<string>>();
   /** Chunk hash -> the pending paths that wait for it. */
   private readonly waiting = new Map<string, Set<string>>();
+  /** The size of each chunk in `waiting` (from its ref). */
+  private readonly sizes = new Map<string, number>();
   private readonly malformed = new Set<string>();
   /** Paths refused so far (each logged once). */
   readonly refused: string[] = [];
@@ -113,7 +115,8 @@ export class FileCrdt implements CrdtAdapter {
     const deletes: string[] = [];
     for (const [rel, v] of this.index) {
       // A path never written here (its chunks still on their way) is not a local delete.
-      if (!local.has(rel) && this.isReplicated(rel) && (this.seen.has(rel) || this.allPresent(v.refs))) deletes.push(rel);
+      if (local.has(rel) || !this.isReplicated(rel)) continue;
+      if (this.seen.has(rel) || (!this.pendingPaths.has(rel) && this.allPresent(v.refs))) deletes.push(rel);
     }
     if (rewrites.size === 0 && appends.size === 0 && deletes.length === 0) return null;
     this.store.doc = A.change(this.store.doc, (d) => {
@@ -189,6 +192,7 @@ export class FileCrdt implements CrdtAdapter {
     this.rebuildIndex();
     this.pendingPaths.clear();
     this.waiting.clear();
+    this.sizes.clear();
     for (const rel of this.index.keys()) this.materialize(rel);
     for (const rel of this.scan().keys()) if (!this.index.has(rel)) this.materialize(rel);
     const keep = new Set<string>(this.waiting.keys());
@@ -214,6 +218,11 @@ export class FileCrdt implements CrdtAdapter {
     return this.waiting.has(hash);
   }
 
+  /** The size of a wanted chunk, from its ref. */
+  wantedSize(hash: string): number {
+    return this.sizes.get(hash) ?? 0;
+  }
+
   /** A stored chunk's bytes (checked against its hash), or null. */
   readChunk(hash: string): Uint8Array | null {
     return this.chunks.read(hash);
@@ -228,6 +237,7 @@ export class FileCrdt implements CrdtAdapter {
     this.chunks.put(hash, data);
     const rels = this.waiting.get(hash);
     this.waiting.delete(hash);
+    this.sizes.delete(hash);
     for (const rel of rels ?? []) {
       const missing = this.pendingPaths.get(rel);
       missing?.delete(hash);
@@ -266,11 +276,11 @@ export class FileCrdt implements CrdtAdapter {
     }
     const missing = [...new Set(want.refs.map(refHash))].filter((h) => !this.chunks.has(h));
     if (missing.length > 0) {
-      this.setPending(rel, missing);
+      this.setPending(rel, missing, want.refs);
       return;
     }
     const bad = this.writeVersion(rel, want);
-    if (bad.length > 0) this.setPending(rel, bad);
+    if (bad.length > 0) this.setPending(rel, bad, want.refs);
     else this.clearPending(rel);
   }
 
@@ -297,9 +307,11 @@ export class FileCrdt implements CrdtAdapter {
     this.seen.delete(rel);
   }
 
-  private setPending(rel: string, missing: string[]): void {
+  private setPending(rel: string, missing: string[], refs: ChunkRef[]): void {
     this.clearPending(rel);
     this.pendingPaths.set(rel, new Set(missing));
+    const wanted = new Set(missing);
+    for (const r of refs) if (wanted.has(refHash(r))) this.sizes.set(refHash(r), refSize(r));
     for (const h of missing) {
       let rels = this.waiting.get(h);
       if (!rels) this.waiting.set(h, (rels = new Set()));
@@ -314,7 +326,10 @@ export class FileCrdt implements CrdtAdapter {
     for (const h of missing) {
       const rels = this.waiting.get(h);
       rels?.delete(rel);
-      if (rels?.size === 0) this.waiting.delete(h);
+      if (rels?.size === 0) {
+        this.waiting.delete(h);
+        this.sizes.delete(h);
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * File chunks between real replicas (cloud hub + edges over socket.io on loopback): a big file
  * written at one edge reaches the other through the hub, which relays chunks it fetches from
- * the origin; at most MAX_IN_FLIGHT chunks are asked at once; a transfer cut by a restart
+ * the origin; at most MAX_IN_FLIGHT_BYTES are asked at once; a transfer cut by a restart
  * resumes with the chunks it lacks.
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHUNK_BYTES } from '../../src/runtime/chunk-store.js';
-import { MAX_IN_FLIGHT } from '../../src/runtime/chunk-transfer.js';
+import { MAX_IN_FLIGHT_BYTES } from '../../src/runtime/chunk-transfer.js';
 import type { ChunkMessage } from '../../src/runtime/sync/messages.js';
 import type { PeerSync } from '../../src/runtime/sync/peer-sync.js';
 import { startCluster, type Cluster, type Node } from './cluster.js';
@@ -31,14 +31,14 @@ const chunkCount = (n: Node): number => {
 };
 
 describe('file chunks between replicas', () => {
-  it('moves a big file from edge 1 to edge 2 through the hub, never more than MAX_IN_FLIGHT chunks asked at once', async () => {
+  it('moves a big file from edge 1 to edge 2 through the hub, never more than MAX_IN_FLIGHT_BYTES asked at once', async () => {
     const [e1, e2] = cluster.edges as [Node, Node];
     const rel = 'data/uploads/video.bin';
     const chunks = 40;
     writeFileSync(join(e1.root, rel), randomBytes(chunks * CHUNK_BYTES - 7));
     let most = 0;
     const sample = setInterval(() => {
-      for (const n of [cluster.cloud, e2]) most = Math.max(most, n.replica.chunkTransfer!.asked);
+      for (const n of [cluster.cloud, e2]) most = Math.max(most, n.replica.chunkTransfer!.askedBytes);
     }, 2);
     try {
       await e1.replica.flush();
@@ -47,7 +47,7 @@ describe('file chunks between replicas', () => {
       clearInterval(sample);
     }
     expect(most).toBeGreaterThan(0);
-    expect(most).toBeLessThanOrEqual(MAX_IN_FLIGHT);
+    expect(most).toBeLessThanOrEqual(MAX_IN_FLIGHT_BYTES);
     // The hub fetched every chunk from edge 1 once and sent it on to edge 2.
     expect(e1.replica.chunkTransfer!.traffic.sent).toBe(chunks);
     expect(cluster.cloud.replica.chunkTransfer!.traffic.received).toBe(chunks);
