@@ -442,7 +442,8 @@ export class EdgstrReplica implements Replica, ReplicaCore {
           else this.refusedMessages++;
           break;
         case 'chunk':
-          if (!this.chunkTransfer?.onChunk(peer, msg)) {
+          if (!this.chunkTransfer) this.refusedMessages++;
+          else if (!this.chunkTransfer.onChunk(peer, msg)) {
             this.refusedMessages++;
             rlog.warn(`${this.config.nodeId}: refused chunk ${msg.hash.slice(0, 12)}… from ${peer.connection.remoteId}: its bytes do not match its hash`);
           }
