@@ -257,6 +257,27 @@ describe('CRDT-Files', () => {
     expect(history(a.root)).toBe('v1\nfrom a\nfrom b\n');
   });
 
+  it('rolls a request back to the file on disk while a remote version still waits for its chunks', () => {
+    const a = setup('rbp-a');
+    const b = setup('rbp-b');
+    writeFileSync(join(a.root, 'data/uploads/x.json'), '{"v":1}');
+    a.crdt.capture();
+    sync(a.crdt, b.crdt);
+    writeFileSync(join(a.root, 'data/uploads/x.json'), '{"v":2}');
+    a.crdt.capture();
+    sync(a.crdt, b.crdt, false);
+    expect(b.crdt.pending()).toBe(1);
+    // A request at b rewrites the file, then fails: back to what b had, still pending.
+    writeFileSync(join(b.root, 'data/uploads/x.json'), '{"v":"failed"}');
+    b.crdt.rollback();
+    expect(readFileSync(join(b.root, 'data/uploads/x.json'), 'utf8')).toBe('{"v":1}');
+    const heads = A.getHeads(b.crdt.store.doc).join();
+    b.crdt.capture();
+    expect(A.getHeads(b.crdt.store.doc).join()).toBe(heads);
+    fetchChunks(a.crdt, b.crdt);
+    expect(readFileSync(join(b.root, 'data/uploads/x.json'), 'utf8')).toBe('{"v":2}');
+  });
+
   it('resumes a transfer interrupted by a restart, and refuses bytes that do not match their hash', () => {
     const a = setup('rs-a');
     const b = setup('rs-b');
