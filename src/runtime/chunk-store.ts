@@ -56,6 +56,8 @@ const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).d
 
 export class ChunkStore {
   readonly dir: string;
+  /** Chunks stored by this process (the replica sweeps unused ones every so many). */
+  added = 0;
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, 'chunks');
@@ -73,6 +75,7 @@ export class ChunkStore {
   /** Stores bytes whose hash the caller computed or checked. */
   put(hash: string, data: Uint8Array): void {
     if (this.has(hash)) return;
+    this.added++;
     const file = this.file(hash);
     mkdirSync(dirname(file), { recursive: true });
     const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);

@@ -40,6 +40,9 @@ interface Stat {
   size: number;
 }
 
+/** New chunks stored between two sweeps of unused ones. */
+const SWEEP_AFTER_CHUNKS = 1024;
+
 /** Files captured per Automerge change (see capture). */
 const FILES_PER_CHANGE = 250;
 
@@ -147,6 +150,7 @@ export class FileCrdt implements CrdtAdapter {
       this.clearPending(rel);
     }
     for (const rel of stillPending) this.materialize(rel);
+    this.sweepIfGrown();
     return null;
   }
 
@@ -176,6 +180,7 @@ export class FileCrdt implements CrdtAdapter {
     }
     this.migrate(inline);
     for (const rel of dirty) this.materialize(rel);
+    this.sweepIfGrown();
     return null;
   }
 
@@ -210,11 +215,31 @@ export class FileCrdt implements CrdtAdapter {
     this.sizes.clear();
     for (const rel of this.index.keys()) this.materialize(rel);
     for (const rel of this.scan().keys()) if (!this.index.has(rel)) this.materialize(rel);
+    this.sweep();
+  }
+
+  /**
+   * Deletes the chunks no file uses any more: neither the document's version of a path nor
+   * the one on disk (a pending path's older version, which a rollback may need). Runs whenever
+   * the files are made equal to the document, and after every SWEEP_AFTER_CHUNKS new chunks
+   * (a file rewritten all day would otherwise fill the disk until the next restart). A peer
+   * still asking for a deleted chunk is told it is gone; its document moves on to the version
+   * that replaced it.
+   */
+  sweep(): number {
+    this.sweptAt = this.chunks.added;
     const keep = new Set<string>(this.waiting.keys());
     for (const v of this.index.values()) for (const r of v.refs) keep.add(refHash(r));
     for (const d of this.seen.values()) for (const r of d.version.refs) keep.add(refHash(r));
     const swept = this.chunks.sweep((h) => keep.has(h));
     if (swept > 0) rlog.info(`files: deleted ${swept} chunks no file uses any more`);
+    return swept;
+  }
+
+  private sweptAt = 0;
+
+  private sweepIfGrown(): void {
+    if (this.chunks.added - this.sweptAt >= SWEEP_AFTER_CHUNKS) this.sweep();
   }
 
   /** Paths whose latest version waits for chunks. */

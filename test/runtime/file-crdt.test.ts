@@ -300,6 +300,29 @@ describe('CRDT-Files', () => {
     expect(sameBytes(join(b.root, 'data/uploads/big.bin'), join(a.root, 'data/uploads/big.bin'))).toBe(true);
   });
 
+  it('sweeps chunks no version uses any more, keeping the older version a pending path still has on disk', () => {
+    const a = setup('sw-a');
+    const b = setup('sw-b');
+    const chunkFiles = (dataDir: string): number =>
+      readdirSync(join(dataDir, 'chunks')).reduce((n, sub) => n + readdirSync(join(dataDir, 'chunks', sub)).length, 0);
+    for (const v of ['one', 'two', 'three']) {
+      writeFileSync(join(a.root, 'data/uploads/s.txt'), v);
+      a.crdt.capture();
+    }
+    expect(chunkFiles(a.dataDir)).toBe(4); // config.json + three versions of s.txt
+    expect(a.crdt.sweep()).toBe(2);
+    expect(chunkFiles(a.dataDir)).toBe(2);
+    sync(a.crdt, b.crdt);
+    writeFileSync(join(a.root, 'data/uploads/s.txt'), 'four');
+    a.crdt.capture();
+    sync(a.crdt, b.crdt, false);
+    // b still shows "three" (pending "four"): its chunk stays for a rollback.
+    expect(b.crdt.sweep()).toBe(0);
+    fetchChunks(a.crdt, b.crdt);
+    expect(readFileSync(join(b.root, 'data/uploads/s.txt'), 'utf8')).toBe('four');
+    expect(b.crdt.sweep()).toBe(1);
+  });
+
   it('reads a damaged chunk as missing (deleted, fetched again)', () => {
     const a = setup('dmg');
     writeFileSync(join(a.root, 'data/config.json'), '{"a":1}');
