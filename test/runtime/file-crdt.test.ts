@@ -278,6 +278,23 @@ describe('CRDT-Files', () => {
     expect(readFileSync(join(b.root, 'data/uploads/x.json'), 'utf8')).toBe('{"v":2}');
   });
 
+  it('does not take a stale file it never captured for a local change while the new version waits for chunks (a fresh edge)', () => {
+    const a = setup('fresh-a');
+    const b = setup('fresh-b');
+    writeFileSync(join(a.root, 'data/uploads/x.txt'), 'the cloud\'s version');
+    a.crdt.capture();
+    // b starts from an older snapshot of the file and takes the cloud's copy without capturing first.
+    writeFileSync(join(b.root, 'data/uploads/x.txt'), 'snapshot');
+    const changes = A.getAllChanges(a.crdt.store.doc);
+    b.crdt.receive((doc, patches) => A.applyChanges(doc, changes, { patchCallback: (p) => void patches.push(...p) })[0], false);
+    expect(b.crdt.pending()).toBe(1);
+    const heads = A.getHeads(b.crdt.store.doc).join();
+    b.crdt.capture();
+    expect(A.getHeads(b.crdt.store.doc).join()).toBe(heads);
+    fetchChunks(a.crdt, b.crdt);
+    expect(readFileSync(join(b.root, 'data/uploads/x.txt'), 'utf8')).toBe('the cloud\'s version');
+  });
+
   it('resumes a transfer interrupted by a restart, and refuses bytes that do not match their hash', () => {
     const a = setup('rs-a');
     const b = setup('rs-b');
