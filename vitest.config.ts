@@ -32,6 +32,7 @@ const UNIT = [
   'test/runtime/key-ranges.test.ts',
   'test/runtime/messages.test.ts',
   'test/runtime/table-crdt.test.ts',
+  'test/runtime/table-store.test.ts',
   'test/verify/compare.test.ts',
   'test/verify/served.test.ts',
 ];
