@@ -510,6 +510,10 @@ export class EdgstrReplica implements Replica {
         this.acceptEpoch(peer, msg);
         continue;
       }
+      if (msg.type !== 'sync') {
+        this.refusedMessages++;
+        continue;
+      }
       if (!this.currentEpoch(peer, msg)) continue;
       let list = byDoc.get(msg.docId);
       if (!list) byDoc.set(msg.docId, (list = []));

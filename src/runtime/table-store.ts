@@ -146,6 +146,11 @@ export class TableStore {
     return this.metaNumber(`pos:${peer}`);
   }
 
+  /** Records that this replica holds `peer`'s changes up to `version` (nothing was missing). */
+  setPosition(peer: string, version: number): void {
+    this.setMeta(`pos:${peer}`, version);
+  }
+
   /**
    * A value equal on two replicas iff they hold the same table state: an order-independent
    * 64-bit sum (XOR) of a hash of every clock row with its values, kept up to date on every change.
