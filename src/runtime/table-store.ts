@@ -159,6 +159,11 @@ export class TableStore {
     return `${this.digestA.toString(16).padStart(8, '0')}${this.digestB.toString(16).padStart(8, '0')}`;
   }
 
+  /** Rows of the clock (one per replicated row, deleted ones included). */
+  clockRows(): number {
+    return (this.stmt(`SELECT count(*) AS n FROM ${CLOCK}`).get() as { n: number }).n;
+  }
+
   /** Log rows not yet captured (local changes not yet in the clock). */
   pending(): number {
     return (this.stmt(`SELECT count(*) AS n FROM ${CHANGES}`).get() as { n: number }).n;
