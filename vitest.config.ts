@@ -33,6 +33,7 @@ const UNIT = [
   'test/runtime/messages.test.ts',
   'test/runtime/table-store.test.ts',
   'test/runtime/table-sync.test.ts',
+  'test/runtime/migrate.test.ts',
   'test/verify/compare.test.ts',
   'test/verify/served.test.ts',
 ];
