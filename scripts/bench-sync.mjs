@@ -128,11 +128,11 @@ async function measure(out, appDir, write, appSubdir, dbFile) {
     scale.rowBytes = addRows(path.join(cloudDir, appSubdir, dbFile), write.table, extraRows);
   }
   let t = performance.now();
-  const cloud = await startProject({ name: 'cloud', dir: cloudDir, port: cloudPort, env: { EDGSTR_DATA_DIR: path.join(scratch, 'cloud-data') } });
+  const cloud = await startProject({ name: 'cloud', dir: cloudDir, port: cloudPort, timeoutMs: 600_000, env: { EDGSTR_DATA_DIR: path.join(scratch, 'cloud-data') } });
   scale.cloudStartMs = Math.round(performance.now() - t);
   const relay = await startWanProxy({ targetHost: '127.0.0.1', targetPort: cloudPort, delayMs: 0, bytesPerSecond: 0 });
   t = performance.now();
-  const edge = await startProject({ name: 'edge-1', dir: path.join(out, 'edge'), port: await freePort(),
+  const edge = await startProject({ name: 'edge-1', dir: path.join(out, 'edge'), port: await freePort(), timeoutMs: 600_000,
     env: { EDGSTR_CLOUD_URL: `http://127.0.0.1:${relay.port}`, EDGSTR_NODE_ID: 'edge-1', EDGSTR_DATA_DIR: path.join(scratch, 'edge-1') } });
   // A fresh edge catches up on the cloud's tables: until its digests equal the cloud's.
   for (;;) {

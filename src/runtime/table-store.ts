@@ -65,6 +65,8 @@ export interface TablePage {
 /** Pages are at most this many rows, and about this many bytes of values. */
 export const PAGE_ROWS = 2000;
 export const PAGE_BYTES = 1024 * 1024;
+/** pendingChanges counts unconfirmed rows up to this many. */
+export const UNCONFIRMED_CAP = 10_000;
 
 interface ClockRow {
   tbl: string;
@@ -169,9 +171,13 @@ export class TableStore {
     return (this.stmt(`SELECT count(*) AS n FROM ${CHANGES}`).get() as { n: number }).n;
   }
 
-  /** Rows `peer` is not known to have: changed after `acked` here and not received from it. */
+  /**
+   * Rows `peer` is not known to have: changed after `acked` here and not received from it.
+   * Counted up to UNCONFIRMED_CAP (health asks often; a catch-up of a million rows would
+   * otherwise cost a scan of them per health answer).
+   */
   unconfirmed(peer: string, acked: number): number {
-    return (this.stmt(`SELECT count(*) AS n FROM ${CLOCK} WHERE dbv > ? AND (src IS NULL OR src <> ?)`).get(acked, peer) as { n: number }).n;
+    return (this.stmt(`SELECT count(*) AS n FROM (SELECT 1 FROM ${CLOCK} WHERE dbv > ? AND (src IS NULL OR src <> ?) LIMIT ${UNCONFIRMED_CAP})`).get(acked, peer) as { n: number }).n;
   }
 
   /** Whether there is anything for `peer` after `after`. */
