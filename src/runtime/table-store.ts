@@ -60,6 +60,8 @@ export interface TablePage {
 /** Pages are at most this many rows, and about this many bytes of values. */
 export const PAGE_ROWS = 2000;
 export const PAGE_BYTES = 1024 * 1024;
+/** Change-log entries read at a time by a capture. */
+const CAPTURE_CHUNK = 5000;
 /** pendingChanges counts unconfirmed rows up to this many. */
 export const UNCONFIRMED_CAP = 10_000;
 
@@ -328,9 +330,22 @@ export class TableStore {
     this.db.close();
   }
 
+  /**
+   * Captures the log in chunks of CAPTURE_CHUNK entries (a bulk write of a million rows must
+   * not be read into memory at once). A key logged in two chunks gets a version for what the
+   * second chunk changed relative to the first: the same values, at most an extra version.
+   */
   private captureInTx(): number {
-    const entries = this.stmt(`SELECT seq, tbl, op, key, old FROM ${CHANGES} ORDER BY seq`).all() as (LogEntry & { seq: number })[];
-    if (entries.length === 0) return 0;
+    let n = 0;
+    for (;;) {
+      const entries = this.stmt(`SELECT seq, tbl, op, key, old FROM ${CHANGES} ORDER BY seq LIMIT ${CAPTURE_CHUNK}`).all() as (LogEntry & { seq: number })[];
+      if (entries.length === 0) return n;
+      n += this.captureEntries(entries);
+      if (entries.length < CAPTURE_CHUNK) return n;
+    }
+  }
+
+  private captureEntries(entries: (LogEntry & { seq: number })[]): number {
     const byKey = new Map<string, { first: LogEntry; deleted: boolean }>();
     for (const e of entries) {
       const k = `${e.tbl}\0${e.key}`;

@@ -237,3 +237,21 @@ describe('CRDT-Table in SQLite (table-store)', () => {
     expect(a.app.prepare('SELECT count(*) AS n FROM notes').get()).toEqual({ n: 8 });
   });
 });
+
+describe('capture of a bulk write', () => {
+  it('captures a write of 12,000 rows in chunks, updates logged in two chunks included', () => {
+    const a = setup('a', 1);
+    const b = setup('b', 2);
+    const insert = a.app.prepare('INSERT INTO kv (k, v) VALUES (?, ?)');
+    a.app.transaction(() => {
+      for (let i = 0; i < 6000; i++) insert.run(`k${i}`, 'first');
+      a.app.prepare("UPDATE kv SET v = 'second' WHERE k LIKE 'k1%'").run();
+    })();
+    expect(a.store.pending()).toBeGreaterThan(6000);
+    a.store.capture();
+    expect(a.store.pending()).toBe(0);
+    pull(a, b);
+    converged(a, b);
+    expect(b.app.prepare("SELECT count(*) AS n FROM kv WHERE v = 'second'").get()).toEqual({ n: 1111 });
+  });
+});
