@@ -285,25 +285,28 @@ export class TableStore {
     const rows: WireRow[] = [];
     const cols: Record<string, string[]> = {};
     let bytes = 0;
-    let to = head;
+    // Full (maxRows): more may follow the last row read; otherwise this page reaches our head.
     let more = clocks.length === maxRows;
-    for (const c of clocks) {
+    let to = more ? clocks[clocks.length - 1]!.dbv : head;
+    for (const [i, c] of clocks.entries()) {
       const info = this.tables.get(c.tbl);
       let values: WireValue[] | null = null;
       if (info && c.cl % 2 === 1) {
         const row = this.readRow(info, c.pk);
-        values = row ? encodeRow(info, row) : null;
+        // Deleted by the app since the capture: its delete is in the log, captured (and sent)
+        // with a newer version. Sending it as alive without values would insert an empty row.
+        if (!row) continue;
+        values = encodeRow(info, row);
         cols[c.tbl] ??= info.columns;
       }
       rows.push([c.tbl, c.pk, c.cl, values, c.ver, c.site, c.cv === null ? null : (JSON.parse(c.cv) as Record<string, ColumnVersion>)]);
       bytes += c.pk.length + (values ? JSON.stringify(values).length : 0) + 40;
-      if (bytes >= maxBytes && rows.length < clocks.length) {
+      if (bytes >= maxBytes && i < clocks.length - 1) {
         more = true;
         to = c.dbv;
         break;
       }
     }
-    if (more && rows.length === clocks.length) to = clocks[clocks.length - 1]!.dbv;
     return { from: after, to, head, cols, rows, more };
   }
 
@@ -390,7 +393,7 @@ export class TableStore {
   private merge(row: WireRow, remoteCols: string[], peer: string): boolean {
     const [tbl, pk, cl, values, ver, site, cv] = row;
     const info = this.tables.get(tbl);
-    if (!info || !Number.isSafeInteger(cl) || cl < 1) return false;
+    if (!info || !Number.isSafeInteger(cl) || cl < 1 || (cl % 2 === 1 && values === null)) return false;
     if (ver > this.lamport) this.lamport = ver;
     if (cv) for (const v of Object.values(cv)) if (v[0] > this.lamport) this.lamport = v[0];
     const old = this.clockRow(tbl, pk);

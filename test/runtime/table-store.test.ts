@@ -255,3 +255,19 @@ describe('capture of a bulk write', () => {
     expect(b.app.prepare("SELECT count(*) AS n FROM kv WHERE v = 'second'").get()).toEqual({ n: 1111 });
   });
 });
+
+describe('pages while the app writes', () => {
+  it('leaves out a row deleted by the app after the capture; its delete follows', () => {
+    const a = setup('a', 1);
+    const b = setup('b', 2);
+    a.app.prepare("INSERT INTO kv (k, v) VALUES ('gone', 'soon')").run();
+    a.store.capture();
+    a.app.prepare("DELETE FROM kv WHERE k = 'gone'").run();
+    const page = a.store.changesAfter(b.store.position('a'), 'b');
+    expect(page.rows.map((r) => r[1])).not.toContain('["gone"]');
+    b.store.applyPage(page, 'a');
+    expect(b.app.prepare("SELECT * FROM kv WHERE k = 'gone'").get()).toBeUndefined();
+    pull(a, b);
+    converged(a, b);
+  });
+});
