@@ -446,10 +446,13 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       switch (msg.type) {
         case 'tpull':
         case 'tpage':
-        case 'tack':
-          if (this.tableSync.handle(peer.connection, msg)) tablesChanged = true;
+        case 'tack': {
+          const changed = this.tableSync.handle(peer.connection, msg);
+          if (changed === null) this.refusedMessages++;
+          else if (changed) tablesChanged = true;
           if (msg.type === 'tpage') this.lastSyncAt = new Date().toISOString();
           break;
+        }
         case 'range':
           if (!this.ranges.onMessage(peer, msg, this.tableSync.stores.values())) this.refusedMessages++;
           break;

@@ -66,12 +66,13 @@ export class TableSync {
 
   /**
    * Handles one table message from `conn` (the caller holds the replica's lock). Returns true
-   * when local rows changed (the caller then pushes to the other peers: the cloud relays).
+   * when local rows changed (the caller then pushes to the other peers: the cloud relays), null
+   * when the message is refused (a database this replica does not replicate).
    */
-  handle(conn: Connection, msg: TableWireMessage): boolean {
+  handle(conn: Connection, msg: TableWireMessage): boolean | null {
     const store = this.stores.get(msg.db);
     const dir = this.peers.get(conn)?.get(msg.db);
-    if (!store || !dir) return false;
+    if (!store || !dir) return null;
     switch (msg.type) {
       case 'tpull':
         dir.started = true;
