@@ -37,7 +37,7 @@ interface Direction {
 
 export class TableSync {
   private readonly peers = new Map<Connection, Map<string, Direction>>();
-  /** What each peer confirmed, kept across its disconnects (pendingChanges while it is away). */
+  /** What the last peer to leave confirmed (pendingChanges while no peer is connected). */
   private readonly lastAcked = new Map<string, Map<string, number>>();
   /** Rows sent and bytes of them (the bench reads it through the replica's traffic). */
   pagesSent = 0;
@@ -61,6 +61,8 @@ export class TableSync {
     if (!dirs) return;
     const kept = new Map<string, number>();
     for (const [db, d] of dirs) kept.set(db, d.acked);
+    // As for documents (lastShared): while no peer is connected, count what the last one lacks.
+    this.lastAcked.clear();
     this.lastAcked.set(conn.remoteId, kept);
   }
 
