@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgstrReplica } from '../../src/runtime/replica.js';
+import { TableStore } from '../../src/runtime/table-store.js';
 import { makeDb, replicaConfig, tempDir } from './helpers.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -40,5 +41,18 @@ describe('data dirs with table documents of an older edgstr', () => {
     expect(db.prepare('SELECT count(*) AS n FROM __edgstr_clock').get()).toEqual({ n: 3 });
     db.close();
     expect(replica.health({ docs: true }).docs!['db-app']).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('adds the OLD-values column to a change log of an older edgstr, keeping its rows for the capture', () => {
+    const { file } = oldDataDir('old-log');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE __edgstr_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL);
+      INSERT INTO __edgstr_changes (tbl, op, key) VALUES ('kv', 'u', '["color"]');`);
+    db.close();
+    const store = new TableStore({ file, tables: ['kv'] }, 'db-app', 'cloud', 0);
+    cleanups.push(() => store.close());
+    store.seed();
+    expect(store.pending()).toBe(0);
+    expect(store.clockRows()).toBe(1);
   });
 });
