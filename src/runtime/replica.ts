@@ -193,13 +193,12 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     let marks: unknown[];
     let tableMarks: TableMark[];
     try {
-      // Files and globals roll back to their document: capture them first. Tables keep the
-      // rows not yet captured themselves (see TableCrdt.mark), so a request does not wait for
-      // the Automerge change of the previous one: the delayed background flush makes one
-      // change and one sync message for all the writes of its window.
+      // Files and globals roll back to their document: capture them first. Tables are not
+      // captured here: the change log records OLD values, so a rollback needs only the log's
+      // position (TableStore.mark), and the delayed background flush captures and sends the
+      // writes of its whole window at once.
       this.captureLocked((a) => a.captureBeforeMark);
       marks = [...this.adapters.values()].map((a) => a.mark());
-      // Tables: the change log records OLD values, so a rollback needs only the log position.
       tableMarks = [...this.tableSync.stores.values()].map((t) => t.mark());
     } catch (err: unknown) {
       release();
