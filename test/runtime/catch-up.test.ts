@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TABLES, startCluster, type Cluster } from './cluster.js';
 import { tableChecksum, waitFor } from './helpers.js';
+import { PAGE_ROWS } from '../../src/runtime/table-store.js';
 
 let cluster: Cluster;
 beforeAll(async () => {
@@ -37,9 +38,9 @@ it('resumes an interrupted catch-up of 40,000 rows where it stopped', async () =
   expect(resumedFrom).toBeLessThan(head);
   await waitFor(() => edge.replica.health({ docs: true }).docs!['db-app'] === cloud.replica.health({ docs: true }).docs!['db-app'], 30_000, 'the catch-up');
   expect(tableChecksum(edge.dbFile, TABLES)).toBe(tableChecksum(cloud.dbFile, TABLES));
-  // Pages of at most 2,000 rows; after the restart only what was missing was sent again.
+  // Pages of at most PAGE_ROWS rows; after the restart only what was missing was sent again.
   const pagesAll = cloud.replica.tableSync.pagesSent - pagesBefore;
-  expect(pagesAll).toBeLessThanOrEqual(pagesFirst + Math.ceil((head - resumedFrom) / 2000) + 1);
-  expect(pagesAll).toBeLessThan(Math.ceil(head / 2000) + 3);
+  expect(pagesAll).toBeLessThanOrEqual(pagesFirst + Math.ceil((head - resumedFrom) / PAGE_ROWS) + 1);
+  expect(pagesAll).toBeLessThan(Math.ceil(head / PAGE_ROWS) + 3);
   expect(edge.replica.health().caughtUp).toBe(true);
 }, 90_000);

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TableStore } from '../../src/runtime/table-store.js';
+import { PAGE_ROWS, TableStore } from '../../src/runtime/table-store.js';
 import { TableSync } from '../../src/runtime/sync/table-sync.js';
 import { parseWireMessage, type TableWireMessage, type WireMessage } from '../../src/runtime/sync/messages.js';
 import type { Connection } from '../../src/runtime/sync/transport.js';
@@ -115,7 +115,7 @@ describe('table sync (pull after version, paged, relayed)', () => {
     settle();
     expect(edge.store.position('cloud')).toBe(cloud.store.head());
     // Only what was missing was sent again.
-    expect(cloud.bytes.pages).toBe(Math.ceil((cloud.store.head() - reached) / 2000));
+    expect(cloud.bytes.pages).toBe(Math.ceil((cloud.store.head() - reached) / PAGE_ROWS));
     const [conn] = [l.ba];
     expect(edge.sync.hasTheirChanges(conn)).toBe(true);
     edge.store.dropUnclocked();
