@@ -35,7 +35,9 @@ const UNIT = [
   'test/runtime/json-crdt.test.ts',
   'test/runtime/key-ranges.test.ts',
   'test/runtime/messages.test.ts',
-  'test/runtime/table-crdt.test.ts',
+  'test/runtime/table-store.test.ts',
+  'test/runtime/table-sync.test.ts',
+  'test/runtime/migrate.test.ts',
   'test/verify/compare.test.ts',
   'test/verify/served.test.ts',
 ];

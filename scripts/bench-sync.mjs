@@ -11,8 +11,14 @@
 //   - time for the cloud to hold all of N back-to-back edge writes (after the last answer);
 //   - edge RSS idle (after convergence) and under load (peak during the burst), from its health.
 //
+//   - with --rows N (issue 14, tables at scale): N extra rows (copies of the table's first row,
+//     new keys) put into the cloud's database before it starts; then the cloud's start-up and
+//     RSS, and a fresh edge's catch-up on all of them (until its health ?docs digest equals the
+//     cloud's: rows/s), before the phases above run on that table size;
+//   - cloud RSS idle and after the burst, from its health.
+//
 //   npm run build && node scripts/bench-sync.mjs [--subject donutshop] [--writes 1000]
-//        [--requests 300] [--runs 1] [--json] [--keep]
+//        [--requests 300] [--runs 1] [--rows 0] [--json] [--keep]
 // Diagnostics: --workdir DIR reuses an analyzed workdir (skips record + analyze).
 import Database from 'better-sqlite3';
 import { cpSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -32,6 +38,7 @@ const subject = opt('subject', 'donutshop');
 const writes = Number(opt('writes', 1000));
 const requests = Number(opt('requests', 300));
 const runs = Number(opt('runs', 1));
+const extraRows = Number(opt('rows', 0));
 const say = (msg) => process.stderr.write(`[bench-sync] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -76,6 +83,37 @@ async function edgeRssMiB(edge) {
   return h.memory.rssMiB;
 }
 
+async function digests(node) {
+  return (await (await fetch(`${node.url}/__edgstr/health?docs`)).json()).docs;
+}
+
+/** Copies of the table's first row under new keys, in transactions of 10,000; returns the bytes of a row. */
+function addRows(file, table, n) {
+  const db = new Database(file);
+  try {
+    const cols = db.prepare(`PRAGMA table_info("${table}")`).all();
+    const pk = cols.filter((c) => c.pk > 0).map((c) => c.name);
+    const rest = cols.map((c) => c.name).filter((c) => !pk.includes(c) || pk.length > 1 || !/INT/i.test(cols.find((x) => x.name === c).type));
+    if (rest.length === cols.length) throw new Error(`--rows: ${table} has no integer key to generate`);
+    const list = rest.map((c) => `"${c}"`).join(', ');
+    const first = db.prepare(`SELECT ${list} FROM "${table}" LIMIT 1`).get();
+    if (!first) throw new Error(`--rows: ${table} has no row to copy`);
+    // Pad the longest text column so a row is ~150 bytes, as in the issue's goal.
+    const text = rest.filter((c) => typeof first[c] === 'string').sort((a, b) => first[b].length - first[a].length)[0];
+    const size = () => rest.reduce((s, c) => s + String(first[c] ?? '').length, 0);
+    if (text && size() < 150) first[text] = first[text] + ' '.repeat(150 - size());
+    const insert = db.prepare(`INSERT INTO "${table}" (${list}) VALUES (${rest.map(() => '?').join(', ')})`);
+    for (let done = 0; done < n; done += 10_000) {
+      db.transaction(() => {
+        for (let i = done; i < Math.min(n, done + 10_000); i++) insert.run(...rest.map((c) => (c === text ? `${i} ${first[c]}`.slice(0, first[c].length) : first[c])));
+      })();
+    }
+    return size();
+  } finally {
+    db.close();
+  }
+}
+
 /** One measurement on a fresh cloud + edge + plain app. */
 async function measure(out, appDir, write, appSubdir, dbFile) {
   const scratch = tmpWork(`${subject}-run`);
@@ -84,10 +122,28 @@ async function measure(out, appDir, write, appSubdir, dbFile) {
   const cloudDir = path.join(scratch, 'cloud');
   cpSync(path.join(out, 'cloud'), cloudDir, { recursive: true, filter: (src) => !src.startsWith(path.join(out, 'cloud', 'node_modules')) });
   symlinkSync(path.join(out, 'cloud', 'node_modules'), path.join(cloudDir, 'node_modules'), 'dir');
-  const cloud = await startProject({ name: 'cloud', dir: cloudDir, port: cloudPort, env: { EDGSTR_DATA_DIR: path.join(scratch, 'cloud-data') } });
+  const scale = {};
+  if (extraRows > 0) {
+    say(`adding ${extraRows} rows to ${write.table} at the cloud`);
+    scale.rowBytes = addRows(path.join(cloudDir, appSubdir, dbFile), write.table, extraRows);
+  }
+  let t = performance.now();
+  const cloud = await startProject({ name: 'cloud', dir: cloudDir, port: cloudPort, timeoutMs: 600_000, env: { EDGSTR_DATA_DIR: path.join(scratch, 'cloud-data') } });
+  scale.cloudStartMs = Math.round(performance.now() - t);
   const relay = await startWanProxy({ targetHost: '127.0.0.1', targetPort: cloudPort, delayMs: 0, bytesPerSecond: 0 });
-  const edge = await startProject({ name: 'edge-1', dir: path.join(out, 'edge'), port: await freePort(),
+  t = performance.now();
+  const edge = await startProject({ name: 'edge-1', dir: path.join(out, 'edge'), port: await freePort(), timeoutMs: 600_000,
     env: { EDGSTR_CLOUD_URL: `http://127.0.0.1:${relay.port}`, EDGSTR_NODE_ID: 'edge-1', EDGSTR_DATA_DIR: path.join(scratch, 'edge-1') } });
+  // A fresh edge catches up on the cloud's tables: until its digests equal the cloud's.
+  for (;;) {
+    const [c, e] = await Promise.all([digests(cloud), digests(edge)]);
+    if (Object.keys(c).every((k) => !k.startsWith('db-') || c[k] === e[k])) break;
+    await sleep(200);
+  }
+  scale.catchUpMs = Math.round(performance.now() - t);
+  scale.catchUpRowsPerS = Math.round(extraRows / (scale.catchUpMs / 1000));
+  scale.cloudRssIdleMiB = await edgeRssMiB(cloud);
+  scale.edgeRssCaughtUpMiB = await edgeRssMiB(edge);
   await group.run('npm', ['run', '--silent', 'reset'], { cwd: appDir });
   const plainPort = await freePort();
   const plain = await startApp(group.start, appDir, plainPort);
@@ -150,8 +206,9 @@ async function measure(out, appDir, write, appSubdir, dbFile) {
     const converged = performance.now();
     const burst = { writes, writeMs: Math.round(written - t0), convergeAfterLastWriteMs: Math.round(converged - written) };
     await sleep(1000);
-    const memory = { edgeRssIdleMiB: rssIdleBefore, edgeRssAfterMiB: await edgeRssMiB(edge), edgeRssLoadMiB: rssLoad, rows: expected };
-    return { perWrite, latency, burst, memory };
+    const memory = { edgeRssIdleMiB: rssIdleBefore, edgeRssAfterMiB: await edgeRssMiB(edge), edgeRssLoadMiB: rssLoad, rows: expected,
+      cloudRssAfterMiB: await edgeRssMiB(cloud) };
+    return { perWrite, latency, burst, memory, scale };
   } finally {
     agent.destroy();
     cloudDb.close();
@@ -161,11 +218,12 @@ async function measure(out, appDir, write, appSubdir, dbFile) {
 }
 
 function print(r) {
-  const { perWrite: w, latency: l, burst: b, memory: m } = r;
+  const { perWrite: w, latency: l, burst: b, memory: m, scale: s } = r;
+  if (extraRows > 0) console.log(`${extraRows} extra rows (~${s.rowBytes} B each): cloud started in ${s.cloudStartMs} ms, RSS ${s.cloudRssIdleMiB} MiB; a fresh edge caught up in ${s.catchUpMs} ms (${s.catchUpRowsPerS} rows/s), RSS ${s.edgeRssCaughtUpMiB} MiB`);
   console.log(`sync per row write (wire bytes, socket.io framing included): edge->cloud ${w.edgeToCloudBytes.toFixed(0)} B, cloud->edge ${w.cloudToEdgeBytes.toFixed(0)} B; the original request + response ${w.originalRequestResponseBytes.toFixed(0)} B`);
   console.log(`HTTP write (${requests} sequential POSTs each): plain app p50 ${l.httpPlainP50ms.toFixed(2)} ms (p95 ${l.httpPlainP95ms.toFixed(2)}), edge p50 ${l.httpEdgeP50ms.toFixed(2)} ms (p95 ${l.httpEdgeP95ms.toFixed(2)}): ratio ${l.httpP50Ratio.toFixed(2)}`);
   console.log(`${b.writes} back-to-back edge writes in ${b.writeMs} ms; the cloud held all of them ${b.convergeAfterLastWriteMs} ms after the last answer`);
-  console.log(`edge RSS idle ${m.edgeRssIdleMiB} MiB, under load (peak) ${m.edgeRssLoadMiB} MiB, after ${m.edgeRssAfterMiB} MiB (${m.rows} rows in ${r.write.table})`);
+  console.log(`edge RSS idle ${m.edgeRssIdleMiB} MiB, under load (peak) ${m.edgeRssLoadMiB} MiB, after ${m.edgeRssAfterMiB} MiB (${m.rows} rows in ${r.write.table}); cloud RSS after ${m.cloudRssAfterMiB} MiB`);
   console.log(`load average before ${r.loadAverage.before.join(' ')}, after ${r.loadAverage.after.join(' ')}`);
 }
 

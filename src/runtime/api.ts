@@ -92,8 +92,9 @@ export interface Health {
   caughtUp?: boolean;
   /**
    * Only with `GET /__edgstr/health?docs` (an addition to DESIGN.md §3's fields): per CRDT
-   * document its Automerge heads, sorted and comma-joined; equal on two replicas iff they hold
-   * the same changes (verify's convergence check).
+   * document its Automerge heads, sorted and comma-joined; per replicated database the digest
+   * of its table state (16 hex digits, table-store.ts). Equal on two replicas iff they hold the
+   * same state (verify's convergence check).
    */
   docs?: Record<string, string>;
   /** Only with `GET /__edgstr/health?memory`: this process's memory and the documents' size. */

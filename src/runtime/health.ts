@@ -22,7 +22,9 @@ export function healthOf(r: ReplicaCore, extras: HealthExtras, options: HealthOp
     }
     unconfirmed += worst;
   }
-  const pending = [...r.adapters.values()].reduce((n, a) => n + a.pending(), 0);
+  unconfirmed += r.tableSync.unconfirmed();
+  let pending = [...r.adapters.values()].reduce((n, a) => n + a.pending(), 0);
+  for (const t of r.tableSync.stores.values()) pending += t.pending();
   return {
     nodeId: r.config.nodeId,
     role: r.config.role,
@@ -31,9 +33,20 @@ export function healthOf(r: ReplicaCore, extras: HealthExtras, options: HealthOp
     pendingChanges: pending + unconfirmed,
     caughtUp: caughtUp(r),
     rangeIndex: extras.rangeIndex,
-    ...(withDocs ? { docs: Object.fromEntries([...r.adapters].map(([docId, a]) => [docId, A.getHeads(a.store.doc).sort().join(',')])) } : {}),
+    ...(withDocs ? { docs: docsOf(r) } : {}),
     ...(withMemory ? { memory: memoryOf(r) } : {}),
   };
+}
+
+/**
+ * Per document its Automerge heads; per replicated database the digest of its table state
+ * (table-store.ts): equal on two replicas iff they hold the same state.
+ */
+function docsOf(r: ReplicaCore): Record<string, string> {
+  const docs: Record<string, string> = {};
+  for (const [docId, t] of r.tableSync.stores) docs[docId] = t.digest();
+  for (const [docId, a] of r.adapters) docs[docId] = A.getHeads(a.store.doc).sort().join(',');
+  return docs;
 }
 
 /** See {@link Health.caughtUp}. */
@@ -43,6 +56,7 @@ function caughtUp(r: ReplicaCore): boolean {
   for (const [docId, a] of r.adapters) {
     for (const p of r.peers) if (!p.hasTheirChanges(docId, a.store.doc)) return false;
   }
+  for (const p of r.peers) if (!r.tableSync.hasTheirChanges(p.connection)) return false;
   return true;
 }
 
@@ -54,5 +68,8 @@ function memoryOf(r: ReplicaCore): HealthMemory {
     const s = A.stats(a.store.doc);
     docs[docId] = { changes: s.numChanges, ops: s.numOps, epoch: a.store.epoch };
   }
+  // Tables keep no history: `changes` is their db version (row changes made or merged here),
+  // `ops` the rows their clock holds (one per row, deleted ones included).
+  for (const [docId, t] of r.tableSync.stores) docs[docId] = { changes: t.head(), ops: t.clockRows(), epoch: 0 };
   return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), docs };
 }

@@ -1,6 +1,6 @@
 /**
  * A fresh edge's first sync: it waits for the heads the hub announced in `hello` (and the
- * hub's epochs), so it can make its tables and files equal to the cloud's copy instead of
+ * hub's epochs) and for the hub's table changes up to the version it announced, so it can make its tables and files equal to the cloud's copy instead of
  * serving its snapshot. Also the wait for the cloud's key-range grant at start-up.
  */
 import * as A from '@automerge/automerge';
@@ -22,8 +22,9 @@ export class InitialSync {
   }
 
   /** After each batch of sync messages: resolves `wait` once the documents hold the hub's heads. */
-  check(adapters: ReadonlyMap<string, CrdtAdapter>): void {
+  check(adapters: ReadonlyMap<string, CrdtAdapter>, tablesCaughtUp: () => boolean): void {
     if (!this.onSynced || !this.hubHeads) return;
+    if (!tablesCaughtUp()) return;
     for (const [docId, a] of adapters) {
       const heads = this.hubHeads[docId];
       const epoch = this.hubEpochs[docId] ?? 0;

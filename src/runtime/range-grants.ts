@@ -3,13 +3,12 @@
  * Cloud: grants each claiming edge its slot. Edge: keeps the slot it was granted, and knows
  * whether it may generate keys now (granted, and not refused as a twin of a live node id).
  */
-import type { CrdtAdapter } from './adapter.js';
 import type { ReplicaConfig } from './api.js';
 import { waitFor } from './initial-sync.js';
 import { KeyRangeRegistry, readGrantedRange, writeGrantedRange } from './key-ranges.js';
 import type { RangeMessage } from './sync/messages.js';
 import type { PeerSync } from './sync/peer-sync.js';
-import { TableCrdt } from './table-crdt.js';
+import type { TableMark, TableStore } from './table-store.js';
 import { SLOTS } from './table-schema.js';
 import { rlog } from './util.js';
 
@@ -51,7 +50,7 @@ export class RangeGrants {
    * Cloud: grants the claiming edge its slot. Edge: takes the granted slot. Caller holds the
    * lock. Returns false when the message is refused (an edge's `range` without a slot).
    */
-  onMessage(peer: PeerSync, msg: RangeMessage, adapters: Iterable<CrdtAdapter>): boolean {
+  onMessage(peer: PeerSync, msg: RangeMessage, tables: Iterable<TableStore>): boolean {
     if (this.registry) {
       const slot = this.registry.grant(peer.connection.remoteId, msg.rangeIndex);
       if (slot === null) {
@@ -71,7 +70,7 @@ export class RangeGrants {
     if (msg.rangeIndex !== this.rangeIndex) {
       rlog.info(`${this.config.nodeId}: the cloud granted key range ${msg.rangeIndex}`);
       this.rangeIndex = msg.rangeIndex;
-      for (const a of adapters) if (a instanceof TableCrdt) a.setRangeIndex(msg.rangeIndex);
+      for (const t of tables) t.setRangeIndex(msg.rangeIndex);
     }
     this.usable = true;
     this.onGranted?.();
@@ -86,8 +85,8 @@ export class RangeGrants {
   }
 
   /** Whether a request since `marks` generated a key (it must not commit without a usable slot). */
-  insertedSince(adapters: Iterable<CrdtAdapter>, marks: unknown[]): boolean {
-    return [...adapters].some((a, i) => a instanceof TableCrdt && a.generatedKeysSince(marks[i]));
+  insertedSince(tables: Iterable<TableStore>, marks: TableMark[]): boolean {
+    return [...tables].some((t, i) => t.generatedKeysSince(marks[i]!));
   }
 
   /** Resolves true once a slot is granted, false after `timeoutMs`. */

@@ -6,12 +6,15 @@ import type * as A from '@automerge/automerge';
 import type { CrdtAdapter } from './adapter.js';
 import type { ReplicaConfig } from './api.js';
 import type { PeerSync } from './sync/peer-sync.js';
+import type { TableSync } from './sync/table-sync.js';
 import type { Mutex } from './util.js';
 
 export interface ReplicaCore {
   readonly config: ReplicaConfig;
   readonly adapters: ReadonlyMap<string, CrdtAdapter>;
   readonly peers: ReadonlySet<PeerSync>;
+  /** The replicated tables (table-store.ts) and their sync with the peers. */
+  readonly tableSync: TableSync;
   readonly mutex: Mutex;
   readonly maxBytes: number;
   readonly closed: boolean;

@@ -5,8 +5,9 @@
  * first sync), range-grants.ts (key ranges), health.ts (the health answer).
  */
 import * as A from '@automerge/automerge';
+import { existsSync, renameSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Health, HealthOptions, LocalTx, Replica, ReplicaConfig } from './api.js';
 import type { CrdtAdapter } from './adapter.js';
 import { ChunkTransfer } from './chunk-transfer.js';
@@ -23,7 +24,8 @@ import { DEFAULT_MAX_MESSAGE_BYTES, parseWireMessage, type HelloMessage, type Sy
 import { PeerSync, type SyncTraffic } from './sync/peer-sync.js';
 import { dialSocketIo, listenSocketIo } from './sync/socketio-transport.js';
 import type { Connection, Endpoint } from './sync/transport.js';
-import { TableCrdt } from './table-crdt.js';
+import { TableSync } from './sync/table-sync.js';
+import { TableStore, type TableMark } from './table-store.js';
 import { SLOTS } from './table-schema.js';
 import { Mutex, errorMessage, rlog } from './util.js';
 
@@ -45,6 +47,8 @@ export class EdgstrReplica implements Replica, ReplicaCore {
   readonly adapters = new Map<string, CrdtAdapter>();
   private readonly bindings = new Map<string, GlobalBinding>();
   readonly peers = new Set<PeerSync>();
+  /** Replicated tables, one store per SQLite file (table-store.ts), and their sync. */
+  readonly tableSync: TableSync;
   private readonly endpoints: Endpoint[] = [];
   readonly mutex = new Mutex();
   readonly maxBytes: number;
@@ -77,11 +81,17 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     this.maxBytes = config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.ranges = new RangeGrants(config);
     const used = new Set<string>();
+    const tables = new Map<string, TableStore>();
+    this.tableSync = new TableSync(tables, (bytes) => {
+      this.traffic.messages++;
+      this.traffic.bytes += bytes;
+    });
     for (const database of config.tables) {
       let docId = `db-${basename(database.file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_.-]/g, '_')}`;
       while (used.has(docId)) docId += '_';
       used.add(docId);
-      this.adapters.set(docId, new TableCrdt(database, config.dataDir, docId, this.ranges.rangeIndex));
+      refuseOldTableDocument(config, docId);
+      tables.set(docId, new TableStore(database, docId, config.nodeId, this.ranges.rangeIndex));
     }
     if (config.files.paths.length > 0) {
       const files = new FileCrdt(config.files, config.dataDir, 'files');
@@ -108,13 +118,20 @@ export class EdgstrReplica implements Replica, ReplicaCore {
   async start(): Promise<void> {
     const fresh = [...this.adapters.values()].filter((a) => a.store.fresh);
     const known = [...this.adapters.values()].filter((a) => !a.store.fresh);
+    // Tables: SQLite holds rows and clock together, there is nothing to reconcile after a
+    // restart. A store is fresh until it was seeded or took the cloud's copy (an edge killed
+    // during its first catch-up resumes it, still fresh).
+    const freshTables = [...this.tableSync.stores.values()].filter((t) => t.fresh);
     await this.mutex.run(() => {
       // Local changes made while the runtime was down are in the change log / on disk: capture
       // them first, then make the app state equal to the document (it may hold remote changes
       // that were persisted but not applied when the process died).
       this.flushLocked();
       for (const a of known) a.reconcile();
-      if (this.config.role === 'cloud') for (const a of fresh) a.seed();
+      if (this.config.role === 'cloud') {
+        for (const a of fresh) a.seed();
+        for (const t of freshTables) t.seed();
+      }
       this.persistAll();
       this.durability.syncNow();
     });
@@ -122,8 +139,9 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     this.epochs.noteStarted();
     if (this.config.role === 'edge' && this.config.cloudUrl) {
       const wait = this.config.initialSyncTimeoutMs ?? 5000;
-      const synced = fresh.length > 0 && wait > 0 ? this.initialSync.wait(wait) : Promise.resolve(false);
-      this.initializing = fresh.length > 0 && wait > 0;
+      const anyFresh = fresh.length + freshTables.length > 0;
+      const synced = anyFresh && wait > 0 ? this.initialSync.wait(wait) : Promise.resolve(false);
+      this.initializing = anyFresh && wait > 0;
       const granted = this.ranges.usable || wait === 0 ? Promise.resolve(true) : this.ranges.wait(wait);
       this.attachTransport(dialSocketIo(this.config.cloudUrl, { secret: this.config.secret, nodeId: this.config.nodeId }));
       const ok = await synced;
@@ -134,13 +152,20 @@ export class EdgstrReplica implements Replica, ReplicaCore {
           if (ok) a.reconcile();
           else a.seed();
         }
-        if (!ok && fresh.length > 0) rlog.warn('no copy from the cloud yet: serving from the local snapshot');
+        // Caught up: snapshot rows the cloud does not have go. Not (yet): the snapshot's rows
+        // get version 0, so every row the cloud changed since still wins when it arrives.
+        for (const t of freshTables) {
+          if (ok) t.dropUnclocked();
+          else t.seed();
+        }
+        if (!ok && anyFresh) rlog.warn('no copy from the cloud yet: serving from the local snapshot');
         this.persistAll();
         this.durability.syncNow();
         this.broadcastAll();
       });
     } else if (this.config.role === 'edge') {
       for (const a of fresh) a.seed();
+      for (const t of freshTables) t.seed();
       this.persistAll();
       await this.mutex.run(() => this.durability.syncNow());
     }
@@ -173,13 +198,15 @@ export class EdgstrReplica implements Replica, ReplicaCore {
   async begin(): Promise<LocalTx> {
     const release = await this.mutex.acquire();
     let marks: unknown[];
+    let tableMarks: TableMark[];
     try {
-      // Files and globals roll back to their document: capture them first. Tables keep the
-      // rows not yet captured themselves (see TableCrdt.mark), so a request does not wait for
-      // the Automerge change of the previous one: the delayed background flush makes one
-      // change and one sync message for all the writes of its window.
+      // Files and globals roll back to their document: capture them first. Tables are not
+      // captured here: the change log records OLD values, so a rollback needs only the log's
+      // position (TableStore.mark), and the delayed background flush captures and sends the
+      // writes of its whole window at once.
       this.captureLocked((a) => a.captureBeforeMark);
       marks = [...this.adapters.values()].map((a) => a.mark());
+      tableMarks = [...this.tableSync.stores.values()].map((t) => t.mark());
     } catch (err: unknown) {
       release();
       throw err;
@@ -199,7 +226,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       commit: () => {
         // Without a granted slot, a key generated here could be generated at another replica
         // too: the caller rolls back and forwards the request to the cloud.
-        if (!done && this.config.role === 'edge' && !this.ranges.usable && this.ranges.insertedSince(this.adapters.values(), marks)) {
+        if (!done && this.config.role === 'edge' && !this.ranges.usable && this.ranges.insertedSince(this.tableSync.stores.values(), tableMarks)) {
           return Promise.reject(new NoKeyRangeError(this.config.nodeId));
         }
         return finish(() => this.commitLocked());
@@ -207,6 +234,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       rollback: () =>
         finish(() => {
           [...this.adapters.values()].forEach((a, i) => a.rollback(marks[i]));
+          [...this.tableSync.stores.values()].forEach((t, i) => t.rollback(tableMarks[i]!));
         }),
     };
   }
@@ -244,6 +272,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       a.store.close();
       a.close();
     }
+    for (const t of this.tableSync.stores.values()) t.close();
   }
 
   private backgroundFlush(): void {
@@ -274,6 +303,10 @@ export class EdgstrReplica implements Replica, ReplicaCore {
    */
   flushLocked(): void {
     this.captureLocked(() => true);
+    // Tables: the capture is one SQL transaction (clock rows + log deletion); pushing sends
+    // pages only to peers that lack something and have room for them.
+    this.tableSync.capture();
+    this.tableSync.pumpAll();
     for (const docId of this.unsent) this.broadcast(docId);
     this.unsent.clear();
   }
@@ -354,6 +387,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     connection.onClose(() => {
       this.peers.delete(peer);
       this.chunkTransfer?.onPeerClosed(peer);
+      this.tableSync.disconnect(connection);
       for (const stale of peer.stale.values()) A.free(stale.doc);
       peer.stale.clear();
       for (const docId of this.adapters.keys()) {
@@ -396,6 +430,8 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       } else {
         connection.send({ type: 'range', rangeIndex: this.ranges.rangeIndex });
       }
+      // Tables need no epochs: ask for what the peer has after our persisted position now.
+      this.tableSync.connect(connection);
       if (this.config.role === 'edge' && this.initializing) {
         // A fresh edge learns the hub's epochs first: see FreshMessage.
         peer.waitingHello = true;
@@ -414,10 +450,20 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       for (const [docId, datas] of byDoc) this.receive(peer, docId, datas);
       byDoc.clear();
     };
+    let tablesChanged = false;
     for (const msg of batch) {
       switch (msg.type) {
+        case 'tpull':
+        case 'tpage':
+        case 'tack': {
+          const changed = this.tableSync.handle(peer.connection, msg);
+          if (changed === null) this.refusedMessages++;
+          else if (changed) tablesChanged = true;
+          if (msg.type === 'tpage') this.lastSyncAt = new Date().toISOString();
+          break;
+        }
         case 'range':
-          if (!this.ranges.onMessage(peer, msg, this.adapters.values())) this.refusedMessages++;
+          if (!this.ranges.onMessage(peer, msg, this.tableSync.stores.values())) this.refusedMessages++;
           break;
         case 'refused':
           if (this.config.role === 'edge') this.ranges.onRefused(msg.reason);
@@ -455,7 +501,9 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       }
     }
     receiveQueued();
-    this.initialSync.check(this.adapters);
+    // Relay: what was merged from this peer goes to the others.
+    if (tablesChanged) this.tableSync.pumpAll();
+    this.initialSync.check(this.adapters, () => this.tableSync.hasTheirChanges(peer.connection));
     this.epochs.tryFinishAll();
     this.chunkTransfer?.pump();
   }
@@ -505,6 +553,23 @@ function queue(byDoc: Map<string, Uint8Array[]>, msg: SyncMessage): void {
   let list = byDoc.get(msg.docId);
   if (!list) byDoc.set(msg.docId, (list = []));
   list.push(msg.data);
+}
+
+/**
+ * Data directories of edgstr before tables moved into SQLite hold each database's tables as an
+ * Automerge document. The cloud's SQLite file is the master copy, so the cloud moves the old
+ * document aside and seeds its clock from its tables. An edge may hold writes the cloud never
+ * got: it refuses to start rather than drop them silently.
+ */
+function refuseOldTableDocument(config: ReplicaConfig, docId: string): void {
+  const file = join(config.dataDir, `${docId}.automerge`);
+  if (!existsSync(file)) return;
+  if (config.role === 'cloud') {
+    renameSync(file, `${file}.pre-sqlite`);
+    rlog.warn(`${file}: tables are now kept in the database file itself; the old document was moved to ${basename(file)}.pre-sqlite (delete it once the edges are upgraded)`);
+    return;
+  }
+  throw new Error(`${file} holds this edge's tables in the format of an older edgstr: let the old edge sync with the cloud, then stop it, delete ${config.dataDir} and start this edge again (it takes the cloud's copy)`);
 }
 
 function validateConfig(c: ReplicaConfig): void {

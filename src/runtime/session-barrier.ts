@@ -13,7 +13,9 @@
  *     of the edge) and serves a local request only once its documents include them; past
  *     `waitMs` it forwards that request to the cloud instead (slower, never stale).
  *
- * Heads travel as `docId@epoch=hash,hash;docId@epoch=...`. Across a compaction (epochs), heads
+ * Heads travel as `docId@epoch=hash,hash;docId@epoch=...`; a replicated database's tables
+ * (table-store.ts) as `docId@t:site=version`: the writer's db version, held by the receiver once
+ * its position for that site reached it (or, for its own site, its head). Across a compaction (epochs), heads
  * of an older epoch than the receiver's are already in its base, except on the cloud for an
  * edge's writes it had not received before the switch (those come back under new hashes):
  * such a request waits until the timeout. Heads of a newer epoch wait until the receiver moves.
@@ -39,6 +41,8 @@ export interface DocHeads {
   docId: string;
   epoch: number;
   heads: string[];
+  /** Tables: the db version of `site` (heads is then empty). */
+  table?: { site: string; version: number };
 }
 
 export interface SessionOptions {
@@ -62,9 +66,11 @@ export function sessionOptionsFromEnv(env: NodeJS.ProcessEnv, role: 'cloud' | 'e
 
 /** This replica's heads, as a header value. */
 export function encodeHeads(replica: EdgstrReplica): string {
-  return [...replica.adapters]
-    .map(([docId, a]) => `${docId}@${a.store.epoch}=${A.getHeads(a.store.doc).join(',')}`)
-    .join(';');
+  const site = replica.config.nodeId;
+  return [
+    ...[...replica.tableSync.stores].map(([docId, t]) => `${docId}@t:${site}=${t.head()}`),
+    ...[...replica.adapters].map(([docId, a]) => `${docId}@${a.store.epoch}=${A.getHeads(a.store.doc).join(',')}`),
+  ].join(';');
 }
 
 /** Parses a header value; null when it is not one (then nobody waits for it). */
@@ -73,6 +79,11 @@ export function parseHeads(value: string): DocHeads[] | null {
   if (value === '') return [];
   const out: DocHeads[] = [];
   for (const part of value.split(';')) {
+    const t = /^([A-Za-z0-9_.-]+)@t:([A-Za-z0-9_.:@-]{1,128})=([0-9]{1,15})$/.exec(part);
+    if (t) {
+      out.push({ docId: t[1]!, epoch: 0, heads: [], table: { site: t[2]!, version: Number(t[3]) } });
+      continue;
+    }
     const m = /^([A-Za-z0-9_.-]+)@([0-9]{1,9})=((?:[0-9a-f]{64})(?:,[0-9a-f]{64})*)?$/.exec(part);
     if (!m) return null;
     out.push({ docId: m[1]!, epoch: Number(m[2]), heads: m[3] ? m[3].split(',') : [] });
@@ -83,6 +94,13 @@ export function parseHeads(value: string): DocHeads[] | null {
 /** Whether this replica's documents include every one of `deps` (unknown documents are ignored). */
 export function hasHeads(replica: EdgstrReplica, deps: DocHeads[]): boolean {
   for (const d of deps) {
+    if (d.table) {
+      const t = replica.tableSync.stores.get(d.docId);
+      if (!t) continue;
+      const held = d.table.site === replica.config.nodeId ? t.head() : t.position(d.table.site);
+      if (held < d.table.version) return false;
+      continue;
+    }
     const a = replica.adapters.get(d.docId);
     if (!a || d.heads.length === 0) continue;
     const epoch = a.store.epoch;

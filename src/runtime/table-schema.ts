@@ -47,11 +47,20 @@ export function readTableInfo(db: Db, name: string): TableInfo {
 export function installControlTables(db: Db): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${CHANGES} (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL);
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, old TEXT);
     CREATE TABLE IF NOT EXISTS ${CONTROL} (
       id INTEGER PRIMARY KEY CHECK (id = 1), suppress INTEGER NOT NULL DEFAULT 0);
     INSERT OR IGNORE INTO ${CONTROL} (id, suppress) VALUES (1, 0);
     UPDATE ${CONTROL} SET suppress = 0;`);
+  // Logs written before OLD values were recorded (table-store.ts): add the column.
+  const cols = db.prepare(`PRAGMA table_info(${CHANGES})`).all() as { name: string }[];
+  if (!cols.some((c) => c.name === 'old')) db.exec(`ALTER TABLE ${CHANGES} ADD COLUMN old TEXT`);
+}
+
+/** The OLD row as a JSON array in column order (blobs as `{"$b": hex}`: JSON cannot hold blobs). */
+function oldExpr(info: TableInfo): string {
+  const cols = info.columns.map((c) => `CASE typeof(OLD.${q(c)}) WHEN 'blob' THEN json_object('$b', lower(hex(OLD.${q(c)}))) ELSE OLD.${q(c)} END`);
+  return `json_array(${cols.join(', ')})`;
 }
 
 /** The SQL expression of a row's key inside a trigger (`NEW` or `OLD`). */
@@ -68,14 +77,15 @@ function keyExpr(info: TableInfo, ref: 'NEW' | 'OLD'): string {
 export function installTriggers(db: Db, info: TableInfo): void {
   const base = `__edgstr_${info.name.replace(/[^A-Za-z0-9_]/g, '_')}_${fnv1a(info.name).toString(16)}`;
   const when = `WHEN (SELECT suppress FROM ${CONTROL} WHERE id = 1) = 0`;
-  const log = (op: string, ref: 'NEW' | 'OLD'): string =>
-    `INSERT INTO ${CHANGES} (tbl, op, key) VALUES (${sqlString(info.name)}, '${op}', ${keyExpr(info, ref)});`;
+  // OLD values: what capture compares with (which columns changed) and what rollback restores.
+  const log = (op: string, ref: 'NEW' | 'OLD', where = ''): string =>
+    `INSERT INTO ${CHANGES} (tbl, op, key, old) SELECT ${sqlString(info.name)}, '${op}', ${keyExpr(info, ref)}, ${ref === 'OLD' ? oldExpr(info) : 'NULL'}${where};`;
   db.transaction(() => {
     for (const suffix of ['ins', 'upd', 'del']) db.exec(`DROP TRIGGER IF EXISTS ${q(`${base}_${suffix}`)}`);
     db.exec(`CREATE TRIGGER ${q(`${base}_ins`)} AFTER INSERT ON ${q(info.name)} ${when} BEGIN ${log('i', 'NEW')} END`);
     // An update may change the key itself: log the old key (now gone) and the new one.
     db.exec(`CREATE TRIGGER ${q(`${base}_upd`)} AFTER UPDATE ON ${q(info.name)} ${when} BEGIN
-      ${log('u', 'OLD')} ${log('u', 'NEW')} END`);
+      ${log('u', 'OLD')} ${log('i', 'NEW', ` WHERE ${keyExpr(info, 'NEW')} IS NOT ${keyExpr(info, 'OLD')}`)} END`);
     db.exec(`CREATE TRIGGER ${q(`${base}_del`)} AFTER DELETE ON ${q(info.name)} ${when} BEGIN ${log('d', 'OLD')} END`);
   })();
 }

@@ -15,6 +15,7 @@ import * as Automerge from '@automerge/automerge';
 import { isArchiveFile, readDocFile } from '../../src/runtime/doc-store.js';
 import { generate } from '../../src/generate/index.js';
 import { installGenerated } from '../../src/verify/install.js';
+import { request } from './http.js';
 import { fileChecksums, jsonChecksum, tableChecksums } from '../../src/verify/checksum.js';
 import { freePort, startProject, type Started } from '../../src/verify/processes.js';
 
@@ -260,11 +261,13 @@ export function docHeads(dataDir: string): Record<string, string> {
 /** Everything that must be equal on converged replicas, per replica; a string naming the first difference, or true. */
 export async function converged(nodes: Node[], hitsOf: (base: string) => Promise<number>): Promise<true | string> {
   const views = await Promise.all(
-    nodes.map(async (n) => ({ name: n.name, tables: n.tableSums(), files: n.fileSums(), hits: await hitsOf(n.url), docs: docHeads(n.dataDir) })),
+    nodes.map(async (n) => ({ name: n.name, tables: n.tableSums(), files: n.fileSums(), hits: await hitsOf(n.url), docs: docHeads(n.dataDir),
+      // Per replicated database the digest of its table state (table-store.ts), per document its heads.
+      health: ((await request(`${n.url}/__edgstr/health?docs`)).body as { docs?: Record<string, string> }).docs ?? {} })),
   );
   const [first, ...rest] = views;
   for (const v of rest) {
-    for (const key of ['tables', 'files', 'hits', 'docs'] as const) {
+    for (const key of ['tables', 'files', 'hits', 'docs', 'health'] as const) {
       if (jsonChecksum(v[key]) !== jsonChecksum(first![key])) return `${key} of ${v.name} ${JSON.stringify(v[key])} != ${first!.name} ${JSON.stringify(first![key])}`;
     }
   }

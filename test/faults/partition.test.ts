@@ -10,10 +10,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLedger, converged, makeScratch, removeScratch, startCluster, type Cluster } from './harness.js';
 import { hits, items, request, waitUntil, type Item } from './http.js';
 
-/** The epoch of the cloud's table document (history compaction). */
-async function tableEpoch(base: string): Promise<number> {
+/** The epoch of the cloud's files document (history compaction; tables keep no history). */
+async function filesEpoch(base: string): Promise<number> {
   const health = (await request(`${base}/__edgstr/health?memory`)).body as { memory: { docs: Record<string, { epoch: number }> } };
-  return health.memory.docs['db-ledger']!.epoch;
+  return health.memory.docs['files']!.epoch;
 }
 
 const scratch = makeScratch();
@@ -36,7 +36,7 @@ it('heals a partition of four edges from the cloud: identical replicas, counters
   // Every edge is connected before the cut, so the partition really separates live peers.
   for (const e of edges) await waitUntil(`${e.name} connected`, async () => ((await request(`${e.url}/__edgstr/health`)).body as { peers: string[] }).peers.includes('cloud'), 15_000);
   const hitsBefore = await hits(cloud.url);
-  const epochBefore = await tableEpoch(cloud.url);
+  const epochBefore = await filesEpoch(cloud.url);
   links.forEach((l) => l.partition());
 
   const created: Item[] = [];
@@ -59,13 +59,14 @@ it('heals a partition of four edges from the cloud: identical replicas, counters
       }
     }),
   );
-  // Updates at the cloud, each its own capture (the cloud captures every 75 ms), so the table
+  // Updates at the cloud, each its own capture (the cloud captures every 75 ms), so the files
   // document has history to drop and starts a new epoch while the edges are away.
   for (let k = 0; k < 40; k++) {
     expect((await request(`${cloud.url}/items/3`, 'PUT', { name: `cloud update ${k}`, qty: 300 + k })).status).toBe(200);
+    expect((await request(`${cloud.url}/files/cloud-log`, 'PUT', { text: `cloud update ${k}` })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 80));
   }
-  await waitUntil('a compaction at the cloud during the partition', async () => (await tableEpoch(cloud.url)) > epochBefore ? true : 'same epoch', 15_000);
+  await waitUntil('a compaction at the cloud during the partition', async () => (await filesEpoch(cloud.url)) > epochBefore ? true : 'same epoch', 15_000);
   // Inserts on five replicas at once never collide on the generated key.
   expect(new Set(created.map((c) => c.id)).size).toBe(created.length);
   // Partitioned: the cloud has seen none of the edges' inserts.

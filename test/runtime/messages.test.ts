@@ -119,3 +119,35 @@ describe('parseWireMessage: file chunks', () => {
     expect(parseWireMessage({ type: 'chunk', hash, data: new Uint8Array(MAX_CHUNK_BYTES + 1) }, 64 * MAX_CHUNK_BYTES)).toMatch(/out of bounds/);
   });
 });
+
+describe('parseWireMessage: table messages', () => {
+  const row = ['kv', '["color"]', 1, ['color', 'blue', { $b: '00ff' }], 3, 'edge-1', { v: [4, 'cloud'] }];
+  const page = { type: 'tpage', db: 'db-app', from: 0, to: 5, head: 5, more: false, rows: [row], cols: { kv: ['k', 'v', 'b'] } };
+
+  it('accepts pulls, acknowledgements and pages', () => {
+    expect(parseWireMessage({ type: 'tpull', db: 'db-app', after: 7 }, 1000)).toEqual({ type: 'tpull', db: 'db-app', after: 7 });
+    expect(parseWireMessage({ type: 'tack', db: 'db-app', v: 3, upTo: 9 }, 1000)).toEqual({ type: 'tack', db: 'db-app', v: 3, upTo: 9 });
+    expect(parseWireMessage(page, 1000)).toEqual(page);
+    expect(parseWireMessage({ ...page, rows: [['kv', '[1]', 2, null, 9, 'e', null]], cols: undefined }, 1000)).toMatchObject({ type: 'tpage' });
+  });
+
+  it('refuses malformed table messages with a reason', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ type: 'tpull', db: 'db app', after: 1 }, /bad db/],
+      [{ type: 'tpull', db: 'db-app', after: -1 }, /bad after/],
+      [{ type: 'tack', db: 'db-app', v: 1.5 }, /bad v/],
+      [{ ...page, to: -1 }, /bounds/],
+      [{ ...page, from: 6 }, /bounds/],
+      [{ ...page, more: 'no' }, /bad more/],
+      [{ ...page, cols: { kv: [1] } }, /column name/],
+      [{ ...page, rows: [row.slice(0, 6)] }, /bad row/],
+      [{ ...page, rows: [['kv', 'not json', 1, null, 1, 's', null]] }, /bad row key/],
+      [{ ...page, rows: [['kv', '[1]', 0, null, 1, 's', null]] }, /causal length/],
+      [{ ...page, rows: [['kv', '[1]', 1, [{ x: 1 }], 1, 's', null]] }, /bad row values/],
+      [{ ...page, rows: [['kv', '[1]', 1, [1], 1, 's', { v: [1] }]] }, /column version/],
+      [{ ...page, rows: Array.from({ length: 10_001 }, () => row) }, /bad rows/],
+    ];
+    for (const [msg, reason] of bad) expect(parseWireMessage(msg, 1000)).toMatch(reason);
+    expect(parseWireMessage({ ...page, rows: Array.from({ length: 50 }, () => row) }, 1000)).toMatch(/larger than 1000 bytes/);
+  });
+});

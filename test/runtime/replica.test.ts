@@ -165,7 +165,10 @@ describe('replica: cloud hub + two edges over socket.io', () => {
     sock.emit('edgstr', { type: 'sync', docId: 'files', data: new Uint8Array([1, 2, 3, 4]) });
     sock.emit('edgstr', { type: 'sync', docId: '../../etc', data: new Uint8Array([1]) });
     sock.emit('edgstr', { type: 'nope' });
-    await waitFor(() => cluster.cloud.replica.refusedMessages >= refusedBefore + 5, 2000, 'refusals');
+    // Table messages: malformed, and for a database the hub does not replicate.
+    sock.emit('edgstr', { type: 'tpage', db: 'db-app', from: 0, to: 1, head: 1, more: false, rows: [['kv', 'not json', 1, null, 1, 's', null]] });
+    sock.emit('edgstr', { type: 'tpull', db: 'db-nope', after: 0 });
+    await waitFor(() => cluster.cloud.replica.refusedMessages >= refusedBefore + 7, 2000, 'refusals');
     const dropped = new Promise<void>((r) => sock.on('disconnect', () => r()));
     sock.emit('edgstr', { type: 'sync', docId: 'files', data: new Uint8Array(2 * 1024 * 1024) });
     await dropped;

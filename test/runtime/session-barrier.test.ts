@@ -50,10 +50,11 @@ describe('session barrier', () => {
   it('encodes and parses heads; refuses anything else', () => {
     const value = encodeHeads(cluster.cloud.replica);
     const parsed = parseHeads(value)!;
-    expect(parsed.map((d) => d.docId).sort()).toEqual([...cluster.cloud.replica.adapters.keys()].sort());
+    expect(parsed.map((d) => d.docId).sort()).toEqual([...cluster.cloud.replica.adapters.keys(), ...cluster.cloud.replica.tableSync.stores.keys()].sort());
+    expect(parsed.find((d) => d.docId === 'db-app')?.table).toEqual({ site: 'cloud', version: cluster.cloud.replica.tableSync.stores.get('db-app')!.head() });
     expect(hasHeads(cluster.cloud.replica, parsed)).toBe(true);
     expect(parseHeads('')).toEqual([]);
-    for (const bad of ['db-app', 'db-app@x=ab', `db-app@0=${UNKNOWN.slice(2)}`, `db app@0=${UNKNOWN}`, `db-app@0=${UNKNOWN};`, 'x'.repeat(9000)]) expect(parseHeads(bad), bad).toBeNull();
+    for (const bad of ['db-app', 'db-app@x=ab', `db-app@0=${UNKNOWN.slice(2)}`, `db app@0=${UNKNOWN}`, `db-app@0=${UNKNOWN};`, 'db-app@t:edge 1=3', 'db-app@t:edge-1=x', 'x'.repeat(9000)]) expect(parseHeads(bad), bad).toBeNull();
   });
 
   it('the cloud answers a request without the header untouched, and a malformed one with 400', async () => {
@@ -86,20 +87,22 @@ describe('session barrier', () => {
 
   it('the cloud answers 503 with Retry-After when the heads do not arrive within the bound', async () => {
     const t = performance.now();
-    const res = await fetch(`${url}/write`, { headers: { [AFTER_HEADER]: `db-app@0=${UNKNOWN}` } });
+    const res = await fetch(`${url}/write`, { headers: { [AFTER_HEADER]: `files@0=${UNKNOWN}` } });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
     expect(((await res.json()) as { reason: string }).reason).toBe('session-barrier-timeout');
     expect(performance.now() - t).toBeGreaterThanOrEqual(290);
     // A newer epoch than the cloud's is never there either.
-    expect((await fetch(`${url}/write`, { headers: { [AFTER_HEADER]: 'db-app@7=' + UNKNOWN } })).status).toBe(503);
+    expect((await fetch(`${url}/write`, { headers: { [AFTER_HEADER]: 'files@7=' + UNKNOWN } })).status).toBe(503);
+    // Tables: a version of an edge's the cloud has not received.
+    expect((await fetch(`${url}/write`, { headers: { [AFTER_HEADER]: 'db-app@t:edge-1=99999999' } })).status).toBe(503);
   });
 
   it("stamps an answer sent with writeHead; an answer streamed with write() goes out unstamped", async () => {
     const head = await fetch(`${url}/head`, { headers: { [AFTER_HEADER]: '' } });
     expect(head.status).toBe(201);
     expect(head.headers.get('x-app')).toBe('yes');
-    expect(head.headers.get(HEADS_HEADER)).toMatch(/^db-app@0=/);
+    expect(head.headers.get(HEADS_HEADER)).toMatch(/^db-app@t:cloud=[0-9]+;files@0=/);
     expect(await head.text()).toBe('created');
     const stream = await fetch(`${url}/stream`, { headers: { [AFTER_HEADER]: '' } });
     expect(await stream.text()).toBe('part one, part two');
@@ -109,11 +112,11 @@ describe('session barrier', () => {
   it('the edge waits for the heads of a forwarded answer, and past the bound has the request forwarded', async () => {
     const edge = cluster.edges[0]!;
     const session = new EdgeSession(edge.replica, { enabled: true, waitMs: 200 });
-    session.noteCloudHeads(`db-app@0=${UNKNOWN}`);
+    session.noteCloudHeads(`db-app@t:cloud=99999999`);
     expect(await session.readyForLocal()).toBe(false);
     expect(session.stats).toMatchObject({ waited: 1, forwardedStale: 1 });
     const off = new EdgeSession(edge.replica, { enabled: false, waitMs: 200 });
-    off.noteCloudHeads(`db-app@0=${UNKNOWN}`);
+    off.noteCloudHeads(`files@0=${UNKNOWN}`);
     expect(await off.readyForLocal()).toBe(true);
     expect(await off.dependencies()).toBeNull();
   });

@@ -4,6 +4,7 @@
  * reaches Automerge or crashes the hub.
  */
 import { MAX_CHUNK_BYTES } from '../chunk-store.js';
+import type { TablePage, WireRow } from '../table-store.js';
 
 /** The hub's greeting after it flushed its own state: the heads of each document it holds. */
 export interface HelloMessage {
@@ -76,6 +77,40 @@ export interface ChunkMessage {
   data: Uint8Array | null;
 }
 
+/**
+ * Tables (table-store.ts, table-sync.ts): "send me your changes of database `db` after your
+ * version `after`". Each side sends it on connecting, with the position it persisted.
+ */
+export interface TablePullMessage {
+  type: 'tpull';
+  db: string;
+  after: number;
+}
+
+/**
+ * A page of the sender's table changes after version `from` up to `to`; `cols` names the
+ * columns of the rows' values per table (sent once per table and connection).
+ */
+export interface TablePageMessage extends Omit<TablePage, 'cols'> {
+  type: 'tpage';
+  db: string;
+  cols?: Record<string, string[]>;
+}
+
+/**
+ * Table acknowledgement: `v` answers a page (the sender now holds the receiver's changes up
+ * to v); `upTo` tells the receiver it holds the sender's changes up to there (what came after
+ * its last page was its own changes coming back, which are not sent).
+ */
+export interface TableAckMessage {
+  type: 'tack';
+  db: string;
+  v?: number;
+  upTo?: number;
+}
+
+export type TableWireMessage = TablePullMessage | TablePageMessage | TableAckMessage;
+
 export type WireMessage =
   | HelloMessage
   | SyncMessage
@@ -84,7 +119,8 @@ export type WireMessage =
   | RangeMessage
   | RefusedMessage
   | ChunkWantMessage
-  | ChunkMessage;
+  | ChunkMessage
+  | TableWireMessage;
 
 /** The most chunk hashes one chunk-want may carry. */
 export const MAX_WANT_HASHES = 64;
@@ -165,9 +201,85 @@ export function parseWireMessage(raw: unknown, maxBytes: number): WireMessage | 
       }
       return { type: 'hello', heads, ...(epochs ? { epochs } : {}) };
     }
+    case 'tpull': {
+      if (typeof msg.db !== 'string' || !DOC_ID.test(msg.db)) return 'bad db';
+      if (!isEpoch(msg.after)) return 'bad after';
+      return { type: 'tpull', db: msg.db, after: msg.after };
+    }
+    case 'tack': {
+      if (typeof msg.db !== 'string' || !DOC_ID.test(msg.db)) return 'bad db';
+      if (msg.v !== undefined && !isEpoch(msg.v)) return 'bad v';
+      if (msg.upTo !== undefined && !isEpoch(msg.upTo)) return 'bad upTo';
+      return { type: 'tack', db: msg.db, ...(msg.v !== undefined ? { v: msg.v } : {}), ...(msg.upTo !== undefined ? { upTo: msg.upTo } : {}) };
+    }
+    case 'tpage':
+      return parseTablePage(msg, maxBytes);
     default:
       return `unknown type ${JSON.stringify(msg.type)?.slice(0, 40)}`;
   }
+}
+
+const MAX_PAGE_ROWS = 10_000;
+const NAME = 200;
+
+function parseTablePage(msg: Record<string, unknown>, maxBytes: number): TablePageMessage | string {
+  if (typeof msg.db !== 'string' || !DOC_ID.test(msg.db)) return 'bad db';
+  const { from, to, head, more } = msg;
+  if (!isEpoch(from) || !isEpoch(to) || !isEpoch(head) || to < from) return 'bad page bounds';
+  if (typeof more !== 'boolean') return 'bad more';
+  let cols: Record<string, string[]> | undefined;
+  if (msg.cols !== undefined) {
+    if (msg.cols === null || typeof msg.cols !== 'object' || Array.isArray(msg.cols)) return 'bad cols';
+    cols = {};
+    for (const [tbl, list] of Object.entries(msg.cols as Record<string, unknown>)) {
+      if (tbl.length > NAME || !Array.isArray(list) || list.length > 2000) return 'bad cols';
+      if (!list.every((c): c is string => typeof c === 'string' && c.length <= NAME)) return 'bad column name';
+      cols[tbl] = list;
+    }
+  }
+  if (!Array.isArray(msg.rows) || msg.rows.length > MAX_PAGE_ROWS) return 'bad rows';
+  let bytes = 0;
+  for (const row of msg.rows as unknown[]) {
+    const problem = checkRow(row);
+    if (problem) return problem;
+    bytes += JSON.stringify(row).length;
+    if (bytes > maxBytes) return `page larger than ${maxBytes} bytes`;
+  }
+  return { type: 'tpage', db: msg.db, from, to, head, more, rows: msg.rows as WireRow[], ...(cols ? { cols } : {}) };
+}
+
+/** A WireRow: [tbl, pk, cl, values | null, ver, site, column versions | null]. */
+function checkRow(row: unknown): string | null {
+  if (!Array.isArray(row) || row.length !== 7) return 'bad row';
+  const [tbl, pk, cl, values, ver, site, cv] = row as unknown[];
+  if (typeof tbl !== 'string' || tbl.length > NAME) return 'bad row table';
+  if (typeof pk !== 'string' || pk.length > 10_000 || !isJsonArray(pk)) return 'bad row key';
+  if (!isEpoch(cl) || cl < 1) return 'bad causal length';
+  if (!isEpoch(ver) || typeof site !== 'string' || site.length > NAME) return 'bad row version';
+  if (values !== null && (!Array.isArray(values) || !values.every(isWireValue))) return 'bad row values';
+  if (cv !== null) {
+    if (typeof cv !== 'object' || Array.isArray(cv)) return 'bad column versions';
+    for (const v of Object.values(cv as Record<string, unknown>)) {
+      if (!Array.isArray(v) || v.length !== 2 || !isEpoch(v[0]) || typeof v[1] !== 'string' || v[1].length > NAME) return 'bad column version';
+    }
+  }
+  return null;
+}
+
+function isJsonArray(text: string): boolean {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) && v.every(isWireValue);
+  } catch {
+    return false;
+  }
+}
+
+function isWireValue(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) return true;
+  if (typeof v !== 'object' || Array.isArray(v)) return false;
+  const b = (v as Record<string, unknown>).$b;
+  return Object.keys(v).length === 1 && typeof b === 'string' && /^[0-9a-f]*$/i.test(b);
 }
 
 function isEpoch(v: unknown): v is number {
