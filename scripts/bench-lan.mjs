@@ -12,7 +12,7 @@
 //   - req/s and p50/p99 with C keep-alive clients for T seconds on read and list (autocannon).
 // Edge requests carry `x-edgstr-place: edge`, so adaptive placement cannot send them to the
 // cloud (which on loopback runs the original app too); the table says where each was served.
-import { cpSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -193,9 +193,11 @@ function print(r) {
 }
 
 const work = tmpWork(subject);
-const appDir = copySubject(subject);
+const given = opt('workdir', null);
+// A reused workdir names the app copy it analyzed: generate reads it there.
+const keptApp = given ? JSON.parse(readFileSync(path.join(given, 'analysis.json'), 'utf8')).app.dir : null;
+const appDir = keptApp && existsSync(keptApp) ? keptApp : copySubject(subject, keptApp);
 try {
-  const given = opt('workdir', null);
   const workdir = given ? path.resolve(given) : path.join(work, '.edgstr');
   if (!given) await analyzeSubject(group, appDir, workdir);
   const picked = pickServices(workdir);
@@ -213,6 +215,6 @@ try {
 } finally {
   if (!argv.includes('--keep')) {
     rmSync(work, { recursive: true, force: true });
-    rmSync(appDir, { recursive: true, force: true });
+    if (!given) rmSync(appDir, { recursive: true, force: true });
   } else say(`kept ${work} and ${appDir}`);
 }
