@@ -45,7 +45,7 @@ export async function createProjectLauncher(opts: ProjectLauncherOptions): Promi
   const root = resolve(opts.generatedDir);
   for (const side of ['cloud', 'edge']) {
     if (!existsSync(join(root, side, 'package.json'))) {
-      throw new UserError(`${join(root, side)} is not a generated project (no package.json): run \`edgstr generate --out ${opts.generatedDir}\` first`);
+      throw new UserError(`${join(root, side)} is not a generated project (no package.json): run \`edgstr generate --target node --out ${opts.generatedDir}\` first`);
     }
   }
   const tmp = mkdtempSync(join(tmpdir(), 'edgstr-bench-'));

@@ -6,6 +6,7 @@ import { posix } from 'node:path';
 import { UserError } from '../model/errors.js';
 import type { Analysis } from '../model/analysis.js';
 import type { Decisions } from '../model/decisions.js';
+import type { StartCommand } from '../model/start-command.js';
 import { widenCollections } from '../model/file-collections.js';
 import {
   buildRoutes,
@@ -28,6 +29,15 @@ export type FileEntry = { kind: 'text'; text: string; mode?: number } | { kind: 
 /** Output-relative path (posix) -> content. */
 export type FileSet = Map<string, FileEntry>;
 
+/** The app's start command, read (src/model/start-command.ts), with its entry resolved. */
+export interface AppStart {
+  entry: string;
+  env: Record<string, string>;
+  envFiles: string[];
+  preload: StartCommand['preload'];
+  nodeFlags: string[];
+}
+
 /** Everything generate reads, as plain data (see read-inputs.ts). */
 export interface GenerateInput {
   analysis: Analysis;
@@ -35,6 +45,8 @@ export interface GenerateInput {
   appName: string;
   /** App-relative path of the app's entry module. */
   entry: string;
+  /** What the app's start command sets up besides the entry (start-command.ts); optional in tests. */
+  appStart?: AppStart;
   /** App source files (no node_modules); `text` is set for JS files. */
   appFiles: { path: string; from: string; text: string | null }[];
   /** Initial state files of the app from the snapshot (app-relative paths). */
@@ -128,7 +140,7 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
   cloudPreload(files, input, options);
   if (options.target === 'rpi') addRpi(files, input, options);
   if (options.target === 'k3s') {
-    const start = { edge: EDGE_START, cloud: cloudStart(input) };
+    const start = { edge: edgeStart(input), cloud: cloudStart(input) };
     for (const [path, content] of k3sFiles({ appName: input.appName, port: input.analysis.app.port, start }, options)) files.set(path, text(content));
   }
   return { files, local: localRoutes.map((r) => r.id), forwarded: routes.filter((r) => !r.local).map((r) => r.id), replicated, warnings };
@@ -177,7 +189,7 @@ function configOf(side: Side, input: GenerateInput, options: GenerateOptions, re
     // ranges are reserved for them. An edge named otherwise (EDGSTR_NODE_ID, hostname) gets one
     // on first contact with the cloud.
     ...(side === 'cloud' ? { rangeIndex: 0, reservedRanges: Object.fromEntries(Array.from({ length: options.edges }, (_, i) => [`edge-${i + 1}`, i + 1])) } : {}),
-    app: { dir: 'app', entry: input.entry },
+    app: { dir: 'app', entry: input.entry, ...appProcessOf(input) },
     tables: replicated.tables.map((d) => ({ file: d.path, tables: d.tables })),
     files: replicated.files,
     globals: replicated.globals,
@@ -220,12 +232,37 @@ function tsLoader(input: GenerateInput): string {
   return TS_ENTRY.test(input.entry) ? '--import tsx ' : '';
 }
 
+/** The Node flags of the app's own start command (`--max-old-space-size=512`), passed on. */
+function appFlags(input: GenerateInput): string {
+  const flags = input.appStart?.nodeFlags ?? [];
+  return flags.map((f) => `${shellQuote(f)} `).join('');
+}
+
 function edgeStart(input: GenerateInput): string {
-  return EDGE_START.replace(/ server\.js$/, ` ${tsLoader(input)}server.js`);
+  return EDGE_START.replace(/ server\.js$/, ` ${appFlags(input)}${tsLoader(input)}server.js`);
 }
 
 function cloudStart(input: GenerateInput): string {
-  return `node ${tsLoader(input)}--import ./edgstr-preload.js ${posix.join('app', input.entry)}`;
+  return `node ${appFlags(input)}${tsLoader(input)}--import ./edgstr-preload.js ${posix.join('app', input.entry)}`;
+}
+
+/**
+ * What the generated projects re-create of the app's start command before its entry runs
+ * (edgstr-config.js `prepareAppProcess`): its `VAR=value` assignments and env files (neither
+ * overrides the environment), and its `-r`/`--import` modules. Only the keys that are set.
+ */
+function appProcessOf(input: GenerateInput): Record<string, unknown> {
+  const s = input.appStart;
+  if (!s) return {};
+  return {
+    ...(Object.keys(s.env).length > 0 ? { env: s.env } : {}),
+    ...(s.envFiles.length > 0 ? { envFiles: s.envFiles } : {}),
+    ...(s.preload.length > 0 ? { preload: s.preload } : {}),
+  };
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 function cloudPreload(files: FileSet, input: GenerateInput, options: GenerateOptions): void {

@@ -11,7 +11,8 @@ import { appDirCandidates, readAnalysis, type Analysis } from '../model/analysis
 import { readDecisions, type Decisions } from '../model/decisions.js';
 import { serviceSlug } from '../model/service-id.js';
 import type { SnapshotDatabase } from './context.js';
-import type { GenerateInput } from './plan.js';
+import type { AppStart, GenerateInput } from './plan.js';
+import { parseStartCommand, resolveEntry } from '../model/start-command.js';
 import { isSqliteFile } from '../util/sqlite-file.js';
 
 /** Root of the edgstr package (src/generate and dist/generate are both two levels down). */
@@ -33,18 +34,20 @@ export function readGenerateInput(workdir: string, options: { runtimeDir?: strin
   });
   const pkg = readAppPackage(appDir);
   const snapshot = readSnapshot(join(workdir, 'snapshot'), appDir);
+  const start = appStartOf(analysis.app.start, pkg, appDir);
   return {
     analysis,
     decisions,
     appName: typeof pkg?.name === 'string' ? pkg.name : basename(appDir),
-    entry: entryOf(analysis.app.start, pkg, appDir),
+    entry: start.entry,
+    appStart: start,
     appFiles,
     snapshotFiles: snapshot.files,
     databases: snapshot.databases,
     globalFiles: snapshot.globalFiles,
     extracted: readExtracted(workdir, analysis),
     runtimeFiles: readRuntimeFiles(options.runtimeDir ?? join(EDGSTR_ROOT, 'dist', 'runtime')),
-    dependencies: withTsLoader(dependencyVersions(appDir, pkg), entryOf(analysis.app.start, pkg, appDir), appDir),
+    dependencies: withTsLoader(dependencyVersions(appDir, pkg), start.entry, appDir),
   };
 }
 
@@ -87,19 +90,19 @@ function readAppPackage(appDir: string): Record<string, unknown> | null {
   }
 }
 
-/** The entry module from the start command: "node src/server.js", "npm start" (its script), or "main". */
-export function entryOf(start: string, pkg: Record<string, unknown> | null, appDir: string): string {
-  const scripts = (pkg?.scripts ?? {}) as Record<string, string>;
-  let command = start.trim();
-  if (/^npm( run)? start$/.test(command) && scripts.start) command = scripts.start;
-  const tokens = command.split(/\s+/);
-  const node = tokens.findIndex((t) => t === 'node' || t.endsWith('/node'));
-  const script = tokens.slice(node + 1).find((t) => !t.startsWith('-') && /\.(c|m)?js$/.test(t));
-  const entry = script ?? (typeof pkg?.main === 'string' ? pkg.main : undefined);
-  if (!entry || !existsSync(join(appDir, entry))) {
+/**
+ * The entry module and the rest of what the start command sets up (environment, env files,
+ * preloaded modules, Node flags): "node src/server.js", "npm start" (its script), tsx/ts-node,
+ * an extensionless entry, or the package's "main".
+ */
+export function appStartOf(start: string, pkg: Record<string, unknown> | null, appDir: string): AppStart {
+  const parsed = parseStartCommand(start, (pkg?.scripts ?? {}) as Record<string, unknown>);
+  const main = typeof pkg?.main === 'string' ? pkg.main : undefined;
+  const entry = (parsed.entry !== null ? resolveEntry(appDir, parsed.entry) : null) ?? (main !== undefined ? resolveEntry(appDir, main) : null);
+  if (!entry) {
     throw new UserError(`analysis.json: cannot find the app's entry module from its start command "${start}"; start it as \`node FILE\``);
   }
-  return posix.normalize(entry.split(sep).join(posix.sep));
+  return { entry, env: parsed.env, envFiles: parsed.envFiles, preload: parsed.preload, nodeFlags: parsed.nodeFlags };
 }
 
 function tablesOf(file: string): string[] {

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { parse } from '@babel/parser';
+import { parseStartCommand } from '../model/start-command.js';
 import { traverse } from '../util/babel.js';
 
 /** A source file of the app copy; its text is read only for the files the graph reaches. */
@@ -13,12 +14,17 @@ export interface SourceFile {
   read(): string;
 }
 
-/** The entry file named by a start command (`node src/server.js`, `node --x src/server.mjs`). */
-export function entryOf(command: string, files: readonly SourceFile[]): string | null {
-  for (const tok of command.split(/\s+/)) {
-    const t = tok.replace(/^\.\//, '');
-    if (files.some((f) => f.file === t)) return t;
-    for (const ext of ['.js', '.mjs', '.cjs', '/index.js']) if (files.some((f) => f.file === `${t}${ext}`)) return `${t}${ext}`;
+/**
+ * The entry file named by a start command (`node src/server.js`, `node --x src/server.mjs`,
+ * `tsx --env-file=.env index`, `npm start`), among the app's files, resolved as Node or tsx
+ * would (an added extension, a folder's index).
+ */
+export function entryOf(command: string, files: readonly SourceFile[], scripts: Record<string, unknown> = {}): string | null {
+  const written = parseStartCommand(command, scripts).entry;
+  if (written === null) return null;
+  const t = path.posix.normalize(written).replace(/^\.\//, '');
+  for (const ext of ['', '.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '/index.js', '/index.ts', '/index.mjs']) {
+    if (files.some((f) => f.file === `${t}${ext}`)) return `${t}${ext}`;
   }
   return null;
 }

@@ -52,7 +52,7 @@ function readJson<T>(file: string, what: string): T {
 export function readGenerated(outDir: string): { cloud: ProjectConfig; edge: ProjectConfig; edges: EdgeConfig[] } {
   for (const side of ['cloud', 'edge']) {
     if (!existsSync(join(outDir, side, 'config.json'))) {
-      throw new UserError(`${join(outDir, side)}: no generated ${side} project here; run \`edgstr generate --out ${outDir}\` first`);
+      throw new UserError(`${join(outDir, side)}: no generated ${side} project here; run \`edgstr generate --target node --out ${outDir}\` first`);
     }
   }
   const edgesDir = join(outDir, 'edge', 'edges');

@@ -37,7 +37,7 @@ describe('edgstr bench (CLI)', () => {
   it('asks for --out with exit 1 and one line', async () => {
     const r = await edgstr(['--workdir', workdir]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe('edgstr: bench needs --out DIR, the directory `edgstr generate --out DIR` wrote');
+    expect(r.stderr.trim()).toBe('edgstr: bench needs --out DIR, the directory `edgstr generate --target node --out DIR` wrote');
   });
 
   it('refuses a directory that is not a generated project, missing traffic and unknown systems (in-process)', async () => {

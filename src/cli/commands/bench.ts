@@ -57,7 +57,7 @@ export function registerBench(program: Command): void {
     .option('--traffic <file>', 'recorded traffic to replay (default: the traffic analyze used, else <workdir>/traffic.har)')
     .option('--label <text>', 'what was measured, for the report title (default: the --out DIR)')
     .action(async (flags: BenchFlags) => {
-      if (!flags.out) throw new UserError('bench needs --out DIR, the directory `edgstr generate --out DIR` wrote');
+      if (!flags.out) throw new UserError('bench needs --out DIR, the directory `edgstr generate --target node --out DIR` wrote');
       if (flags.full && flags.quick) throw new UserError('--full and --quick exclude each other: pick one');
       const opts: BenchCommandOptions = {
         out: flags.out,
