@@ -35,6 +35,9 @@ The generated edge against the original app on loopback (issue 14), alternating 
   --read ID          the read-one service (default: picked, e.g. "GET /employees/:id")
   --list ID          the list service (default: picked, e.g. "GET /shops")
   --write ID         the write service (default: picked, e.g. "POST /donuts")
+  --edge-env LIST    extra environment of the edge, NAME=VALUE,NAME=VALUE; e.g. the edge before
+                     issue 14: EDGSTR_DISPATCH=loopback,EDGSTR_CONCURRENT_READS=off
+  --only KINDS       measure only these of read,list,write (default all)
   --workdir DIR      reuse an analyzed workdir (skips record + analyze)
   --json             print the results as JSON on stdout
   --keep             keep the temporary folders
@@ -56,6 +59,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const group = processGroup({ say, onInterrupt: () => {} });
 const PLACE = { 'x-edgstr-place': 'edge' };
+const edgeEnv = Object.fromEntries((opt('edge-env', '') || '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const only = opt('only', 'read,list,write').split(',');
 
 /** The first recorded 2xx request of each kind of service (see the header). */
 function pickServices(workdir) {
@@ -123,7 +128,7 @@ async function measure(out, appDir, picked) {
   symlinkSync(path.join(out, 'cloud', 'node_modules'), path.join(cloudDir, 'node_modules'), 'dir');
   const cloud = await startProject({ name: 'cloud', dir: cloudDir, port: cloudPort, env: { EDGSTR_DATA_DIR: path.join(scratch, 'cloud-data'), EDGSTR_QUIET: '1' } });
   const edge = await startProject({ name: 'edge-1', dir: path.join(out, 'edge'), port: await freePort(),
-    env: { EDGSTR_CLOUD_URL: cloud.url, HOST: '127.0.0.1', EDGSTR_NODE_ID: 'edge-1', EDGSTR_DATA_DIR: path.join(scratch, 'edge-1'), EDGSTR_QUIET: '1' } });
+    env: { EDGSTR_CLOUD_URL: cloud.url, HOST: '127.0.0.1', EDGSTR_NODE_ID: 'edge-1', EDGSTR_DATA_DIR: path.join(scratch, 'edge-1'), EDGSTR_QUIET: '1', ...edgeEnv } });
   await group.run('npm', ['run', '--silent', 'reset'], { cwd: appDir });
   const plainPort = await freePort();
   const plain = await startApp(group.start, appDir, plainPort);
@@ -136,7 +141,7 @@ async function measure(out, appDir, picked) {
     }
     const sequential = {};
     const served = {};
-    for (const [kind, r] of Object.entries(picked)) {
+    for (const [kind, r] of Object.entries(picked).filter(([k]) => only.includes(k))) {
       const lat = { plain: [], edge: [] };
       const where = {};
       for (let i = 0; i < 30 + requests; i++) {
@@ -153,7 +158,7 @@ async function measure(out, appDir, picked) {
       sequential[kind].p50Ratio = sequential[kind].edgeP50 / sequential[kind].plainP50;
     }
     const concurrent = {};
-    for (const kind of ['read', 'list']) {
+    for (const kind of ['read', 'list'].filter((k) => only.includes(k))) {
       const r = picked[kind];
       const runs = { plain: [], edge: [] };
       for (let round = 0; round < rounds; round++) {
@@ -176,6 +181,7 @@ async function measure(out, appDir, picked) {
 
 function print(r) {
   const f = (x) => x.toFixed(2);
+  if (Object.keys(edgeEnv).length > 0) console.log(`edge environment: ${JSON.stringify(edgeEnv)}`);
   console.log(`subject ${subject}, node ${process.version}, load average before ${r.loadAverage.before.join(' ')}, after ${r.loadAverage.after.join(' ')}`);
   console.log(`\nsequential (${requests} keep-alive requests each, one client, alternating)`);
   console.log('| kind | service | original p50 / p95 ms | edge p50 / p95 ms | edge/original p50 | edge answers served |');
@@ -209,7 +215,7 @@ try {
   const before = loadavg().map((x) => +x.toFixed(2));
   const r = await measure(out, appDir, picked);
   Object.assign(r, { subject, services: picked, node: process.version, when: new Date().toISOString(),
-    options: { requests, connections, duration, rounds }, loadAverage: { before, after: loadavg().map((x) => +x.toFixed(2)) } });
+    options: { requests, connections, duration, rounds, edgeEnv }, loadAverage: { before, after: loadavg().map((x) => +x.toFixed(2)) } });
   if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   else print(r);
 } finally {
