@@ -45,7 +45,12 @@ class DetachedSocket extends Writable {
   readonly localAddress = '127.0.0.1';
   readonly localPort = 0;
   readonly encrypted = false;
-  readonly readable = false;
+  /**
+   * Readable, as a connection with a request on it is: body-parser 2 (Express 5) skips the body
+   * of a request whose socket is not (on-finished's isFinished). The request's body is pushed
+   * into the request itself, so resume() and pause() have nothing to do.
+   */
+  readonly readable = true;
 
   constructor(
     readonly remoteAddress: string,
@@ -54,6 +59,12 @@ class DetachedSocket extends Writable {
     super({ write: (_chunk, _encoding, callback) => callback() });
   }
 
+  resume(): this {
+    return this;
+  }
+  pause(): this {
+    return this;
+  }
   setTimeout(): this {
     return this;
   }

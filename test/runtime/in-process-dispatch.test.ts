@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dispatchInProcess } from '../../src/runtime/in-process-dispatch.js';
 
@@ -12,6 +13,7 @@ interface ExpressApp extends Handler {
   post(path: string, h: (req: ExpressReq, res: ExpressRes) => void): void;
 }
 // express has no types installed here; the subjects depend on it (hoisted to the root).
+const ROOT = join(import.meta.dirname, '..', '..');
 const express = createRequire(import.meta.url)('express') as (() => ExpressApp) & { json(): unknown };
 
 describe('dispatchInProcess', () => {
@@ -33,6 +35,17 @@ describe('dispatchInProcess', () => {
     expect(JSON.parse(raw.body.toString())).toEqual({ got: { a: 1 } });
     const missing = await dispatchInProcess(server, { method: 'GET', path: '/nowhere' });
     expect(missing.status).toBe(404);
+  });
+
+  it('gives Express 5 (body-parser 2) the JSON body of a POST', async () => {
+    // body-parser 2 skips a request whose socket is not readable; realty's Express 5 is here.
+    const express5 = createRequire(join(ROOT, 'subjects', 'realty', 'package.json'))('express') as (() => ExpressApp) & { json(): unknown };
+    const app = express5();
+    app.use(express5.json());
+    app.post('/things', (req, res) => res.status(201).json({ got: req.body }));
+    const answer = await dispatchInProcess(createServer(app), { method: 'POST', path: '/things', headers: { 'content-type': 'application/json' }, body: '{"title":"t"}' });
+    expect(answer.status).toBe(201);
+    expect(JSON.parse(answer.body.toString())).toEqual({ got: { title: 't' } });
   });
 
   it('collects a streamed answer written in pieces, and an error answer', async () => {
