@@ -56,7 +56,9 @@ class DetachedSocket extends Writable {
     readonly remoteAddress: string,
     readonly remotePort: number,
   ) {
-    super({ write: (_chunk, _encoding, callback) => callback() });
+    // Never full: Node's HTTP server relays a socket's 'drain' to its response, nothing does
+    // here, so a response that waited for one (a piped file, res.sendFile) would stall.
+    super({ highWaterMark: Number.MAX_SAFE_INTEGER, write: (_chunk, _encoding, callback) => callback() });
   }
 
   resume(): this {

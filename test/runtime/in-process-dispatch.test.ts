@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { dispatchInProcess } from '../../src/runtime/in-process-dispatch.js';
 
@@ -66,6 +67,18 @@ describe('dispatchInProcess', () => {
     const failed = await dispatchInProcess(server, { method: 'GET', path: '/fail' });
     expect(failed.status).toBe(500);
     expect(failed.body.toString()).toBe('broken');
+  });
+
+  it('collects a large answer piped from a stream (res.sendFile), which waits for drain on backpressure', async () => {
+    const big = Buffer.alloc(1_400_000, 'x');
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      Readable.from((function* chunks() {
+        for (let i = 0; i < big.length; i += 65_536) yield big.subarray(i, i + 65_536);
+      })()).pipe(res);
+    });
+    const answer = await dispatchInProcess(server, { method: 'GET', path: '/text' });
+    expect(answer.body.length).toBe(big.length);
   });
 
   it('rejects when the app throws in its request listener', async () => {
