@@ -8,14 +8,17 @@ import { defineConfig } from 'vitest/config';
 const UNIT = [
   'test/analyze/init-files.test.ts',
   'test/analyze/instrument.test.ts',
+  'test/analyze/render-extracted.test.ts',
   'test/analyze/replay-prefix.test.ts',
   'test/analyze/route-templates.test.ts',
   'test/analyze/start-command.test.ts',
   'test/analyze/units.test.ts',
   'test/bench/bench-core.test.ts',
   'test/bench/report.test.ts',
+  'test/bench/svg-chart.test.ts',
   'test/generate/context.test.ts',
   'test/generate/read-snapshot.test.ts',
+  'test/helpers/live-stack-parts.test.ts',
   'test/model/**/*.test.ts',
   'test/placement/rule.test.ts',
   'test/record/har-entry.test.ts',
@@ -26,6 +29,7 @@ const UNIT = [
   'test/review/plan.test.ts',
   'test/review/present.test.ts',
   'test/review/run-review.test.ts',
+  'test/review/subjects.test.ts',
   'test/runtime/compaction.test.ts',
   'test/runtime/file-crdt.test.ts',
   'test/runtime/in-process-dispatch.test.ts',
@@ -47,7 +51,8 @@ export default defineConfig({
     env: { NO_COLOR: '1' },
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
-      { extends: true, test: { name: 'e2e', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...UNIT, '**/node_modules/**'] } },
+      // The e2e tier's global setup owns a directory for what is done once per run (recorded subjects).
+      { extends: true, test: { name: 'e2e', globalSetup: ['test/helpers/global-setup.ts'], include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...UNIT, '**/node_modules/**'] } },
     ],
   },
 });

@@ -16,7 +16,7 @@
  * - `close()` flushes what is still queued before it stops.
  */
 import http from 'node:http';
-import { closeServer, endToEnd, forward, listen, readBody, reply } from './forward.js';
+import { closeServer, forward, reply, startProxyServer } from './forward.js';
 
 export interface BatchingProxyOptions {
   /** The cloud origin (usually the WAN proxy in front of it). */
@@ -82,31 +82,22 @@ export async function startBatchingProxy(opts: BatchingProxyOptions): Promise<Ba
   };
   const timer = setInterval(() => void flush(), opts.intervalMs);
 
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const method = req.method ?? 'GET';
-      const path = req.url ?? '/';
-      const body = await readBody(req);
-      if (READS.has(method)) {
-        stats.reads++;
-        reply(res, await forward(agent, origin, method, path, endToEnd(req.headers), body));
-        return;
-      }
-      queue.push({ method, path, headers: endToEnd(req.headers), body });
-      stats.queued++;
-      const size = queue.length;
-      if (size >= opts.maxBatch) void flush();
-      const json = Buffer.from(JSON.stringify({ queued: true, batchSize: size }));
-      res.writeHead(202, { 'content-type': 'application/json', 'content-length': String(json.length), 'x-edgstr-batch': 'queued' });
-      res.end(json);
-    })().catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`batching proxy: ${err instanceof Error ? err.message : String(err)}`);
-    });
+  const { server, port, url } = await startProxyServer('batching proxy', opts, async ({ method, path, headers, body }, res) => {
+    if (READS.has(method)) {
+      stats.reads++;
+      reply(res, await forward(agent, origin, method, path, headers, body));
+      return;
+    }
+    queue.push({ method, path, headers, body });
+    stats.queued++;
+    const size = queue.length;
+    if (size >= opts.maxBatch) void flush();
+    const json = Buffer.from(JSON.stringify({ queued: true, batchSize: size }));
+    res.writeHead(202, { 'content-type': 'application/json', 'content-length': String(json.length), 'x-edgstr-batch': 'queued' });
+    res.end(json);
   });
-  const port = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 0);
   return {
-    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    url,
     port,
     stats: () => ({ ...stats }),
     flush,

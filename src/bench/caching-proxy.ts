@@ -13,7 +13,7 @@
  * - Answers carry `X-Edgstr-Cache: HIT` or `MISS`.
  */
 import http from 'node:http';
-import { closeServer, forward, listen, readBody, reply, endToEnd, type Buffered } from './forward.js';
+import { closeServer, forward, reply, startProxyServer, type Buffered } from './forward.js';
 
 export interface CachingProxyOptions {
   /** The cloud origin (usually the WAN proxy in front of it). */
@@ -50,45 +50,36 @@ export async function startCachingProxy(opts: CachingProxyOptions): Promise<Cach
   const cache = new Map<string, { answer: Buffered; expires: number }>();
   const stats: CachingStats = { hits: 0, misses: 0, writes: 0, invalidated: 0 };
 
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const method = req.method ?? 'GET';
-      const path = req.url ?? '/';
-      const body = await readBody(req);
-      if (method === 'GET') {
-        const hit = cache.get(path);
-        if (hit && hit.expires > performance.now()) {
-          stats.hits++;
-          reply(res, hit.answer, { 'x-edgstr-cache': 'HIT' });
-          return;
-        }
-        stats.misses++;
-        const answer = await forward(agent, origin, method, path, endToEnd(req.headers), body);
-        const noStore = /no-store/i.test(String(answer.headers['cache-control'] ?? ''));
-        if (answer.status === 200 && !noStore) cache.set(path, { answer, expires: performance.now() + opts.ttlMs });
-        reply(res, answer, { 'x-edgstr-cache': 'MISS' });
+  const { server, port, url } = await startProxyServer('caching proxy', opts, async ({ method, path, headers, body }, res) => {
+    if (method === 'GET') {
+      const hit = cache.get(path);
+      if (hit && hit.expires > performance.now()) {
+        stats.hits++;
+        reply(res, hit.answer, { 'x-edgstr-cache': 'HIT' });
         return;
       }
-      stats.writes++;
-      const answer = await forward(agent, origin, method, path, endToEnd(req.headers), body);
-      if (answer.status < 400 && method !== 'HEAD' && method !== 'OPTIONS') {
-        const scope = pathScope(path);
-        for (const key of [...cache.keys()]) {
-          if (pathScope(key) === scope) {
-            cache.delete(key);
-            stats.invalidated++;
-          }
+      stats.misses++;
+      const answer = await forward(agent, origin, method, path, headers, body);
+      const noStore = /no-store/i.test(String(answer.headers['cache-control'] ?? ''));
+      if (answer.status === 200 && !noStore) cache.set(path, { answer, expires: performance.now() + opts.ttlMs });
+      reply(res, answer, { 'x-edgstr-cache': 'MISS' });
+      return;
+    }
+    stats.writes++;
+    const answer = await forward(agent, origin, method, path, headers, body);
+    if (answer.status < 400 && method !== 'HEAD' && method !== 'OPTIONS') {
+      const scope = pathScope(path);
+      for (const key of [...cache.keys()]) {
+        if (pathScope(key) === scope) {
+          cache.delete(key);
+          stats.invalidated++;
         }
       }
-      reply(res, answer, { 'x-edgstr-cache': 'MISS' });
-    })().catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`caching proxy: ${err instanceof Error ? err.message : String(err)}`);
-    });
+    }
+    reply(res, answer, { 'x-edgstr-cache': 'MISS' });
   });
-  const port = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 0);
   return {
-    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    url,
     port,
     stats: () => ({ ...stats }),
     close: async () => {

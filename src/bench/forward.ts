@@ -6,7 +6,6 @@
 import http from 'node:http';
 import { HOP_BY_HOP_HEADERS } from '../model/traffic.js';
 
-
 export interface Buffered {
   status: number;
   headers: Record<string, string | string[]>;
@@ -73,4 +72,34 @@ export function closeServer(server: http.Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/** One incoming request with its whole body and its end-to-end headers. */
+export interface Incoming {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/**
+ * Starts a baseline proxy's server on `at` (default 127.0.0.1, any free port): each request is read
+ * whole and given to `handle`; when handling fails the client gets a 502 naming the proxy.
+ */
+export async function startProxyServer(
+  name: string,
+  at: { host?: string; port?: number },
+  handle: (req: Incoming, res: http.ServerResponse) => Promise<void>,
+): Promise<{ server: http.Server; port: number; url: string }> {
+  const host = at.host ?? '127.0.0.1';
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      await handle({ method: req.method ?? 'GET', path: req.url ?? '/', headers: endToEnd(req.headers), body: await readBody(req) }, res);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  });
+  const bound = await listen(server, host, at.port ?? 0);
+  return { server, port: bound, url: `http://${host}:${bound}` };
 }

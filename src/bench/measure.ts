@@ -23,6 +23,8 @@ import { compareResponses } from '../verify/compare.js';
 import { IdMap } from '../verify/id-map.js';
 import { entryPath, recordedResponse, replayEntry } from '../verify/replay.js';
 import { SessionMap, tokensIn } from '../model/credentials.js';
+import { EchoMap, sentInRecording } from '../model/echoed.js';
+import { requestOf } from '../model/traffic.js';
 import type { BenchResult, Condition, GridPoint, ServedTally, ServiceRow, SystemName } from './result.js';
 import { fetchHealth } from '../util/health-client.js';
 
@@ -176,6 +178,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemName, rows: Map<string, ServiceRow>): Promise<void> {
   const ids = new IdMap();
   const sessions = new SessionMap();
+  const echo = { map: new EchoMap(), wanted: sentInRecording(opts.workload.ordered.map((r) => requestOf(r.entry))) };
   const samples = new Map<string, { s: Sample[]; wan: number; served: ServedTally }>();
   const all = opts.workload.ordered;
   await topo.settle();
@@ -185,7 +188,7 @@ async function measureReplay(topo: Topology, opts: BenchOptions, system: SystemN
     let sample: Sample;
     let served: string | undefined;
     try {
-      const r = await replayEntry(topo.front, req.entry, ids, opts.requestTimeoutMs ?? 60_000, sessions);
+      const r = await replayEntry(topo.front, req.entry, ids, opts.requestTimeoutMs ?? 60_000, sessions, echo);
       served = r.served;
       compareResponses(recordedResponse(req.entry), r, new Set(), ids, WRITE_METHODS.has(req.method), entryPath(req.entry));
       sample = { status: r.status, ms: r.ms, bytes: r.size };

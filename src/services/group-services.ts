@@ -4,6 +4,14 @@
  * matches; segments no pattern covers stay literal, except id-looking ones (numbers, uuids,
  * long hex: `isStrongId`) which become parameters. Where the source declares routes, they win.
  * A template never names one parameter twice (`/a/:id/b/:id` -> `/a/:aId/b/:id`).
+ *
+ * Why analyze groups here and not with inferServices (infer.ts), which `edgstr services` uses:
+ * analyze has the app running, so it knows which modules the server loaded and takes its route
+ * patterns from those alone (route-literals.ts: literals and regexes, without methods or mount
+ * composition), where inferServices needs the static walk of every source file that composes
+ * full METHOD + route declarations (declared-routes/) or, without source, evidence from the
+ * traffic. Both give each subject's expected.json ids: test/record/subjects.test.ts checks
+ * inferServices with --app, the pipeline tests check analyze.
  */
 import { serviceId, type ServiceId } from '../model/service-id.js';
 import { isStrongId, withDistinctParams } from './segments.js';

@@ -1,6 +1,7 @@
 /**
  * `edgstr services` as a library: the Subject (services with counts and examples) of a HAR, with
- * declared routes from the app's source when given. analyze imports {@link inferServices}.
+ * declared routes from the app's source when given. analyze groups with group-services.ts
+ * instead (see there for why).
  */
 import type { Har } from 'har-format';
 import { findDeclaredRoutes } from './declared-routes.js';

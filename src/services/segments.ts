@@ -2,31 +2,19 @@
  * What a single path segment looks like, for route inference. Strong ids (numbers, UUIDs, hex
  * ids, long random tokens, dates) are parameters wherever they appear; other values need evidence.
  */
+import { idForm } from '../model/ids.js';
 
-const STRONG: RegExp[] = [
-  /^-?\d+$/, // integers
-  /^-?\d+\.\d+$/, // decimals
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, // UUID
-  /^\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?$/, // ISO dates
-];
+/** A number (signed, decimal) or an ISO date: a parameter value, not a word, though not an id. */
+const NUMBER_OR_DATE = /^-?\d+(\.\d+)?$|^\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?$/;
 
-/** True when the segment is an identifier by its form alone. */
+/**
+ * True when the segment is a parameter by its form alone: an id that is not also a plausible
+ * route word (model/ids.ts: integer, UUID, hex, random token; not a `code` like "report2024"),
+ * a number or a date.
+ */
 export function isStrongId(seg: string): boolean {
-  if (STRONG.some((re) => re.test(seg))) return true;
-  // Hex ids (object ids, hashes): long enough and mixing digits and letters.
-  if (/^[0-9a-f]{8,}$/i.test(seg) && /\d/.test(seg) && /[a-f]/i.test(seg)) return true;
-  // Random tokens (base62/base64url, ULIDs, nanoids): long, mixing digits with letters, no
-  // word separators — route words are short and pronounceable.
-  if (seg.length >= 16 && /^[\w-]+$/.test(seg) && /\d/.test(seg) && /[a-z]/i.test(seg) && !/[-_]{2}/.test(seg)) {
-    return digitRatio(seg) >= 0.15;
-  }
-  return false;
-}
-
-function digitRatio(s: string): number {
-  let d = 0;
-  for (const c of s) if (c >= '0' && c <= '9') d++;
-  return d / s.length;
+  const form = idForm(seg);
+  return (form !== null && form !== 'code') || NUMBER_OR_DATE.test(seg);
 }
 
 /** Collapsed character-class shape: "Cl" -> "Aa", "C" -> "A", "file_01.txt" -> "a_9.a". */

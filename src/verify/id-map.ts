@@ -4,6 +4,7 @@
  * to later requests. Pure; compare.ts uses it to accept a difference that is only a renaming.
  */
 import { SLOT_SIZE, WINDOW_SIZE } from '../runtime/table-schema.js';
+import { idForm } from '../model/ids.js';
 import { singular } from '../services/segments.js';
 
 /** Splits a text into words (letters and digits) and what is between them, kept. */
@@ -194,11 +195,13 @@ function safeDecode(s: string): string {
   }
 }
 
-/** Integers and id-looking strings (digits, UUIDs, hex) can be generated ids. */
+/**
+ * Ids a system allocates (model/ids.ts: integers, UUIDs, hex ids) can differ between the recording
+ * and the generated system. Not tokens nor codes: a changed token or text is a real difference.
+ */
 function isIdLike(v: unknown): boolean {
-  if (typeof v === 'number') return Number.isSafeInteger(v);
-  if (typeof v !== 'string') return false;
-  return /^\d+$/.test(v) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) || /^[0-9a-f]{12,}$/i.test(v);
+  const form = idForm(v);
+  return form === 'integer' || form === 'uuid' || form === 'hex';
 }
 
 /**

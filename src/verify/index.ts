@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAnalysis, trafficFileFor } from '../model/analysis.js';
 import { compileServiceMatcher } from '../model/service-id.js';
-import { isFailedEntry, readTraffic, type HarEntry } from '../model/traffic.js';
+import { isFailedEntry, readTraffic, requestOf, type HarEntry } from '../model/traffic.js';
+import { EchoMap, sentInRecording } from '../model/echoed.js';
 import { UserError } from '../model/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 import { fetchHealth } from '../util/health-client.js';
@@ -26,7 +27,7 @@ import { compareResponses, leaves, volatilePaths, type Difference } from './comp
 import { IdMap, edgeAllocated } from './id-map.js';
 import { checkConvergence, type ConvergenceReport } from './converge.js';
 import { summarizeServed, type ServedReport } from './served.js';
-import { entryPath, recordedResponse, replayEntry } from './replay.js';
+import { entryPath, recordedResponse, replayEntry, type EchoReplay } from './replay.js';
 import { ensureInstalled, readGenerated, startCloudOnly, startStack } from './stack.js';
 import type { Started } from './processes.js';
 
@@ -137,6 +138,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
     try {
       const ids = new IdMap(edgeAllocated);
       const sessions = new SessionMap();
+      const echo = echoReplay(entries);
       let previous = -1;
       for (const [i, e] of entries.entries()) {
         const k = i % stack.edges.length;
@@ -149,7 +151,7 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
         const service = serviceOf(e, matchers);
         const base = { index: i, service, method: e.request.method, path: entryPath(e), edge: edge.name };
         try {
-          const r = await replayEntry(edge.process.url, e, ids, undefined, sessions);
+          const r = await replayEntry(edge.process.url, e, ids, undefined, sessions, echo);
           const c = compareResponses(recordedResponse(e), r, volatile[i]!, ids, WRITE_METHODS.has(e.request.method), entryPath(e));
           const why = !c.ok && r.unresolved.length > 0 ? { error: unresolvedCredentialMessage(`request #${i + 1} ${base.method} ${base.path}`, r.unresolved) } : {};
           requests.push({ ...base, ok: c.ok, statusExpected: c.statusExpected, statusActual: c.statusActual, masked: c.masked, differences: c.differences.slice(0, 5), ...why, ...(r.served ? { served: r.served } : {}) });
@@ -201,6 +203,11 @@ export async function verifyGenerated(opts: VerifyOptions): Promise<VerifyReport
 
 const ORIGINAL_ATTEMPTS = 3;
 
+/** A fresh map of issued tokens (anti-forgery tokens) for one replay of the recording. */
+function echoReplay(entries: readonly HarEntry[]): EchoReplay {
+  return { map: new EchoMap(), wanted: sentInRecording(entries.map((e) => requestOf(e))) };
+}
+
 /**
  * One replay of the whole recording against the original (the generated cloud alone, from its
  * initial state), for finding volatile fields. An answer whose status differs from the
@@ -223,8 +230,9 @@ async function replayOriginal(
     try {
       const ids = new IdMap();
       const sessions = new SessionMap();
+      const echo = echoReplay(entries);
       for (const [i, e] of entries.entries()) {
-        const r = await replayEntry(cloud.process.url, e, ids, undefined, sessions).catch(async (err: unknown) => {
+        const r = await replayEntry(cloud.process.url, e, ids, undefined, sessions, echo).catch(async (err: unknown) => {
           throw await explainFailure(cloud.process, `${e.request.method} ${entryPath(e)}`, err);
         });
         compareResponses(recordedResponse(e), r, new Set(), ids, WRITE_METHODS.has(e.request.method), entryPath(e));

@@ -4,6 +4,7 @@
  */
 import { requestOf, responseBytesOf, type HarEntry, type ReplayRequest } from '../model/traffic.js';
 import type { SessionMap } from '../model/credentials.js';
+import type { EchoMap } from '../model/echoed.js';
 import { parseBody } from './compare.js';
 import type { IdMap } from './id-map.js';
 
@@ -42,12 +43,20 @@ function requestBody(req: ReplayRequest, ids: IdMap | undefined): Buffer | undef
   }
 }
 
+/** Issued tokens (a form's anti-forgery token) to carry through a replay: model/echoed.ts. */
+export interface EchoReplay {
+  map: EchoMap;
+  /** The values the recording's requests send back (sentInRecording). */
+  wanted: readonly string[];
+}
+
 /**
- * Sends one recorded request to `baseUrl`, rewriting learned ids when `ids` is given and
- * recorded credentials when `sessions` is given (and learning the fresh ones this answer issues).
+ * Sends one recorded request to `baseUrl`, rewriting learned ids when `ids` is given, recorded
+ * credentials when `sessions` is given and issued tokens when `echo` is given (and learning the
+ * fresh ones this answer issues).
  */
-export async function replayEntry(baseUrl: string, entry: HarEntry, ids?: IdMap, timeoutMs = 60_000, sessions?: SessionMap): Promise<ReplayedResponse> {
-  const req = requestOf(entry);
+export async function replayEntry(baseUrl: string, entry: HarEntry, ids?: IdMap, timeoutMs = 60_000, sessions?: SessionMap, echo?: EchoReplay): Promise<ReplayedResponse> {
+  const req = echo ? echo.map.rewritePathRequest(requestOf(entry)) : requestOf(entry);
   const path = ids ? ids.rewritePath(req.path) : req.path;
   const body = requestBody(req, ids);
   const { headers, unresolved } = sessions ? sessions.apply(req.headers) : { headers: req.headers, unresolved: [] };
@@ -64,6 +73,7 @@ export async function replayEntry(baseUrl: string, entry: HarEntry, ids?: IdMap,
   const text = /^(text\/|application\/(json|javascript|xml))|[+]json/i.test(mimeType) || mimeType === '' ? buf.toString('utf8') : buf.toString('latin1');
   const parsed = parseBody(text, mimeType);
   sessions?.learn({ setCookies: recordedSetCookies(entry), body: recordedResponse(entry).body }, { setCookies: res.headers.getSetCookie(), body: parsed });
+  echo?.map.learnAnswer(responseBytesOf(entry), buf, echo.wanted);
   const served = res.headers.get('x-edgstr-served');
   return { status: res.status, mimeType, body: parsed, size: buf.length, ms: performance.now() - t0, unresolved, ...(served ? { served } : {}) };
 }

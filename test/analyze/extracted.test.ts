@@ -14,7 +14,7 @@ import { paramsFromRequest, type ExtractedParams } from '../../src/analyze/extra
 import { compileRoute } from '../../src/model/service-id.js';
 import { readTraffic } from '../../src/model/traffic.js';
 import { toRecorded } from '../../src/analyze/replay/requests.js';
-import { listSubjects, recordSubject, startSubject, subjectDir } from '../helpers/index.js';
+import { listSubjects, recordedTraffic, startSubject, subjectDir } from '../helpers/index.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-extracted-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ const name = listSubjects().includes('donutshop') ? 'donutshop' : undefined;
 
 describe('extracted functions', () => {
   it.skipIf(!name)('replayed in order from the initial state, they reproduce the recorded responses', { timeout: 240_000 }, async () => {
-    const har = await recordSubject(name!, path.join(tmp, 'traffic.har'));
+    const { har } = await recordedTraffic(name!);
     const workdir = path.join(tmp, 'work');
     const res = await analyzeApp({ appDir: subjectDir(name!), traffic: har, workdir, fuzz: 1 });
     const services = await Promise.all(

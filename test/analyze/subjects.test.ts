@@ -9,17 +9,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { prepareCopy, tracerPath } from '../../src/analyze/analyze.js';
 import { startApp } from '../../src/analyze/replay/app-process.js';
 import { linkNodeModules } from '../../src/analyze/workspace/copy-app.js';
-import { listSubjects, recordSubject, runClient, subjectDir } from '../helpers/index.js';
+import { listSubjects, resetSubject, runClient, subjectDir } from '../helpers/index.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgstr-analyze-e2e-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** A clean copy of a subject (right after recordSubject reset it), resolving the same packages. */
+/** A copy of a subject with its initial data (`npm run reset` in the copy), resolving the same packages. */
 let copies = 0;
 function cleanCopy(name: string): string {
+  const src = subjectDir(name);
   const dest = path.join(tmp, name, `app${++copies}`);
-  fs.cpSync(subjectDir(name), dest, { recursive: true, filter: (src) => !/[/\\](node_modules|\.git)$/.test(src) });
-  linkNodeModules(subjectDir(name), dest);
+  fs.cpSync(src, dest, { recursive: true, filter: (p) => !/[/\\](node_modules|\.git)$/.test(p) && !/^[/\\]data$/.test(p.slice(src.length)) });
+  linkNodeModules(src, dest);
+  resetSubject(dest);
   return dest;
 }
 
@@ -28,7 +30,6 @@ const subjects = listSubjects();
 describe('instrumented app', () => {
   const name = subjects.includes('donutshop') ? 'donutshop' : subjects[0];
   it.skipIf(!name)('answers the regression client like the original', { timeout: 120_000 }, async () => {
-    await recordSubject(name!, path.join(tmp, 'probe.har'));
     const app = cleanCopy(name!);
     const copy = prepareCopy(app, path.join(tmp, 'instrumented'));
     const pj = JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8')) as { scripts: { start: string } };

@@ -1,17 +1,25 @@
 /**
- * The whole pipeline on one subject app, through the CLI as a user runs it:
- *   record (the subject's regression client through the recording proxy) → analyze → grade the
- *   analysis against the subject's expected.json (../shared/tools/grade-analysis.mjs) → review
- *   --accept all → generate --target node --edges 2 → verify --edges 2.
+ * The whole pipeline on one subject app, each stage called in-process as the CLI calls it (the
+ * CLI's process boundary, flags and exit codes are tested in test/cli, test/badinput and each
+ * stage's cli.test.ts):
+ *   record (the subject's regression client through the recording proxy, once per run and shared:
+ *   helpers/recorded.ts) → analyze → grade the analysis against the subject's expected.json
+ *   (../shared/tools/grade-analysis.mjs) → review --accept all → generate --target node --edges 2
+ *   → verify --edges 2, whose generated cloud and edges are real processes.
  * Each subject's test file calls {@link pipelineTest} with the grade it must at least reach, so a
  * regression in any stage fails the suite.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import pc from 'picocolors';
 import { afterAll, expect, it } from 'vitest';
-import { recordSubject, runEdgstr } from '../helpers/index.js';
+import { analyzeApp } from '../../src/analyze/analyze.js';
+import { generate } from '../../src/generate/index.js';
+import { runReview } from '../../src/review/index.js';
+import { verifyGenerated } from '../../src/verify/index.js';
+import { recordedTraffic } from '../helpers/index.js';
 import { checkLiveStack } from '../helpers/live-stack.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -31,8 +39,6 @@ const VISIBLE_WITHIN_MS = 2_000;
 
 type GradeFn = (analysis: unknown, expected: unknown, appDir: string) => Grade & { services: unknown[] };
 type FormatFn = (label: string, g: unknown, note?: string) => string;
-
-const edgstr = runEdgstr;
 
 /** Where a pipeline test keeps its work (valid until the file's tests are done). */
 export interface PipelineDirs {
@@ -56,10 +62,11 @@ export function pipelineTest(subject: string, _floor: 'all'): PipelineDirs {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it(`${subject}: record → analyze → review → generate → verify`, { timeout: 600_000 }, async () => {
-    await recordSubject(subject, join(workdir, 'traffic.har'));
+    mkdirSync(workdir, { recursive: true });
+    copyFileSync((await recordedTraffic(subject)).har, join(workdir, 'traffic.har'));
 
-    const analyze = await edgstr(['analyze', '--app', appDir, '--workdir', workdir], 300_000);
-    expect(analyze.code, `analyze failed:\n${analyze.stderr.slice(-3000)}`).toBe(0);
+    // As `edgstr analyze --app <appDir> --workdir <workdir>` calls it (default --fuzz 3).
+    await analyzeApp({ appDir, appDirAsGiven: appDir, traffic: join(workdir, 'traffic.har'), workdir, fuzz: 3 });
 
     expect(existsSync(GRADER), `the grader ${GRADER} is missing (shared/ must sit beside the checkout)`).toBe(true);
     const { grade, formatReport } = (await import(pathToFileURL(GRADER).href)) as { grade: GradeFn; formatReport: FormatFn };
@@ -71,17 +78,12 @@ export function pipelineTest(subject: string, _floor: 'all'): PipelineDirs {
     expect(g.exact, report).toBe(g.total);
     expect(g.entryExit, report).toBe(g.total);
 
-    const review = await edgstr(['review', '--accept', 'all', '--workdir', workdir], 60_000);
-    expect(review.code, review.stderr).toBe(0);
+    await runReview({ workdir, selection: { accept: 'all' }, prompt: null, who: 'pipeline test', when: new Date().toISOString(), colors: pc.createColors(false) });
 
-    const generate = await edgstr(['generate', '--target', 'node', '--out', out, '--edges', '2', '--workdir', workdir], 180_000);
-    expect(generate.code, generate.stderr).toBe(0);
+    await generate({ workdir, out, target: 'node', edges: 2 });
     generated = true;
 
-    const verify = await edgstr(['verify', '--out', out, '--edges', '2', '--workdir', workdir, '--json'], 400_000);
-    const lines = verify.stdout.trim();
-    expect(verify.code === 0 || verify.code === 1, `verify crashed (exit ${verify.code}):\n${verify.stderr.slice(-3000)}`).toBe(true);
-    const result = JSON.parse(lines) as { passed: number; failed: number; requests: Array<{ ok: boolean }>; convergence: { ok: boolean; differences: string[] }; served: { problems: string[] } };
+    const result = await verifyGenerated({ workdir, outDir: out, edges: 2 });
     const failures = JSON.stringify(result.requests.filter((r) => !r.ok).slice(0, 10), null, 1);
     expect(result.convergence.differences, 'replicas differ').toEqual([]);
     expect(result.served.problems, 'accepted services not answered at the edge').toEqual([]);

@@ -9,6 +9,7 @@
  *                                    { copyTo: dir } runs a private copy in dir instead (no lock)
  *   runClient(name, baseUrl)      -> { code, stdout, stderr, lines }: the subject's regression client
  *   recordSubject(name, outFile)  -> outFile: subject + in-process recorder + client through the proxy
+ *   recordedTraffic(name)         -> { har, lines }: the same, recorded once per run and shared (read-only)
  *   runEdgstr(args, timeoutMs)    -> { code, stdout, stderr } of bin/edgstr
  * A NAME may also be an absolute app directory (an app kept outside subjects/, e.g. a fixture).
  *
@@ -16,7 +17,8 @@
  * all vitest workers: startSubject holds a lock file in the OS temp dir until stop().
  */
 export { freePort } from './ports.js';
-export { listSubjects, startSubject, subjectDir, type StartSubjectOptions, type RunningSubject } from './subjects.js';
+export { listSubjects, resetSubject, startSubject, subjectDir, type StartSubjectOptions, type RunningSubject } from './subjects.js';
 export { runClient, type ClientResult } from './client.js';
 export { recordSubject, type RecordSubjectOptions } from './record-subject.js';
+export { recordedTraffic, type Recording } from './recorded.js';
 export { runEdgstr } from './edgstr.js';

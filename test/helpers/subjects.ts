@@ -95,10 +95,10 @@ function copySubject(name: string, root: string): string {
 export async function startSubject(name: string, opts: StartSubjectOptions = {}): Promise<RunningSubject> {
   if (!existsSync(join(subjectDir(name), 'package.json'))) throw new Error(`no subject ${name} in ${subjectDir(name)}`);
   const dir = opts.copyTo ? copySubject(name, opts.copyTo) : subjectDir(name);
-  const releaseLock = opts.copyTo ? () => undefined : await acquireLock(name, (opts.timeoutMs ?? 60_000) * 3);
+  const releaseLock = opts.copyTo ? () => undefined : await acquireLock(subjectLockFile(name), (opts.timeoutMs ?? 60_000) * 3);
   let child: ChildProcess | undefined;
   try {
-    if (!opts.noReset) reset(dir);
+    if (!opts.noReset) resetSubject(dir);
     const port = opts.port ?? (await freePort());
     const how = subjectProcess(dir, port);
     child = spawn(how.command, how.args, {
@@ -124,7 +124,7 @@ export async function startSubject(name: string, opts: StartSubjectOptions = {})
         (stopped ??= (async () => {
           try {
             await killGroup(proc);
-            reset(dir);
+            resetSubject(dir);
           } finally {
             releaseLock();
           }
@@ -137,7 +137,8 @@ export async function startSubject(name: string, opts: StartSubjectOptions = {})
   }
 }
 
-function reset(dir: string): void {
+/** `npm run reset` in a subject's directory (or a copy of it): its data as it starts. */
+export function resetSubject(dir: string): void {
   const r = spawnSync('npm', ['run', 'reset', '--silent'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`npm run reset failed in ${dir}: ${r.stderr || r.stdout}`);
 }
@@ -178,9 +179,15 @@ export async function killGroup(child: ChildProcess): Promise<void> {
   signal('SIGKILL');
 }
 
-/** A per-subject lock file shared by all test processes; stale locks (dead pid) are taken over. */
-async function acquireLock(name: string, timeoutMs: number): Promise<() => void> {
-  const file = join(tmpdir(), `edgstr-subject-${name.replace(/[^\w.-]/g, '_')}.lock`);
+function subjectLockFile(name: string): string {
+  return join(tmpdir(), `edgstr-subject-${name.replace(/[^\w.-]/g, '_')}.lock`);
+}
+
+/**
+ * Takes lock FILE, shared by all test processes (created exclusively, holding our pid); waits while
+ * a live process holds it, takes over a stale one (dead pid). Resolves with its release.
+ */
+export async function acquireLock(file: string, timeoutMs: number): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -195,7 +202,7 @@ async function acquireLock(name: string, timeoutMs: number): Promise<() => void>
         rmSync(file, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`subject ${name} is locked by process ${holder} (${file})`);
+      if (Date.now() > deadline) throw new Error(`${file} is held by process ${holder} (waited ${timeoutMs} ms)`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }

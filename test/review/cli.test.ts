@@ -84,23 +84,12 @@ describe('edgstr review (CLI)', () => {
     ]);
   });
 
+  // What decide() accepts or refuses is unit-tested in decide.test.ts; here, how the CLI reports one refusal.
   it('unknown service names: exit 1, one line naming them and the valid ids; nothing written', async () => {
     const r = await edgstr(['--accept', 'GET /seats,GET /nope']);
     expect(r.code).toBe(1);
     expect(oneLine(r)).toMatch(/^edgstr: --accept: unknown service "GET \/nope"; valid ids .*GET \/seats, POST \/seats\/:id\/book/);
     expect(existsSync(decisionsFile())).toBe(false);
-  });
-
-  it('a service both accepted and rejected: exit 1', async () => {
-    const r = await edgstr(['--accept', 'GET /seats', '--reject', 'GET /seats/']);
-    expect(r.code).toBe(1);
-    expect(oneLine(r)).toMatch(/GET \/seats: both in --accept and in --reject/);
-  });
-
-  it('accepting a non-replicable service by name: exit 1 with its reason', async () => {
-    const r = await edgstr(['--accept', 'GET /weather']);
-    expect(r.code).toBe(1);
-    expect(oneLine(r)).toMatch(/GET \/weather cannot be replicated \(it calls another host/);
   });
 
   it('corrupted or missing analysis.json: exit 1, one line naming the file', async () => {

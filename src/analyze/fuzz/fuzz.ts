@@ -59,8 +59,11 @@ export function buildDictionary(params: Param[][], responses: readonly Recorded[
 export function mutate(p: Param, j: number, dict: Dictionary): Primitive | null {
   const v = p.value;
   if (typeof v === 'boolean') return null;
-  const isIdLike = p.loc.kind === 'path' || /id$/i.test(p.name);
-  if (isIdLike) {
+  // A path parameter or a field named ...id addresses a thing: a made-up value only makes the
+  // lookup fail (DESIGN.md §6), so its variants are other values seen under that name. This goes by
+  // the parameter's name and place; what a value looks like is model/ids.ts's question.
+  const addressesAThing = p.loc.kind === 'path' || /id$/i.test(p.name);
+  if (addressesAThing) {
     const seen = [...(dict.get(p.name) ?? []), ...(p.loc.kind === 'path' && /id$/i.test(p.name) ? (dict.get('id') ?? []) : [])]
       .filter((x) => String(x) !== String(v))
       .filter((x, i, a) => a.findIndex((y) => String(y) === String(x)) === i);

@@ -8,6 +8,7 @@
  *     #8 POST /polls/3b1f…/votes    Cookie: sid=edgstr-redacted-9a…   depends on #3 and #5
  */
 import { tokensIn, unresolvedCredentialMessage } from '../../model/credentials.js';
+import { sentValues } from '../../model/echoed.js';
 import { isSuccess, type Recorded } from './requests.js';
 import { ID_KEY, isIdLike, jsonOf } from './value-map.js';
 
@@ -90,16 +91,24 @@ function addresses(path: string, thing: string): boolean {
 /**
  * The earlier successful requests `r` depends on directly: writes whose answer mentions a value
  * `r` refers to, earlier writes to the same thing (the attachment added to the card a DELETE
- * removes, the votes on the poll it closes), and any request whose answer issued a credential `r`
- * sends.
+ * removes, the votes on the poll it closes), any request whose answer issued a credential `r`
+ * sends, and the latest answer that issued a token `r` sends back (the form page whose
+ * anti-forgery token a POST carries: model/echoed.ts).
  */
 function directDependencies(r: Recorded, before: readonly Recorded[]): Recorded[] {
   const values = referencedValues(r);
   const creds = credentialsOf(r);
+  const echoed = sentValues(r);
   const thing = lastThing(r.path);
-  if (values.length === 0 && creds.length === 0) return [];
+  if (values.length === 0 && creds.length === 0 && echoed.length === 0) return [];
+  const issuers = new Set<number>();
+  for (const v of echoed) {
+    const issuer = before.filter((x) => isSuccess(x.status) && x.response !== undefined && x.response.length < 2_000_000 && x.response.includes(v)).at(-1);
+    if (issuer) issuers.add(issuer.index);
+  }
   return before.filter((x) => {
     if (!isSuccess(x.status)) return false;
+    if (issuers.has(x.index)) return true;
     const text = issuedText(x);
     if (creds.some((c) => text.includes(c))) return true;
     if (!isWrite(x)) return false;

@@ -6,6 +6,7 @@
  * (a recorded UUID -> the one the replayed create returned).
  */
 import { SessionMap } from '../../model/credentials.js';
+import { EchoMap, sentValues } from '../../model/echoed.js';
 import type { ExecTrace } from '../tracer/protocol.js';
 import { EXEC_HEADER } from '../tracer/protocol.js';
 import type { AppProcess } from './app-process.js';
@@ -33,15 +34,19 @@ export class Replayer {
     await this.app.control('begin', { id });
     const sessions = new SessionMap();
     const values = new ValueMap();
+    const echoes = new EchoMap();
+    // Tokens the requests send back that an answer of the prefix issued (a form's anti-forgery token).
+    const wanted = [...new Set([...prefix, req].flatMap(sentValues))];
     for (const p of prefix) {
-      const sent = this.prepare(p, sessions, values);
+      const sent = this.prepare(p, sessions, values, echoes);
       const res = await sendRequest(this.app.port, toOutRequest(sent, 'prefix', 'x-edgstr-prefix'), this.timeoutMs);
       const actualBody = jsonOf(res.body);
       const recordedBody = jsonOf(p.response);
       sessions.learn({ setCookies: p.setCookies, body: recordedBody }, { setCookies: setCookiesOf(res), body: actualBody });
       values.learn(recordedBody, actualBody);
+      if (wanted.length > 0 && p.response && p.response.length < 2_000_000) echoes.learn(p.response.toString('utf8'), res.body.toString('utf8'), wanted);
     }
-    const sent = this.prepare(req, sessions, values);
+    const sent = this.prepare(req, sessions, values, echoes);
     const t0 = performance.now();
     const response = await sendRequest(this.app.port, toOutRequest(sent, id, EXEC_HEADER), this.timeoutMs);
     const ms = performance.now() - t0;
@@ -51,9 +56,9 @@ export class Replayer {
     return { request: sent, response, ms, trace: trace ?? emptyTrace(id) };
   }
 
-  /** The request with the replay's own ids and credentials; a credential nobody issued is left out. */
-  private prepare(r: Recorded, sessions: SessionMap, values: ValueMap): Recorded {
-    const rewritten = values.rewrite(r);
+  /** The request with the replay's own ids, tokens and credentials; a credential nobody issued is left out. */
+  private prepare(r: Recorded, sessions: SessionMap, values: ValueMap, echoes: EchoMap): Recorded {
+    const rewritten = echoes.rewrite(values.rewrite(r));
     const { headers } = sessions.apply(rewritten.headers);
     return { ...rewritten, headers };
   }

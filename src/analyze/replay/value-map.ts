@@ -6,12 +6,16 @@
  * (same place in the JSON, id-like values that differ) and rewrites path segments, query values
  * and JSON body values of the requests that follow.
  */
+import { idForm } from '../../model/ids.js';
 import type { Recorded } from './requests.js';
 
-/** An id-like value: an integer, or a token of 6+ characters with a digit (UUID, hex, nanoid). */
+/**
+ * A value a replay may have generated anew or a later request may refer to: any id form
+ * (model/ids.ts), codes like "builder42" included (a user name or a slug names what an earlier
+ * request created).
+ */
 export function isIdLike(v: unknown): v is string | number {
-  if (typeof v === 'number') return Number.isInteger(v);
-  return typeof v === 'string' && v.length <= 200 && (/^\d+$/.test(v) || (v.length >= 6 && /\d/.test(v) && /^[\w.:~-]+$/.test(v)));
+  return idForm(v) !== null;
 }
 
 /** The body as JSON, or undefined. */

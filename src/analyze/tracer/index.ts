@@ -15,7 +15,7 @@ import type { CheckpointInfo, ExecTrace } from './protocol.js';
 import { COUNTER_SLOTS, createLoadInstrumenter } from './load-instrument.js';
 import type { HookData } from './load-hooks.js';
 import { Runtime } from './runtime.js';
-import { SqlHooks } from './sql.js';
+import { SqlState } from './sql-state.js';
 
 const controlDir = process.env.EDGSTR_CONTROL_DIR;
 const appRoot = process.env.EDGSTR_APP_ROOT;
@@ -40,13 +40,13 @@ function install(controlDir: string, appRoot: string): void {
   (globalThis as Record<string, unknown>).__edgstr$rt = rt;
   const backupDir = path.join(controlDir, 'backup');
   fs.mkdirSync(backupDir, { recursive: true });
-  const sql = new SqlHooks(rt, backupDir);
+  const sql = new SqlState(rt, backupDir);
   const files = new FsHooks(rt, appRoot, backupDir);
   let mongo = false;
 
   const patchModule = (request: string, exports: unknown, filename: string): void => {
-    if (/(^|[/\\])better-sqlite3[/\\]lib[/\\](index|database)\.js$/.test(filename) || request === 'better-sqlite3') sql.patchBetterSqlite3(exports);
-    else if (/(^|[/\\])sqlite3[/\\]lib[/\\]sqlite3\.js$/.test(filename) || request === 'sqlite3') sql.patchSqlite3(exports);
+    if (/(^|[/\\])better-sqlite3[/\\]lib[/\\](index|database)\.js$/.test(filename) || request === 'better-sqlite3') sql.drivers.patchBetterSqlite3(exports);
+    else if (/(^|[/\\])sqlite3[/\\]lib[/\\]sqlite3\.js$/.test(filename) || request === 'sqlite3') sql.drivers.patchSqlite3(exports);
     else if (/^(mongodb|mongoose)$/.test(request)) mongo = true;
   };
   // Late loads and other copies of the drivers (the app's own, resolved from where they live).
@@ -76,6 +76,14 @@ function install(controlDir: string, appRoot: string): void {
   }
   files.install();
 
+  /** Every kind of state back to the checkpoint (tables, files, globals), outside any execution. */
+  const restoreAll = async (): Promise<void> => {
+    rt.cur = null;
+    await sql.restore();
+    files.restore();
+    rt.restoreGlobals();
+  };
+
   const control = async (action: string, query: URLSearchParams): Promise<unknown> => {
     switch (action) {
       case 'checkpoint': {
@@ -87,10 +95,7 @@ function install(controlDir: string, appRoot: string): void {
         return info;
       }
       case 'begin': {
-        rt.cur = null;
-        await sql.restore();
-        files.restore();
-        rt.restoreGlobals();
+        await restoreAll();
         rt.begin(query.get('id') ?? 'exec');
         return { ok: true };
       }
@@ -105,10 +110,7 @@ function install(controlDir: string, appRoot: string): void {
         return trace;
       }
       case 'restore': {
-        rt.cur = null;
-        await sql.restore();
-        files.restore();
-        rt.restoreGlobals();
+        await restoreAll();
         return { ok: true };
       }
       case 'databases': {
