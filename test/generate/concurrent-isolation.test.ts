@@ -10,7 +10,8 @@
  * at the edge and at the cloud, and the visits add up on both.
  * Run in-process (the default) and with EDGSTR_DISPATCH=loopback; then, as a control that the
  * test can fail, with the writers' lock turned into a readers' lock in the generated server.js
- * (over loopback, where the app's write and the rollback are apart): reads must see rolled-back values.
+ * and 5 ms between a local run's answer and its commit or rollback (so a rolled-back change is
+ * there long enough to be read): reads must then see rolled-back values.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,11 +148,14 @@ describe('concurrent reads and writes on a generated edge', () => {
   it('control: with writers holding a readers lock, reads do see rolled-back values', async () => {
     const server = join(out, 'edge', 'server.js');
     const source = readFileSync(server, 'utf8');
-    const broken = source.replace('localLock.write(() => serveLocally(', 'localLock.read(() => serveLocally(');
-    expect(broken).not.toBe(source);
+    const broken = source
+      .replace('localLock.write(() => serveLocally(', 'localLock.read(() => serveLocally(')
+      .replace('const result = await route.run(params, app);', 'const result = await route.run(params, app);\n    await new Promise((r) => setTimeout(r, 5));');
+    expect(broken.match(/localLock\.read\(/g)).toHaveLength(2);
+    expect(broken).toContain('setTimeout(r, 5)');
     writeFileSync(server, broken);
     try {
-      const { o } = await phase('iso-control', { EDGSTR_DISPATCH: 'loopback' });
+      const { o } = await phase('iso-control', {});
       expect(o.imported.size).toBeGreaterThan(5);
       expect(rolledBackSeen(o).length + o.visitDrops.length, `${o.imported.size} failed imports, ${o.seen.length} values read`).toBeGreaterThan(0);
     } finally {
