@@ -13,6 +13,11 @@ export interface Acked {
   hitsSent: number;
   /** Last acknowledged text of each file written. */
   files: Map<string, string>;
+  /**
+   * Last text sent for each file, acknowledged or not: a write the kill cut off after it reached
+   * the disk but before its answer left may survive (it was never acknowledged, so either is right).
+   */
+  filesSent: Map<string, string>;
   errors: string[];
 }
 
@@ -22,7 +27,7 @@ export interface Load {
 }
 
 export function writeLoad(base: string, tag: string, opts: { hits?: boolean; files?: boolean } = {}): Load {
-  const acked: Acked = { items: [], hits: 0, hitsSent: 0, files: new Map(), errors: [] };
+  const acked: Acked = { items: [], hits: 0, hitsSent: 0, files: new Map(), filesSent: new Map(), errors: [] };
   let running = true;
   const loop = (async () => {
     for (let n = 0; running; n++) {
@@ -40,6 +45,7 @@ export function writeLoad(base: string, tag: string, opts: { hits?: boolean; fil
         if (opts.files !== false && n % 5 === 0) {
           const file = `${tag}-f${n % 4}`;
           const text = `${name} wrote this`;
+          acked.filesSent.set(file, text);
           const f = await request(`${base}/files/${file}`, 'PUT', { text }, 3_000);
           if (f.status !== 200) throw new Error(`PUT /files -> ${f.status}`);
           acked.files.set(file, text);
@@ -56,4 +62,9 @@ export function writeLoad(base: string, tag: string, opts: { hits?: boolean; fil
     return acked;
   };
   return { stop, stopAfter: async (ms) => (await new Promise((r) => setTimeout(r, ms)), stop()) };
+}
+
+/** The texts a file may hold after a kill: its last acknowledged one, or the write in flight. */
+export function fileTextsAllowed(acked: Acked, file: string): string[] {
+  return [acked.files.get(file), acked.filesSent.get(file)].filter((t): t is string => t !== undefined);
 }
