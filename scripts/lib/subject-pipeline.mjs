@@ -15,11 +15,12 @@ export const bin = path.join(root, 'bin', 'edgstr');
  * Copies `subjects/<subject>` (others may be running the same subject dir at the same time)
  * into the repo's ignored tmp/, so that the hoisted root node_modules still resolves.
  */
-export function copySubject(subject) {
+export function copySubject(subject, into = null) {
   const source = path.join(root, 'subjects', subject);
   if (!existsSync(path.join(source, 'package.json'))) throw new Error(`subjects/${subject}: no such subject`);
   mkdirSync(path.join(root, 'tmp'), { recursive: true });
-  const appDir = mkdtempSync(path.join(root, 'tmp', `bench-${subject}-`));
+  // `into`: a given folder (a kept workdir's app.dir that was removed since).
+  const appDir = into ?? mkdtempSync(path.join(root, 'tmp', `bench-${subject}-`));
   cpSync(source, appDir, { recursive: true, filter: (src) => !/^[/\\](node_modules|data|uploads)$/.test(src.slice(source.length)) });
   if (existsSync(path.join(source, 'node_modules'))) symlinkSync(path.join(source, 'node_modules'), path.join(appDir, 'node_modules'), 'dir');
   return appDir;

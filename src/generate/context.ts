@@ -40,6 +40,12 @@ export interface RouteContext {
   route: string;
   /** Served at the edge (accepted, replicable, extracted); otherwise forwarded to the cloud. */
   local: boolean;
+  /**
+   * The analysis says the service writes state (`stateful`, or any table, file or global among
+   * its writes). The edge runs such a service alone in a replica transaction; one that writes
+   * nothing runs alongside the other readers without one (templates/edge/server.js.hbs).
+   */
+  writes: boolean;
   slug: string;
   functionName: string;
   /** Import specifier of the extracted function, relative to the edge project. */
@@ -191,6 +197,12 @@ export function localVerdict(service: AnalyzedService, decisions: Decisions): { 
   return { local: true, why: null };
 }
 
+/** Whether the analysis says `service` writes any state. */
+export function writesState(service: AnalyzedService): boolean {
+  const w = service.state.writes;
+  return service.stateful || w.tables.length > 0 || w.files.length > 0 || w.globals.length > 0;
+}
+
 export function buildRoutes(analysis: Analysis, decisions: Decisions): { routes: RouteContext[]; warnings: string[] } {
   const warnings: string[] = [];
   const routes = analysis.services.map((service): RouteContext => {
@@ -202,6 +214,7 @@ export function buildRoutes(analysis: Analysis, decisions: Decisions): { routes:
       method: service.method.toUpperCase(),
       route: normalizeRoute(service.route),
       local,
+      writes: writesState(service),
       slug,
       functionName: functionNameOf(slug),
       module: `./services/${slug}.js`,
