@@ -130,13 +130,13 @@ const itemRow = (i) => [itemName(i), (i * 7919) % 100_000, i % 5 === 0 ? 1 : 0, 
 async function prepare(work) {
   const appDir = copySubject(SUBJECT);
   const workdir = args.workdir ? path.resolve(args.workdir) : path.join(work, '.edgstr');
+  const out = path.join(work, 'out');
   try {
     if (!args.workdir) await analyzeSubject(group, appDir, workdir);
+    await generate({ workdir, out, target: 'node', edges: 1, cloudUrl: 'http://127.0.0.1:9' });
   } finally {
     rmSync(appDir, { recursive: true, force: true });
   }
-  const out = path.join(work, 'out');
-  await generate({ workdir, out, target: 'node', edges: 1, cloudUrl: 'http://127.0.0.1:9' });
   say('installing the generated projects (npm ci --omit=dev)');
   await Promise.all([installGenerated(path.join(out, 'edge')), installGenerated(path.join(out, 'cloud'))]);
   const config = JSON.parse(readFileSync(path.join(out, 'cloud', 'config.json'), 'utf8'));
@@ -197,8 +197,25 @@ async function postItem(base, i) {
 }
 
 /** Waits until `edge` says it is caught up and its table holds `rows` rows. */
-const waitCaughtUp = (budget, edge, dbFile, rows) =>
-  waitFor(budget, async () => (await health(edge))?.caughtUp === true && countRows(path.join(edge.appDir, dbFile), TABLE) === rows, 100);
+/**
+ * Waits until `edge` says it is caught up and its table holds as many rows as the cloud's
+ * (`rows()`). Caught up for 30 s with a different count is a divergence: the case fails.
+ */
+async function waitCaughtUp(budget, edge, dbFile, rows) {
+  let divergedSince = null;
+  return waitFor(budget, async () => {
+    const h = await health(edge);
+    const have = countRows(path.join(edge.appDir, dbFile), TABLE);
+    const want = rows();
+    waiting = `${edge.name}: caughtUp ${h?.caughtUp ?? 'no answer'}, peers ${JSON.stringify(h?.peers ?? null)}, ${have} rows, the cloud ${want}`;
+    if (h?.caughtUp !== true || have === null) divergedSince = null;
+    else if (have === want) return true;
+    else if ((divergedSince ??= performance.now()) < performance.now() - 30_000) throw new Error(`${edge.name} diverged: caught up for 30 s, yet it holds ${have} rows of ${TABLE} and the cloud ${want}`);
+    return false;
+  }, 100);
+}
+/** What the last wait saw (for the reason of a case that did not finish). */
+let waiting = null;
 
 /** Rows case: see the header. Fills `r` phase by phase, so a stopped case keeps what it measured. */
 async function measureRows(gen, n, r) {
@@ -244,7 +261,7 @@ async function measureRows(gen, n, r) {
       r.phase = 'catch-up';
       const relay = await c.relay();
       const edge = await c.startEdge('edge-1', relay);
-      await waitCaughtUp(budget, edge, gen.dbFile, rows);
+      await waitCaughtUp(budget, edge, gen.dbFile, () => rows);
       const catchUpMs = performance.now() - edge.startedAt;
       const st = relay.stats();
       r.catchUp = { seconds: secs(catchUpMs), rowsPerSecond: Math.round(rows / (catchUpMs / 1000)), bytesDown: st.down, bytesUp: st.up, edgePeakMiB: edge.memory().hwmMiB };
@@ -293,7 +310,6 @@ async function measureRows(gen, n, r) {
       // 6. interrupted catch-up
       if (opts.resume) {
         r.phase = 'resume';
-        const rows2 = total();
         const relay2 = await c.relay();
         let edge2 = await c.startEdge('edge-2', relay2);
         const t2 = edge2.startedAt;
@@ -305,7 +321,7 @@ async function measureRows(gen, n, r) {
         killedAt.edgeRows = countRows(path.join(edge2.appDir, gen.dbFile), TABLE);
         relay2.resetStats();
         edge2 = await c.startEdge('edge-2', relay2, edge2.dataDir);
-        await waitCaughtUp(budget, edge2, gen.dbFile, rows2);
+        await waitCaughtUp(budget, edge2, gen.dbFile, total);
         const after = relay2.stats().down;
         const fraction = Math.round((after / r.catchUp.bytesDown) * 100) / 100;
         r.resume = { killedAt, restartSeconds: secs(performance.now() - edge2.startedAt), bytesDownAfterRestart: after, resentFraction: fraction,
@@ -347,7 +363,7 @@ async function measureFiles(gen, label, files, r) {
     const cloud = await c.startCloud();
     const relay = await c.relay();
     const edge = await c.startEdge('edge-1', relay);
-    await waitCaughtUp(budget, edge, gen.dbFile, countRows(path.join(c.cloudApp, gen.dbFile), TABLE));
+    await waitCaughtUp(budget, edge, gen.dbFile, () => countRows(path.join(c.cloudApp, gen.dbFile), TABLE));
     await sleep(2000);
     const before = { cloud: cloud.memory(), edge: edge.memory() };
     const window = budget.window();
@@ -369,7 +385,11 @@ async function measureFiles(gen, label, files, r) {
         return -1;
       }
     };
-    await waitFor(budget, () => files.every((f) => sizeAt(f.name) === f.size), 250);
+    await waitFor(budget, () => {
+      const missing = files.filter((f) => sizeAt(f.name) !== f.size).length;
+      waiting = `${missing} of ${files.length} file(s) not yet whole at the edge`;
+      return missing === 0;
+    }, 250);
     const arrived = performance.now();
     for (const f of files) {
       const sum = f.size > 2 ** 20 ? await sha256(path.join(edgeDir, f.name)) : createHash('sha256').update(readFileSync(path.join(edgeDir, f.name))).digest('hex');
@@ -432,13 +452,14 @@ function bigFile(mib) {
 /** Runs one case under its budget; an exceeded budget is a result ("did not finish"), not a crash. */
 async function runCase(r, fn) {
   const t = performance.now();
+  waiting = null;
   r.loadAverageBefore = load();
   try {
     await fn(r);
     r.status = 'ok';
   } catch (err) {
     r.status = err instanceof BudgetExceeded ? 'did not finish' : 'failed';
-    r.reason = `${r.phase ? `${r.phase}: ` : ''}${err instanceof Error ? err.message : String(err)}`;
+    r.reason = `${r.phase ? `${r.phase}: ` : ''}${err instanceof Error ? err.message : String(err)}${waiting ? ` (last seen: ${waiting})` : ''}`;
     say(`${r.case}: ${r.status}: ${r.reason}`);
     for (const t of r.tails ?? []) say(`  ${t.replace(/\n/g, '\n    ')}`);
   }
