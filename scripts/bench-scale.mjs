@@ -310,6 +310,7 @@ async function measureRows(gen, n, r) {
       // 6. interrupted catch-up
       if (opts.resume) {
         r.phase = 'resume';
+        const before = total();
         const relay2 = await c.relay();
         let edge2 = await c.startEdge('edge-2', relay2);
         const t2 = edge2.startedAt;
@@ -324,9 +325,13 @@ async function measureRows(gen, n, r) {
         await waitCaughtUp(budget, edge2, gen.dbFile, total);
         const after = relay2.stats().down;
         const fraction = Math.round((after / r.catchUp.bytesDown) * 100) / 100;
+        // Nobody writes during this phase: rows that appear anyway were made by the restart
+        // (seen: the app's first-start seeding ran again at the restarted edge and replicated).
         r.resume = { killedAt, restartSeconds: secs(performance.now() - edge2.startedAt), bytesDownAfterRestart: after, resentFraction: fraction,
-          verdict: fraction >= 0.8 ? 'starts over' : fraction <= 0.6 ? 'resumes' : 'partly resumes' };
+          verdict: fraction >= 0.8 ? 'starts over' : fraction <= 0.6 ? 'resumes' : 'partly resumes', rowsAddedByRestart: total() - before };
+        if (r.resume.rowsAddedByRestart !== 0) r.problems = [`after the interrupted catch-up, ${r.resume.rowsAddedByRestart} rows nobody wrote appeared at the cloud: ${JSON.stringify(db.prepare(`SELECT id, name FROM "${TABLE}" ORDER BY id DESC LIMIT 3`).all())}`];
         say(`rows ${n}: killed edge-2 after ${killedAt.seconds} s (${killedAt.bytesDown} B); after its restart it caught up in ${r.resume.restartSeconds} s, ${Math.round(fraction * 100)} % of a full catch-up's bytes: ${r.resume.verdict}`);
+        for (const p of r.problems ?? []) say(`rows ${n}: PROBLEM: ${p}`);
       }
       r.cloud.end = cloud.memory();
     } finally {

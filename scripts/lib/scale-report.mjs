@@ -14,7 +14,7 @@ export function printReport(report) {
     for (const r of rows) {
       const w = r.writes;
       const res = r.resume;
-      out.push(`| ${fmt(r.rowsTotal ?? r.rows)} | ${fmt(r.rowBytes)} | ${r.load?.insertSeconds !== undefined ? `${r.load.insertSeconds} s / ${fmt(r.load.cloudCaptureSeconds, ' s')}` : '—'} | ${fmt(r.cloud?.afterLoad?.rssMiB)} | ${r.catchUp ? `${r.catchUp.seconds} s (${fmt(r.catchUp.rowsPerSecond)} rows/s, ${fmt(Math.round(r.catchUp.bytesDown / 2 ** 20 * 10) / 10)} MiB)` : '—'} | ${fmt(r.edge?.idle?.rssMiB)} | ${fmt(r.edge?.underWritesPeakMiB)} | ${fmt(r.cloud?.underWritesPeakMiB)} | ${w ? `${w.upBytesPerWrite} / ${w.downBytesPerWrite}` : '—'} | ${w?.convergeMs !== undefined ? `${w.convergeMs} ms (N = ${fmt(w.burst)})` : '—'} | ${res ? `${res.restartSeconds} s, ${Math.round(res.resentFraction * 100)} % of the bytes again: ${res.verdict}` : '—'} | ${status(r)} |`);
+      out.push(`| ${fmt(r.rowsTotal ?? r.rows)} | ${fmt(r.rowBytes)} | ${r.load?.insertSeconds !== undefined ? `${r.load.insertSeconds} s / ${fmt(r.load.cloudCaptureSeconds, ' s')}` : '—'} | ${fmt(r.cloud?.afterLoad?.rssMiB)} | ${r.catchUp ? `${r.catchUp.seconds} s (${fmt(r.catchUp.rowsPerSecond)} rows/s, ${fmt(Math.round(r.catchUp.bytesDown / 2 ** 20 * 10) / 10)} MiB)` : '—'} | ${fmt(r.edge?.idle?.rssMiB)} | ${fmt(r.edge?.underWritesPeakMiB)} | ${fmt(r.cloud?.underWritesPeakMiB)} | ${w ? `${w.upBytesPerWrite} / ${w.downBytesPerWrite}` : '—'} | ${w?.convergeMs !== undefined ? `${w.convergeMs} ms (N = ${fmt(w.burst)})` : '—'} | ${res ? `${res.restartSeconds} s, ${Math.round(res.resentFraction * 100)} % of the bytes again: ${res.verdict}${res.rowsAddedByRestart ? `; **${res.rowsAddedByRestart} rows nobody wrote** appeared everywhere` : ''}` : '—'} | ${status(r)} |`);
     }
   }
   const files = report.cases.filter((r) => r.kind === 'files');
@@ -27,5 +27,7 @@ export function printReport(report) {
       out.push(`| ${r.case} | ${fmt(r.writeSeconds, ' s')} | ${fmt(r.seconds, ' s')} | ${side(r.cloud)} | ${side(r.edge)} | ${r.bytesDown !== undefined ? `${fmt(Math.round(r.bytesDown / 2 ** 20 * 10) / 10)} MiB` : '—'} | ${status(r)} |`);
     }
   }
+  const problems = report.cases.flatMap((r) => (r.problems ?? []).map((p) => `- ${r.case}: ${p}`));
+  if (problems.length) out.push('', 'Problems seen:', ...problems);
   process.stdout.write(`${out.join('\n')}\n`);
 }
