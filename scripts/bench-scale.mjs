@@ -250,7 +250,11 @@ async function measureRows(gen, n, r) {
       r.load.bulkRows = bulk;
       r.load.insertSeconds = secs(inserted - t);
       r.load.pendingAfterInsert = (await health(cloud))?.pendingChanges ?? null;
-      await waitFor(budget, async () => (await health(cloud))?.pendingChanges === 0, 200);
+      await waitFor(budget, async () => {
+        const pending = (await health(cloud))?.pendingChanges;
+        waiting = `the cloud's pendingChanges ${pending} (${secs(performance.now() - inserted)} s after the insert)`;
+        return pending === 0;
+      }, 200);
       r.load.cloudCaptureSeconds = secs(performance.now() - inserted);
       r.rowsTotal = rows;
       await sleep(2000);
@@ -338,6 +342,7 @@ async function measureRows(gen, n, r) {
       db.close();
     }
   } catch (err) {
+    r.peakRssMiB = c.budget.peaks();
     r.tails = c.budget.tails();
     throw err;
   } finally {
@@ -372,6 +377,12 @@ async function measureFiles(gen, label, files, r) {
     await sleep(2000);
     const before = { cloud: cloud.memory(), edge: edge.memory() };
     const window = budget.window();
+    // RSS growth so far (also for a case the budget stops: the peak it reached until then).
+    const side = (proc, k, after) => {
+      const peak = window.peak(proc);
+      return { rssBeforeMiB: before[k].rssMiB, peakMiB: peak, afterMiB: after?.rssMiB, growthMiB: Math.round((peak - before[k].rssMiB) * 10) / 10 };
+    };
+    r.growth = () => Object.assign(r, { cloud: side(cloud, 'cloud'), edge: side(edge, 'edge'), bytesDown: relay.stats().down });
     relay.resetStats();
     const cloudDir = path.join(c.cloudApp, gen.folder);
     const edgeDir = path.join(edge.appDir, gen.folder);
@@ -382,7 +393,8 @@ async function measureFiles(gen, label, files, r) {
       sums.set(f.name, await f.write(cloudDir, c.scratch));
     }
     const written = performance.now();
-    say(`${label}: wrote ${files.length} file(s) in the cloud's ${gen.folder} in ${secs(written - t)} s; waiting for the edge`);
+    r.writeSeconds = secs(written - t);
+    say(`${label}: wrote ${files.length} file(s) in the cloud's ${gen.folder} in ${r.writeSeconds} s; waiting for the edge`);
     const sizeAt = (name) => {
       try {
         return statSync(path.join(edgeDir, name)).size;
@@ -400,17 +412,18 @@ async function measureFiles(gen, label, files, r) {
       const sum = f.size > 2 ** 20 ? await sha256(path.join(edgeDir, f.name)) : createHash('sha256').update(readFileSync(path.join(edgeDir, f.name))).digest('hex');
       if (sum !== sums.get(f.name)) throw new Error(`${label}: ${f.name} at the edge differs from the cloud's`);
     }
-    const peak = { cloud: window.peak(cloud), edge: window.peak(edge) };
-    window.close();
+    const peaks = { cloud: side(cloud, 'cloud'), edge: side(edge, 'edge') };
+    r.bytesDown = relay.stats().down;
     await sleep(3000);
-    const after = { cloud: cloud.memory(), edge: edge.memory() };
-    const side = (k) => ({ rssBeforeMiB: before[k].rssMiB, peakMiB: peak[k], afterMiB: after[k].rssMiB, growthMiB: Math.round((peak[k] - before[k].rssMiB) * 10) / 10 });
-    Object.assign(r, { writeSeconds: secs(written - t), seconds: secs(arrived - t), bytesDown: relay.stats().down, cloud: side('cloud'), edge: side('edge') });
+    Object.assign(r, { seconds: secs(arrived - t), cloud: { ...peaks.cloud, afterMiB: cloud.memory().rssMiB }, edge: { ...peaks.edge, afterMiB: edge.memory().rssMiB } });
+    window.close();
     say(`${label}: at the edge ${r.seconds} s after the first write; RSS growth cloud ${r.cloud.growthMiB} MiB, edge ${r.edge.growthMiB} MiB`);
   } catch (err) {
+    r.growth?.();
     r.tails = c.budget.tails();
     throw err;
   } finally {
+    delete r.growth;
     await c.close();
   }
 }

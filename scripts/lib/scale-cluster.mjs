@@ -128,10 +128,12 @@ export function createBudget({ label, maxRssMiB, maxMs, say }) {
       p.signal('SIGKILL');
     }
   };
+  const peaks = new Map();
   const timer = setInterval(() => {
     for (const p of procs) {
       const m = p.memory();
       if (!m) continue;
+      peaks.set(p.name, Math.max(peaks.get(p.name) ?? 0, m.rssMiB));
       for (const w of windows) w.note(p.name, m.rssMiB);
       if (m.rssMiB > maxRssMiB) abort(`${p.name} RSS ${m.rssMiB} MiB > the ${maxRssMiB} MiB budget`);
     }
@@ -173,6 +175,8 @@ export function createBudget({ label, maxRssMiB, maxMs, say }) {
       };
     },
     elapsedMs: () => performance.now() - started,
+    /** Peak sampled RSS (MiB) of each process name over the whole case. */
+    peaks: () => Object.fromEntries(peaks),
     /** The last lines each process printed (for a failed or stopped case). */
     tails: () => [...procs].map((p) => `${p.name} (pid ${p.pid}${p.exit ? `, exited ${p.exit.signal ?? p.exit.code}` : ''}):\n${p.tail()}`),
     /** SIGKILL to every process at once (Ctrl-C of the script). */

@@ -1,6 +1,6 @@
 // The markdown tables bench-scale.mjs prints (docs/sync.md "At real sizes" shows them as printed).
 const fmt = (v, unit = '') => (v === undefined || v === null || Number.isNaN(v) ? '—' : `${typeof v === 'number' ? v.toLocaleString('en-US') : v}${unit}`);
-const status = (r) => (r.status === 'ok' ? 'ok' : `**${r.status}**: ${r.reason.split('\n')[0]}`);
+const status = (r) => (r.status === 'ok' ? 'ok' : `**${r.status}**: ${r.reason.split('\n')[0]}${r.peakRssMiB ? `; peak RSS until then ${Object.entries(r.peakRssMiB).map(([k, v]) => `${k} ${v} MiB`).join(', ')}` : ''}`);
 
 /** Prints the report of bench-scale.mjs as markdown tables on stdout. */
 export function printReport(report) {
