@@ -27,9 +27,10 @@
 //   5. convergence: `--writes` back-to-back POST /items at the edge (one client), then the time
 //      until the cloud holds all of them, from the last answer; edge peak RSS during them.
 //   6. resume: a second fresh edge is killed (kill -9, whole process group) once it received half
-//      the first edge's catch-up bytes (or after half its catch-up time), restarted on the same
-//      data dir, and timed to caught-up; the bytes it receives after the restart over the full
-//      catch-up's bytes tell whether it started over (~100 %) or resumed.
+//      the first edge's catch-up bytes (or, should they come in one piece, once it took as long
+//      as the first edge's catch-up), restarted on the same data dir, and timed to caught up;
+//      the bytes it receives after the restart over a full catch-up's tell whether it started
+//      over (~100 %) or resumed. Nobody writes meanwhile: rows that appear are a problem.
 // Files cases (each on a fresh cloud + edge, caught up first): `--files-small` files of 1-4 KiB
 //   written into the cloud's uploads/, and one `--files-big-mb` file (written beside, then
 //   renamed in); time until the edge holds them all byte for byte, and the RSS growth (peak -
@@ -42,9 +43,8 @@
 //        [--only rows|files] [--skip-writes] [--skip-resume] [--writes 1000] [--single-writes 100]
 //        [--api-rows 100] [--max-rss-mib 4096] [--max-minutes 10] [--json out.json] [--workdir DIR] [--keep]
 // --workdir DIR reuses an analyzed workdir of curio (skips record + analyze).
-import { cpSync, createReadStream, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -54,6 +54,7 @@ import { generate } from '../dist/generate/index.js';
 import { installGenerated } from '../dist/verify/install.js';
 import { freePort, processGroup } from './lib/procs.mjs';
 import { BudgetExceeded, countRows, createBudget, health, sleep, startNode, waitFor, waitHealthy } from './lib/scale-cluster.mjs';
+import { bigFile, sha256, smallFiles } from './lib/scale-files.mjs';
 import { printReport } from './lib/scale-report.mjs';
 import { analyzeSubject, copySubject, tmpWork } from './lib/subject-pipeline.mjs';
 
@@ -196,7 +197,6 @@ async function postItem(base, i) {
   return { id: body.id, served: res.headers.get('x-edgstr-served') };
 }
 
-/** Waits until `edge` says it is caught up and its table holds `rows` rows. */
 /**
  * Waits until `edge` says it is caught up and its table holds as many rows as the cloud's
  * (`rows()`). Caught up for 30 s with a different count is a divergence: the case fails.
@@ -320,7 +320,11 @@ async function measureRows(gen, n, r) {
         const t2 = edge2.startedAt;
         // Mid catch-up: once half the bytes of a full catch-up arrived (or, should they come in
         // one piece, once it has taken as long as a full catch-up did).
-        const trigger = await waitFor(budget, () => (relay2.stats().down >= r.catchUp.bytesDown / 2 ? 'half the bytes' : performance.now() - t2 >= catchUpMs ? 'catch-up time' : null), 5);
+        const trigger = await waitFor(budget, () => {
+          const down = relay2.stats().down;
+          const ms = performance.now() - t2;
+          return down >= r.catchUp.bytesDown / 2 ? 'half the bytes' : (ms >= catchUpMs && down > 0) || ms >= 2 * catchUpMs ? 'catch-up time' : null;
+        }, 5);
         const killedAt = { trigger, seconds: secs(performance.now() - t2), bytesDown: relay2.stats().down };
         await edge2.kill();
         killedAt.edgeRows = countRows(path.join(edge2.appDir, gen.dbFile), TABLE);
@@ -348,21 +352,6 @@ async function measureRows(gen, n, r) {
   } finally {
     await c.close();
   }
-}
-
-/** Pseudo-random file contents (incompressible, cheap): `size` bytes from a seed. */
-function fileBytes(seed, size) {
-  const block = createHash('sha512').update(String(seed)).digest();
-  const buf = Buffer.allocUnsafe(size);
-  for (let o = 0; o < size; o += block.length) block.copy(buf, o, 0, Math.min(block.length, size - o));
-  buf.writeUInt32LE(seed >>> 0, 0);
-  return buf;
-}
-
-async function sha256(file) {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk);
-  return h.digest('hex');
 }
 
 /** Files case: `files` are [{ name, size, write(dir) }] written into the cloud's replicated folder. */
@@ -426,45 +415,6 @@ async function measureFiles(gen, label, files, r) {
     delete r.growth;
     await c.close();
   }
-}
-
-function smallFiles(n) {
-  return Array.from({ length: n }, (_, i) => {
-    const size = 1024 + ((i * 2654435761) >>> 0) % 3072;
-    const name = `bench-${String(i).padStart(5, '0')}.jpg`;
-    return {
-      name,
-      size,
-      write(dir) {
-        const bytes = fileBytes(i, size);
-        writeFileSync(path.join(dir, name), bytes);
-        return createHash('sha256').update(bytes).digest('hex');
-      },
-    };
-  });
-}
-
-function bigFile(mib) {
-  const name = 'bench-big.bin';
-  return [{
-    name,
-    size: mib * 2 ** 20,
-    // Written beside the replicated folder, then renamed in: the cloud never sees half a file.
-    async write(dir, scratch) {
-      const tmp = path.join(scratch, `${name}.partial`);
-      const h = createHash('sha256');
-      const fh = await open(tmp, 'w');
-      const chunk = randomBytes(2 ** 20);
-      for (let i = 0; i < mib; i++) {
-        chunk.writeUInt32LE(i, 0);
-        h.update(chunk);
-        await fh.write(chunk);
-      }
-      await fh.close();
-      renameSync(tmp, path.join(dir, name));
-      return h.digest('hex');
-    },
-  }];
 }
 
 /** Runs one case under its budget; an exceeded budget is a result ("did not finish"), not a crash. */
