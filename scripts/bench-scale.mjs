@@ -287,7 +287,8 @@ async function measureRows(gen, n, r) {
         }
         await sleep(300);
         const ws = relay.stats();
-        r.writes = { single: opts.singleWrites, upBytesPerWrite: Math.round(ws.up / opts.singleWrites), downBytesPerWrite: Math.round(ws.down / opts.singleWrites) };
+        r.writes = { single: opts.singleWrites };
+        if (opts.singleWrites > 0) Object.assign(r.writes, { upBytesPerWrite: Math.round(ws.up / opts.singleWrites), downBytesPerWrite: Math.round(ws.down / opts.singleWrites) });
         // 5. back-to-back writes; convergence at the cloud after the last answer
         const window = budget.window();
         const ids = [];
