@@ -36,11 +36,7 @@ export interface EchoRequest {
 /** Every issued-looking value some request of a recording sends (what a whole replay must learn). */
 export function sentInRecording(requests: Iterable<{ path: string; headers: Record<string, string>; body: Buffer | undefined; mimeType: string }>): string[] {
   const out = new Set<string>();
-  for (const r of requests) {
-    const q = r.path.indexOf('?');
-    const query = q < 0 ? [] : [...new URLSearchParams(r.path.slice(q + 1))];
-    for (const v of sentValues({ query, headers: r.headers, body: r.body, mimeType: r.mimeType })) out.add(v);
-  }
+  for (const r of requests) for (const v of sentValues({ query: queryOf(r.path), headers: r.headers, body: r.body, mimeType: r.mimeType })) out.add(v);
   return [...out];
 }
 
@@ -139,11 +135,10 @@ export class EchoMap {
   /** A recorded request (path with its query, headers, body) with the replay's values. */
   rewritePathRequest<T extends { path: string; headers: Record<string, string>; body: Buffer | undefined; mimeType: string }>(r: T): T {
     if (this.fresh.size === 0) return r;
-    const q = r.path.indexOf('?');
-    const query = q < 0 ? [] : [...new URLSearchParams(r.path.slice(q + 1))];
+    const query = queryOf(r.path);
     const out = this.rewrite({ query, headers: r.headers, body: r.body, mimeType: r.mimeType });
     const changedQuery = out.query.some(([, v], i) => v !== query[i]![1]);
-    const path = changedQuery ? `${r.path.slice(0, q)}?${new URLSearchParams(out.query.map(([n, v]): [string, string] => [n, v])).toString()}` : r.path;
+    const path = changedQuery ? `${r.path.slice(0, r.path.indexOf('?'))}?${new URLSearchParams(out.query.map(([n, v]): [string, string] => [n, v])).toString()}` : r.path;
     return { ...r, path, headers: out.headers, body: out.body };
   }
 
@@ -195,6 +190,12 @@ function occurrences(hay: string, needle: string, max: number): number[] {
   const out: number[] = [];
   for (let i = hay.indexOf(needle); i >= 0 && out.length < max; i = hay.indexOf(needle, i + 1)) out.push(i);
   return out;
+}
+
+/** The query of a recorded path (`/cb?state=x`) as name/value pairs. */
+function queryOf(path: string): [string, string][] {
+  const q = path.indexOf('?');
+  return q < 0 ? [] : [...new URLSearchParams(path.slice(q + 1))];
 }
 
 function parseJson(text: string): unknown {
