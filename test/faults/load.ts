@@ -64,7 +64,12 @@ export function writeLoad(base: string, tag: string, opts: { hits?: boolean; fil
   return { stop, stopAfter: async (ms) => (await new Promise((r) => setTimeout(r, ms)), stop()) };
 }
 
-/** The texts a file may hold after a kill: its last acknowledged one, or the write in flight. */
+/**
+ * The texts a file may hold after a kill: its last acknowledged one, or the write in flight — whole,
+ * or empty when the kill fell between the app's `writeFileSync` truncating and writing the file
+ * (the original app does the same; that write was never acknowledged).
+ */
 export function fileTextsAllowed(acked: Acked, file: string): string[] {
-  return [acked.files.get(file), acked.filesSent.get(file)].filter((t): t is string => t !== undefined);
+  const inFlight = acked.filesSent.get(file) !== acked.files.get(file);
+  return [acked.files.get(file), acked.filesSent.get(file), ...(inFlight ? [''] : [])].filter((t): t is string => t !== undefined);
 }
