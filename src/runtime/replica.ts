@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { basename, join } from 'node:path';
 import type { Health, HealthOptions, LocalTx, Replica, ReplicaConfig } from './api.js';
 import type { CrdtAdapter } from './adapter.js';
+import { ChunkTransfer } from './chunk-transfer.js';
 import { Epochs } from './epochs.js';
 import { FileCrdt } from './file-crdt.js';
 import { Durability } from './durability.js';
@@ -72,6 +73,8 @@ export class EdgstrReplica implements Replica, ReplicaCore {
   readonly traffic: SyncTraffic = { messages: 0, bytes: 0 };
   /** Cloud: when a refusal of each node id was last logged. */
   private readonly refusalLogged = new Map<string, number>();
+  /** File chunks asked of and sent to peers (null: no replicated files). */
+  readonly chunkTransfer: ChunkTransfer | null = null;
 
   constructor(readonly config: ReplicaConfig) {
     validateConfig(config);
@@ -90,7 +93,11 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       refuseOldTableDocument(config, docId);
       tables.set(docId, new TableStore(database, docId, config.nodeId, this.ranges.rangeIndex));
     }
-    if (config.files.paths.length > 0) this.adapters.set('files', new FileCrdt(config.files, config.dataDir, 'files'));
+    if (config.files.paths.length > 0) {
+      const files = new FileCrdt(config.files, config.dataDir, 'files');
+      this.adapters.set('files', files);
+      this.chunkTransfer = new ChunkTransfer(files, this.peers);
+    }
     if (config.globals.length > 0) {
       this.json = new JsonCrdt(config.globals, (n) => this.bindings.get(n) ?? processBindings.get(n), config.dataDir, 'globals');
       this.adapters.set('globals', this.json);
@@ -282,6 +289,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
         this.flushLocked();
         this.durability.syncInBackground();
         if (this.config.role === 'cloud') this.epochs.maybeCompactLocked();
+        this.chunkTransfer?.pump();
       })
       .catch((err: unknown) => rlog.warn(`background flush failed: ${errorMessage(err)}`))
       .finally(() => {
@@ -378,6 +386,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     rlog.info(`${this.config.nodeId}: sync peer ${connection.remoteId} connected`);
     connection.onClose(() => {
       this.peers.delete(peer);
+      this.chunkTransfer?.onPeerClosed(peer);
       this.tableSync.disconnect(connection);
       for (const stale of peer.stale.values()) A.free(stale.doc);
       peer.stale.clear();
@@ -429,6 +438,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
         return;
       }
       for (const [docId, a] of this.adapters) peer.send(docId, a.store.doc, a.store.epoch);
+      this.chunkTransfer?.pump();
     });
   }
 
@@ -473,6 +483,17 @@ export class EdgstrReplica implements Replica, ReplicaCore {
         case 'sync':
           if (this.epochs.isCurrent(peer, msg)) queue(byDoc, msg);
           break;
+        case 'chunk-want':
+          if (this.chunkTransfer) this.chunkTransfer.onWant(peer, msg.hashes);
+          else this.refusedMessages++;
+          break;
+        case 'chunk':
+          if (!this.chunkTransfer) this.refusedMessages++;
+          else if (!this.chunkTransfer.onChunk(peer, msg)) {
+            this.refusedMessages++;
+            rlog.warn(`${this.config.nodeId}: refused chunk ${msg.hash.slice(0, 12)}… from ${peer.connection.remoteId}: its bytes do not match its hash`);
+          }
+          break;
         default: {
           const never: never = msg;
           throw new Error(`unhandled sync message ${JSON.stringify(never)}`);
@@ -484,6 +505,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     if (tablesChanged) this.tableSync.pumpAll();
     this.initialSync.check(this.adapters, () => this.tableSync.hasTheirChanges(peer.connection));
     this.epochs.tryFinishAll();
+    this.chunkTransfer?.pump();
   }
 
   /** Edge: the hub's heads and epochs; a fresh edge asks for newer epochs whole (FreshMessage). */
@@ -515,6 +537,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     this.lastSyncAt = new Date().toISOString();
     if (changed) adapter.store.persist();
     this.durability.afterSync(after);
+    if (changed && adapter instanceof FileCrdt) this.chunkTransfer?.noteOrigin(peer);
     // Answers go out once what they acknowledge is written; then relay to everyone else.
     for (const reply of replies) peer.sendMessage(docId, reply, epoch);
     if (changed) this.broadcast(docId);

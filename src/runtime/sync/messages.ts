@@ -3,6 +3,7 @@
  * here before anything else looks at it: a malformed or oversized message is refused, it never
  * reaches Automerge or crashes the hub.
  */
+import { MAX_CHUNK_BYTES } from '../chunk-store.js';
 import type { TablePage, WireRow } from '../table-store.js';
 
 /** The hub's greeting after it flushed its own state: the heads of each document it holds. */
@@ -61,6 +62,22 @@ export interface RefusedMessage {
 }
 
 /**
+ * Asks the peer for chunks of replicated files (chunk-transfer.ts): the hashes of chunks the
+ * `files` document references that the sender's chunk store lacks.
+ */
+export interface ChunkWantMessage {
+  type: 'chunk-want';
+  hashes: string[];
+}
+
+/** One chunk's bytes, answering a chunk-want; `data` null: the sender does not have it (any more). */
+export interface ChunkMessage {
+  type: 'chunk';
+  hash: string;
+  data: Uint8Array | null;
+}
+
+/**
  * Tables (table-store.ts, table-sync.ts): "send me your changes of database `db` after your
  * version `after`". Each side sends it on connecting, with the position it persisted.
  */
@@ -95,7 +112,18 @@ export interface TableAckMessage {
 export type TableWireMessage = TablePullMessage | TablePageMessage | TableAckMessage;
 
 export type WireMessage =
-  | HelloMessage | SyncMessage | EpochMessage | FreshMessage | RangeMessage | RefusedMessage | TableWireMessage;
+  | HelloMessage
+  | SyncMessage
+  | EpochMessage
+  | FreshMessage
+  | RangeMessage
+  | RefusedMessage
+  | ChunkWantMessage
+  | ChunkMessage
+  | TableWireMessage;
+
+/** The most chunk hashes one chunk-want may carry. */
+export const MAX_WANT_HASHES = 64;
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
@@ -139,6 +167,20 @@ export function parseWireMessage(raw: unknown, maxBytes: number): WireMessage | 
     case 'refused': {
       if (typeof msg.reason !== 'string' || msg.reason.length > 500) return 'bad reason';
       return { type: 'refused', reason: msg.reason };
+    }
+    case 'chunk-want': {
+      const hashes = msg.hashes;
+      if (!Array.isArray(hashes) || hashes.length === 0 || hashes.length > MAX_WANT_HASHES) return 'bad hashes';
+      if (!hashes.every((h): h is string => typeof h === 'string' && HEAD.test(h))) return 'bad chunk hash';
+      return { type: 'chunk-want', hashes };
+    }
+    case 'chunk': {
+      if (typeof msg.hash !== 'string' || !HEAD.test(msg.hash)) return 'bad chunk hash';
+      if (msg.data === null || msg.data === undefined) return { type: 'chunk', hash: msg.hash, data: null };
+      const data = toBytes(msg.data);
+      if (!data) return 'data is not binary';
+      if (data.length > Math.min(MAX_CHUNK_BYTES, maxBytes)) return `chunk size ${data.length} out of bounds`;
+      return { type: 'chunk', hash: msg.hash, data };
     }
     case 'hello': {
       if (msg.heads === null || typeof msg.heads !== 'object') return 'bad heads';
