@@ -4,10 +4,12 @@
  * plus the streaming helpers that cut a file into chunks, check a file against a list of chunks
  * and write a file from its chunks. No helper ever holds more than one chunk of a file.
  *
- * Chunk files are written temp + rename without an fsync each (1.4 ms apiece on these
- * machines: 14 s for 10,000 small files). That is safe because a chunk is checked against its
- * hash every time it is read: one torn by a power loss is deleted and fetched again, or taken
- * again from the app's file when that still holds the bytes (see FileCrdt).
+ * At an edge, chunk files are written temp + rename without an fsync each (1.4 ms apiece on
+ * these machines: 14 s for 10,000 small files). That is safe because a chunk is checked against
+ * its hash every time it is read: one torn by a power loss is deleted and fetched again, or
+ * taken again from the app's file when that still holds the bytes (see FileCrdt). The hub's
+ * store is `durable` (an fsync before each rename): it confirms chunks to writers that may be
+ * gone a moment later, so its copy may be the only one.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -59,7 +61,14 @@ export class ChunkStore {
   /** Chunks stored by this process (the replica sweeps unused ones every so many). */
   added = 0;
 
-  constructor(dataDir: string) {
+  /**
+   * `durable`: every chunk is fsynced before its rename (the hub: it acknowledges chunks and
+   * changes to their writer, which may die right after; see chunk-transfer.ts).
+   */
+  constructor(
+    dataDir: string,
+    readonly durable = false,
+  ) {
     this.dir = join(dataDir, 'chunks');
     mkdirSync(this.dir, { recursive: true });
   }
@@ -83,6 +92,7 @@ export class ChunkStore {
       const fd = openSync(tmp, 'w');
       try {
         writeSync(fd, data);
+        if (this.durable) fsyncSync(fd);
       } finally {
         closeSync(fd);
       }

@@ -1,7 +1,21 @@
 /**
  * Moving file chunks between replicas. The `files` document travels with Automerge's sync
  * protocol and carries only chunk refs; a replica whose merged document references chunks its
- * store lacks asks a peer for them (`chunk-want`) and gets one `chunk` message per chunk:
+ * store lacks asks a peer for them (`chunk-want`) and gets one `chunk` message per chunk.
+ *
+ * **Bytes before metadata.** A version must never be known without its bytes being
+ * obtainable: if its writer dies right after the write, every other replica would wait for
+ * chunks nobody has. So:
+ * - the writer (an edge) offers the chunks of every new local version to its hub
+ *   (`chunk-offer`) and sends no `files` sync message (not even an answer) until the hub
+ *   answered `chunk-have` for all of them (`holding`); the hub fetches what it lacks from the
+ *   writer like any wanted chunk, stores it fsynced, and only then says `chunk-have`. An edge
+ *   that keeps writing files for longer than MAX_HOLD_MS lets its metadata go once per
+ *   MAX_HOLD_MS (else it would never be sent); the hub's rule below then covers it;
+ * - the hub sends no `files` sync message (no acknowledgement, no relay) while a version it
+ *   knows still waits for chunks that are coming: the writer's pendingChanges stays above 0
+ *   and the other edges only ever learn versions the hub holds the bytes of;
+ * - a version whose chunks do not come (file-crdt.ts, *stranded*) stops holding anything.
  *
  * - **Bounded.** At most MAX_IN_FLIGHT_BYTES of chunks asked and not yet received (16 chunks of
  *   256 KiB; small files' chunks are small, so up to MAX_IN_FLIGHT_CHUNKS of them), at most
@@ -19,6 +33,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { makeRef, refHash, refSize } from './chunk-store.js';
 import type { FileCrdt } from './file-crdt.js';
 import { MAX_WANT_HASHES, type ChunkMessage } from './sync/messages.js';
 import type { PeerSync } from './sync/peer-sync.js';
@@ -31,6 +46,13 @@ export const MAX_IN_FLIGHT_CHUNKS = 256;
 const WANT_TIMEOUT_MS = 15_000;
 /** A chunk a peer did not have is asked again after this long. */
 const RETRY_MS = 1_000;
+
+/** A chunk nobody had is asked again after this long once the versions waiting for it are stranded. */
+const STRANDED_RETRY_MS = 30_000;
+/** Chunks offered to one peer and not yet confirmed (the hub fetches them at its own pace). */
+const MAX_OFFERED = 1024;
+/** The longest a writer that keeps adding chunks holds its `files` metadata back (see above). */
+export const MAX_HOLD_MS = 2_000;
 
 /** Chunk bytes moved between two collections of the young generation (see collectGarbage). */
 const COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
@@ -66,6 +88,9 @@ export interface ChunkTraffic {
   sent: number;
   /** Chunk messages refused (bytes not matching their hash). */
   refused: number;
+  /** Writer: chunks offered to peers; hub: chunks confirmed to writers (`chunk-have`). */
+  offered: number;
+  confirmed: number;
 }
 
 export class ChunkTransfer {
@@ -77,14 +102,87 @@ export class ChunkTransfer {
   private readonly relay = new Map<string, Set<PeerSync>>();
   /** Chunks a peer did not have: not asked again before then. */
   private readonly notBefore = new Map<string, number>();
+  /** Hub: chunks a writer offered that this replica lacks: fetched from it, then confirmed. */
+  private readonly incoming = new Map<string, { peers: Set<PeerSync>; size: number }>();
+  /** Hub: `chunk-have` hashes to send, per writer (sent by pump, in batches). */
+  private readonly haves = new Map<PeerSync, string[]>();
+  /** Writer: per peer, chunks offered and not yet confirmed. */
+  private readonly offeredTo = new Map<PeerSync, Set<string>>();
+  /** Writer: the hold window (see holding). */
+  private holdStart: number | undefined;
+  private addsAtHoldStart = 0;
+  private released = false;
   private turn = 0;
   private movedSinceCollect = 0;
-  readonly traffic: ChunkTraffic = { received: 0, sent: 0, refused: 0 };
+  readonly traffic: ChunkTraffic = { received: 0, sent: 0, refused: 0, offered: 0, confirmed: 0 };
 
+  /** `pushes`: this replica is a writer that offers its new chunks before their metadata (an edge). */
   constructor(
     private readonly files: FileCrdt,
     private readonly peers: ReadonlySet<PeerSync>,
+    private readonly pushes = false,
   ) {}
+
+  /**
+   * Whether `files` sync messages are held back now (see the top of this file): a writer's
+   * while a peer has not confirmed the chunks of its captured versions; the hub's while a
+   * version it knows waits for chunks that are still coming.
+   */
+  get holding(): boolean {
+    if (!this.pushes) return this.files.pending() > 0;
+    return this.files.outbox.size > 0 && !this.released;
+  }
+
+  /** Writer: moves the hold window on (called on every flush and after every batch of messages). */
+  updateHold(now = Date.now()): void {
+    if (!this.pushes) return;
+    if (this.files.outbox.size === 0) {
+      this.holdStart = undefined;
+      this.released = false;
+      return;
+    }
+    if (this.holdStart === undefined || this.released) {
+      this.holdStart = now;
+      this.addsAtHoldStart = this.files.outboxAdds;
+      this.released = false;
+      return;
+    }
+    if (now - this.holdStart > MAX_HOLD_MS && this.files.outboxAdds > this.addsAtHoldStart) this.released = true;
+  }
+
+  /** Hub: a writer offers chunks; those held are confirmed, the others fetched from it. */
+  onOffer(peer: PeerSync, refs: string[]): void {
+    for (const ref of refs) {
+      const hash = refHash(ref);
+      if (this.files.chunks.has(hash)) this.confirm(peer, hash);
+      else {
+        // Two writers may offer the same bytes: both are confirmed once they are here.
+        const known = this.incoming.get(hash);
+        if (known) known.peers.add(peer);
+        else this.incoming.set(hash, { peers: new Set([peer]), size: refSize(ref) });
+        if (!this.origin.has(hash)) this.origin.set(hash, peer);
+      }
+    }
+  }
+
+  /** Writer: the peer holds these chunks (fsynced). */
+  onHave(peer: PeerSync, hashes: string[]): void {
+    const offered = this.offeredTo.get(peer);
+    for (const h of hashes) {
+      offered?.delete(h);
+      this.files.pushed(h);
+    }
+  }
+
+  private confirm(peer: PeerSync, hash: string): void {
+    let list = this.haves.get(peer);
+    if (!list) this.haves.set(peer, (list = []));
+    list.push(hash);
+  }
+
+  private wantsAny(hash: string): boolean {
+    return this.files.wants(hash) || this.incoming.has(hash);
+  }
 
   /** After `peer`'s changes were applied: chunks wanted now are asked of it first. */
   noteOrigin(peer: PeerSync): void {
@@ -95,11 +193,15 @@ export class ChunkTransfer {
     for (const hash of hashes) {
       const data = this.files.readChunk(hash);
       if (data) this.send(peer, { type: 'chunk', hash, data });
-      else if (this.files.wants(hash)) {
+      else if (this.wantsAny(hash)) {
         let waiting = this.relay.get(hash);
         if (!waiting) this.relay.set(hash, (waiting = new Set()));
         waiting.add(peer);
-      } else this.send(peer, { type: 'chunk', hash, data: null });
+      } else {
+        // Rewritten and swept before it was pushed: nothing to push (a later version replaced it).
+        this.files.pushed(hash);
+        this.send(peer, { type: 'chunk', hash, data: null });
+      }
     }
   }
 
@@ -108,20 +210,27 @@ export class ChunkTransfer {
     const asked = this.inFlight.get(msg.hash);
     if (asked?.peer === peer) this.forget(msg.hash);
     if (msg.data === null) {
-      this.notBefore.set(msg.hash, Date.now() + RETRY_MS);
+      const now = Date.now();
+      this.notBefore.set(msg.hash, now + (this.files.strandedChunk(msg.hash, now) ? STRANDED_RETRY_MS : RETRY_MS));
       if (this.origin.get(msg.hash) === peer) this.origin.delete(msg.hash);
+      const offered = this.incoming.get(msg.hash);
+      offered?.peers.delete(peer);
+      if (offered?.peers.size === 0) this.incoming.delete(msg.hash);
       return true;
     }
     const relayTo = this.relay.get(msg.hash);
     // Unasked (or asked long ago and no longer needed): ignored, never stored.
-    if (!this.files.wants(msg.hash) && !relayTo) return true;
-    if (this.files.wants(msg.hash)) {
+    if (!this.wantsAny(msg.hash) && !relayTo) return true;
+    if (this.wantsAny(msg.hash)) {
       if (!this.files.addChunk(msg.hash, msg.data)) {
         this.traffic.refused++;
         return false;
       }
       this.traffic.received++;
       this.moved(msg.data.length);
+      const offered = this.incoming.get(msg.hash);
+      this.incoming.delete(msg.hash);
+      for (const p of offered?.peers ?? []) if (this.peers.has(p)) this.confirm(p, msg.hash);
     }
     this.origin.delete(msg.hash);
     this.relay.delete(msg.hash);
@@ -130,6 +239,12 @@ export class ChunkTransfer {
   }
 
   onPeerClosed(peer: PeerSync): void {
+    this.offeredTo.delete(peer);
+    this.haves.delete(peer);
+    for (const [h, i] of this.incoming) {
+      i.peers.delete(peer);
+      if (i.peers.size === 0) this.incoming.delete(h);
+    }
     for (const [h, f] of this.inFlight) if (f.peer === peer) this.forget(h);
     for (const [h, p] of this.origin) if (p === peer) this.origin.delete(h);
     for (const [h, waiting] of this.relay) {
@@ -148,12 +263,14 @@ export class ChunkTransfer {
       this.relay.delete(h);
     }
     if (this.peers.size === 0) return;
+    this.sendHaves();
+    this.offer();
     if (this.inFlight.size >= MAX_IN_FLIGHT_CHUNKS || this.inFlightBytes >= MAX_IN_FLIGHT_BYTES) return;
     const batches = new Map<PeerSync, string[]>();
-    for (const h of this.files.wanted()) {
+    for (const h of this.wantedAll()) {
       if (this.inFlight.size >= MAX_IN_FLIGHT_CHUNKS) break;
       if (this.inFlight.has(h)) continue;
-      const size = this.files.wantedSize(h);
+      const size = this.incoming.get(h)?.size ?? this.files.wantedSize(h);
       if (this.inFlight.size > 0 && this.inFlightBytes + size > MAX_IN_FLIGHT_BYTES) break;
       const retry = this.notBefore.get(h);
       if (retry !== undefined) {
@@ -172,7 +289,45 @@ export class ChunkTransfer {
         peer.connection.send({ type: 'chunk-want', hashes: hashes.slice(i, i + MAX_WANT_HASHES) });
       }
     }
-    if (this.notBefore.size > 10_000) for (const h of this.notBefore.keys()) if (!this.files.wants(h)) this.notBefore.delete(h);
+    if (this.notBefore.size > 10_000) for (const h of this.notBefore.keys()) if (!this.wantsAny(h)) this.notBefore.delete(h);
+  }
+
+  /** Chunks this replica fetches: those its files wait for, then those writers offered. */
+  private *wantedAll(): IterableIterator<string> {
+    yield* this.files.wanted();
+    for (const h of this.incoming.keys()) if (!this.files.wants(h)) yield h;
+  }
+
+  private sendHaves(): void {
+    for (const [peer, hashes] of this.haves) {
+      for (let i = 0; i < hashes.length; i += MAX_WANT_HASHES) {
+        const batch = hashes.slice(i, i + MAX_WANT_HASHES);
+        this.traffic.confirmed += batch.length;
+        peer.connection.send({ type: 'chunk-have', hashes: batch });
+      }
+    }
+    this.haves.clear();
+  }
+
+  /** Writer: offers each peer the outbox's chunks it was not offered yet (at most MAX_OFFERED unconfirmed). */
+  private offer(): void {
+    if (!this.pushes || this.files.outbox.size === 0) return;
+    for (const peer of this.peers) {
+      let offered = this.offeredTo.get(peer);
+      if (!offered) this.offeredTo.set(peer, (offered = new Set()));
+      const refs: string[] = [];
+      for (const [hash, size] of this.files.outbox) {
+        if (offered.size >= MAX_OFFERED) break;
+        if (offered.has(hash)) continue;
+        offered.add(hash);
+        refs.push(makeRef(hash, size));
+      }
+      for (let i = 0; i < refs.length; i += MAX_WANT_HASHES) {
+        const batch = refs.slice(i, i + MAX_WANT_HASHES);
+        this.traffic.offered += batch.length;
+        peer.connection.send({ type: 'chunk-offer', refs: batch });
+      }
+    }
   }
 
   /** Chunks asked for and not yet received. */
@@ -195,6 +350,7 @@ export class ChunkTransfer {
   private pick(hash: string): PeerSync {
     const o = this.origin.get(hash);
     if (o && this.peers.has(o)) return o;
+    for (const p of this.incoming.get(hash)?.peers ?? []) if (this.peers.has(p)) return p;
     const all = [...this.peers];
     return all[this.turn++ % all.length]!;
   }

@@ -40,6 +40,29 @@ interface Stat {
   size: number;
 }
 
+/** How FileCrdt stores and hands over chunks (see the constructor). */
+export interface FileCrdtOptions {
+  /**
+   * A writer that pushes the chunks of its new versions to its peers before their metadata
+   * (an edge): captured chunks go into the outbox until a peer holds them (chunk-transfer.ts).
+   */
+  pushes?: boolean;
+  /** Chunks are fsynced as they are stored (the hub, which acknowledges them). */
+  durable?: boolean;
+  /**
+   * A pending version none of whose missing chunks arrived for this long is *stranded*: no
+   * longer counted as pending (pendingChanges, the session barrier), reported in health, and
+   * still asked for now and then. Default DEFAULT_STRAND_AFTER_MS.
+   */
+  strandAfterMs?: number;
+}
+
+/** Default of FileCrdtOptions.strandAfterMs. */
+export const DEFAULT_STRAND_AFTER_MS = 30_000;
+
+/** Chunks stored without a file naming them yet (pushed before their metadata) are kept this long. */
+const UNNAMED_CHUNK_KEEP_MS = 10 * 60_000;
+
 /** New chunks stored between two sweeps of unused ones. */
 const SWEEP_AFTER_CHUNKS = 1024;
 
@@ -61,15 +84,31 @@ export class FileCrdt implements CrdtAdapter {
   private readonly seen = new Map<string, OnDisk>();
   /** Paths whose document version waits for chunks, with the chunks it waits for. */
   private readonly pendingPaths = new Map<string, Set<string>>();
+  /** Per pending path, the key of the version it waits for. */
+  private readonly pendingKey = new Map<string, string>();
   /** Chunk hash -> the pending paths that wait for it. */
   private readonly waiting = new Map<string, Set<string>>();
   /** The size of each chunk in `waiting` (from its ref). */
   private readonly sizes = new Map<string, number>();
+  /** Per pending path, when it last made progress (became pending, or a chunk of it arrived). */
+  private readonly progress = new Map<string, number>();
+  /** Stranded paths already logged (each logged once per version). */
+  private readonly strandLogged = new Set<string>();
+  /** Writer: chunks of local versions no peer has confirmed holding yet (hash -> size). */
+  readonly outbox = new Map<string, number>();
+  /** Chunks put into the outbox so far (the writer's hold window watches it grow). */
+  outboxAdds = 0;
+  /** Chunks stored here, and when: one pushed before its metadata is not swept meanwhile. */
+  private readonly arrived = new Map<string, number>();
+  private readonly pushes: boolean;
+  private readonly strandAfterMs: number;
   private readonly malformed = new Set<string>();
   /** Paths refused so far (each logged once). */
   readonly refused: string[] = [];
 
-  constructor(files: { root: string; paths: string[] }, dataDir: string, docId: string) {
+  constructor(files: { root: string; paths: string[] }, dataDir: string, docId: string, options: FileCrdtOptions = {}) {
+    this.pushes = options.pushes ?? false;
+    this.strandAfterMs = options.strandAfterMs ?? DEFAULT_STRAND_AFTER_MS;
     mkdirSync(files.root, { recursive: true });
     this.root = realpathSync(files.root);
     this.paths = files.paths.filter((p) => {
@@ -81,7 +120,7 @@ export class FileCrdt implements CrdtAdapter {
     this.store.ensureGenesis(genesisChanges('files', (d) => {
       d.files = {};
     }));
-    this.chunks = new ChunkStore(dataDir);
+    this.chunks = new ChunkStore(dataDir, options.durable ?? false);
     this.rebuildIndex();
   }
 
@@ -106,11 +145,13 @@ export class FileCrdt implements CrdtAdapter {
         // An append, also to an older version still on disk: the bytes go after the
         // document's (what the app would have appended to had the chunks been here).
         appends.set(rel, got.tail);
+        this.toOutbox(got.tail);
         this.index.set(rel, version(doc.refs.concat(got.tail)));
         onDisk = base === doc ? this.index.get(rel)! : version(base.refs.concat(got.tail));
       } else {
         onDisk = version([...(base?.refs.slice(0, got.matched) ?? []), ...got.tail]);
         rewrites.set(rel, onDisk.refs);
+        this.toOutbox(got.tail);
         this.index.set(rel, onDisk);
       }
       // The stat from before the read: a write during it shows as a change at the next scan.
@@ -211,6 +252,8 @@ export class FileCrdt implements CrdtAdapter {
   reconcile(): void {
     this.rebuildIndex();
     this.pendingPaths.clear();
+    this.progress.clear();
+    this.pendingKey.clear();
     this.waiting.clear();
     this.sizes.clear();
     for (const rel of this.index.keys()) this.materialize(rel);
@@ -229,6 +272,12 @@ export class FileCrdt implements CrdtAdapter {
   sweep(): number {
     this.sweptAt = this.chunks.added;
     const keep = new Set<string>(this.waiting.keys());
+    for (const h of this.outbox.keys()) keep.add(h);
+    const recent = Date.now() - UNNAMED_CHUNK_KEEP_MS;
+    for (const [h, at] of this.arrived) {
+      if (at >= recent) keep.add(h);
+      else this.arrived.delete(h);
+    }
     for (const v of this.index.values()) for (const r of v.refs) keep.add(refHash(r));
     for (const d of this.seen.values()) for (const r of d.version.refs) keep.add(refHash(r));
     const swept = this.chunks.sweep((h) => keep.has(h));
@@ -242,9 +291,58 @@ export class FileCrdt implements CrdtAdapter {
     if (this.chunks.added - this.sweptAt >= SWEEP_AFTER_CHUNKS) this.sweep();
   }
 
-  /** Paths whose latest version waits for chunks. */
-  pending(): number {
-    return this.pendingPaths.size;
+  /**
+   * Paths whose latest version waits for chunks that are still coming (stranded ones are not
+   * counted: see FileCrdtOptions.strandAfterMs).
+   */
+  pending(now = Date.now()): number {
+    let n = 0;
+    for (const rel of this.pendingPaths.keys()) if (!this.isStranded(rel, now)) n++;
+    return n;
+  }
+
+  /**
+   * Paths whose document version names chunks that did not arrive for strandAfterMs (their
+   * writer died before any replica got them, or an older runtime sent the version): the app
+   * keeps the older file; they are still asked for, now and then, and written if they come.
+   */
+  stranded(now = Date.now()): string[] {
+    const out: string[] = [];
+    for (const rel of this.pendingPaths.keys()) {
+      if (!this.isStranded(rel, now)) continue;
+      out.push(rel);
+      if (!this.strandLogged.has(rel)) {
+        this.strandLogged.add(rel);
+        rlog.warn(`files: the latest version of ${rel} names ${this.pendingPaths.get(rel)!.size} chunk(s) no peer provided for ${this.strandAfterMs} ms: keeping the older file (it is written if they come)`);
+      }
+    }
+    return out;
+  }
+
+  /** Whether every pending path waiting for `hash` is stranded (asked for less often). */
+  strandedChunk(hash: string, now = Date.now()): boolean {
+    const rels = this.waiting.get(hash);
+    if (!rels) return false;
+    for (const rel of rels) if (!this.isStranded(rel, now)) return false;
+    return true;
+  }
+
+  private isStranded(rel: string, now: number): boolean {
+    return now - (this.progress.get(rel) ?? now) > this.strandAfterMs;
+  }
+
+  /** Writer: a peer holds this chunk now (fsynced): it leaves the outbox. */
+  pushed(hash: string): void {
+    this.outbox.delete(hash);
+  }
+
+  private toOutbox(refs: ChunkRef[]): void {
+    if (!this.pushes) return;
+    for (const r of refs) {
+      if (this.outbox.has(refHash(r))) continue;
+      this.outbox.set(refHash(r), refSize(r));
+      this.outboxAdds++;
+    }
   }
 
   close(): void {}
@@ -276,11 +374,14 @@ export class FileCrdt implements CrdtAdapter {
     if (chunkHash(data) !== hash) return false;
     this.chunks.put(hash, data);
     const rels = this.waiting.get(hash);
+    // Pushed before the metadata naming it (chunk-transfer.ts): kept a while by sweep.
+    if (!rels) this.arrived.set(hash, Date.now());
     this.waiting.delete(hash);
     this.sizes.delete(hash);
     for (const rel of rels ?? []) {
       const missing = this.pendingPaths.get(rel);
       missing?.delete(hash);
+      this.progress.set(rel, Date.now());
       if (missing?.size === 0) {
         this.pendingPaths.delete(rel);
         this.materialize(rel);
@@ -355,7 +456,14 @@ export class FileCrdt implements CrdtAdapter {
   }
 
   private setPending(rel: string, missing: string[], refs: ChunkRef[]): void {
+    // Still waiting for the same version: its time without progress goes on.
+    const same = this.pendingKey.get(rel) === refsKey(refs);
+    const since = same ? this.progress.get(rel) : undefined;
+    const logged = same && this.strandLogged.has(rel);
     this.clearPending(rel);
+    this.progress.set(rel, since ?? Date.now());
+    if (logged) this.strandLogged.add(rel);
+    this.pendingKey.set(rel, refsKey(refs));
     this.pendingPaths.set(rel, new Set(missing));
     const wanted = new Set(missing);
     for (const r of refs) if (wanted.has(refHash(r))) this.sizes.set(refHash(r), refSize(r));
@@ -370,6 +478,9 @@ export class FileCrdt implements CrdtAdapter {
     const missing = this.pendingPaths.get(rel);
     if (!missing) return;
     this.pendingPaths.delete(rel);
+    this.progress.delete(rel);
+    this.pendingKey.delete(rel);
+    this.strandLogged.delete(rel);
     for (const h of missing) {
       const rels = this.waiting.get(h);
       rels?.delete(rel);

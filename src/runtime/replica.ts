@@ -75,6 +75,8 @@ export class EdgstrReplica implements Replica, ReplicaCore {
   private readonly refusalLogged = new Map<string, number>();
   /** File chunks asked of and sent to peers (null: no replicated files). */
   readonly chunkTransfer: ChunkTransfer | null = null;
+  /** The `files` sync messages were held back (chunk-transfer.ts): sent once they no longer are. */
+  private filesHeld = false;
 
   constructor(readonly config: ReplicaConfig) {
     validateConfig(config);
@@ -94,9 +96,15 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       tables.set(docId, new TableStore(database, docId, config.nodeId, this.ranges.rangeIndex));
     }
     if (config.files.paths.length > 0) {
-      const files = new FileCrdt(config.files, config.dataDir, 'files');
+      // The edge writes and pushes its chunks before their metadata; the cloud (hub) stores
+      // them fsynced, since it confirms them to the writer (chunk-transfer.ts).
+      const files = new FileCrdt(config.files, config.dataDir, 'files', {
+        pushes: config.role === 'edge',
+        durable: config.role === 'cloud',
+        strandAfterMs: config.fileStrandAfterMs,
+      });
       this.adapters.set('files', files);
-      this.chunkTransfer = new ChunkTransfer(files, this.peers);
+      this.chunkTransfer = new ChunkTransfer(files, this.peers, config.role === 'edge');
     }
     if (config.globals.length > 0) {
       this.json = new JsonCrdt(config.globals, (n) => this.bindings.get(n) ?? processBindings.get(n), config.dataDir, 'globals');
@@ -288,8 +296,11 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       .run(() => {
         this.flushLocked();
         this.durability.syncInBackground();
-        if (this.config.role === 'cloud') this.epochs.maybeCompactLocked();
+        // Not while the files sync is held: a new epoch would hand the edges the metadata of a
+        // version whose chunks the hub does not hold yet.
+        if (this.config.role === 'cloud' && !this.chunkTransfer?.holding) this.epochs.maybeCompactLocked();
         this.chunkTransfer?.pump();
+        this.checkFilesHold();
       })
       .catch((err: unknown) => rlog.warn(`background flush failed: ${errorMessage(err)}`))
       .finally(() => {
@@ -307,6 +318,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     // pages only to peers that lack something and have room for them.
     this.tableSync.capture();
     this.tableSync.pumpAll();
+    this.checkFilesHold();
     for (const docId of this.unsent) this.broadcast(docId);
     this.unsent.clear();
   }
@@ -350,6 +362,23 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     }, this.config.syncDelayMs ?? DEFAULT_SYNC_DELAY_MS);
   }
 
+  /**
+   * Files: while the `files` sync is held back (the hub lacks chunks of this writer's versions,
+   * or the hub waits for chunks of a version it knows: chunk-transfer.ts), nothing of it is
+   * sent; once it no longer is, the document goes out to every peer. Caller holds the lock.
+   */
+  private checkFilesHold(): void {
+    const transfer = this.chunkTransfer;
+    if (!transfer) return;
+    transfer.updateHold();
+    const held = transfer.holding;
+    if (this.filesHeld && !held) {
+      this.filesHeld = false;
+      this.broadcast('files');
+    }
+    this.filesHeld = held;
+  }
+
   private persistAll(): void {
     for (const a of this.adapters.values()) a.store.persist();
   }
@@ -382,6 +411,8 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       return;
     }
     const peer = new PeerSync(connection, this.traffic);
+    const transfer = this.chunkTransfer;
+    if (transfer) peer.held = (docId) => docId === 'files' && transfer.holding;
     this.peers.add(peer);
     rlog.info(`${this.config.nodeId}: sync peer ${connection.remoteId} connected`);
     connection.onClose(() => {
@@ -487,6 +518,14 @@ export class EdgstrReplica implements Replica, ReplicaCore {
           if (this.chunkTransfer) this.chunkTransfer.onWant(peer, msg.hashes);
           else this.refusedMessages++;
           break;
+        case 'chunk-offer':
+          if (this.chunkTransfer && this.config.role === 'cloud') this.chunkTransfer.onOffer(peer, msg.refs);
+          else this.refusedMessages++;
+          break;
+        case 'chunk-have':
+          if (this.chunkTransfer && this.config.role === 'edge') this.chunkTransfer.onHave(peer, msg.hashes);
+          else this.refusedMessages++;
+          break;
         case 'chunk':
           if (!this.chunkTransfer) this.refusedMessages++;
           else if (!this.chunkTransfer.onChunk(peer, msg)) {
@@ -506,6 +545,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     this.initialSync.check(this.adapters, () => this.tableSync.hasTheirChanges(peer.connection));
     this.epochs.tryFinishAll();
     this.chunkTransfer?.pump();
+    this.checkFilesHold();
   }
 
   /** Edge: the hub's heads and epochs; a fresh edge asks for newer epochs whole (FreshMessage). */
@@ -529,10 +569,16 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     }
     const remote = peer.connection.remoteId;
     const epoch = adapter.store.epoch;
+    const mayAnswer = (): boolean => {
+      if (!peer.held(docId)) return true;
+      // Answered once the hold ends (checkFilesHold).
+      if (docId === 'files') this.filesHeld = true;
+      return false;
+    };
     const { state, replies, changed, after } = applySyncMessages(adapter, peer.state(docId), datas, !this.initializing, (err) => {
       this.refusedMessages++;
       rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${remote}: ${errorMessage(err)}`);
-    });
+    }, mayAnswer);
     peer.setState(docId, state);
     this.lastSyncAt = new Date().toISOString();
     if (changed) adapter.store.persist();

@@ -317,6 +317,54 @@ describe('CRDT-Files', () => {
     expect(sameBytes(join(b.root, 'data/uploads/big.bin'), join(a.root, 'data/uploads/big.bin'))).toBe(true);
   });
 
+  it('strands a version whose chunks do not come: not pending any more, the older file kept, written if they come after all', () => {
+    const a = setup('st-a');
+    const b = setup('st-b');
+    const rel = 'data/uploads/doc.txt';
+    writeFileSync(join(a.root, rel), 'first');
+    a.crdt.capture();
+    sync(a.crdt, b.crdt);
+    const strandAfterMs = 40;
+    b.crdt.store.persist();
+    b.crdt.store.close();
+    const late = new FileCrdt({ root: b.root, paths: PATHS }, b.dataDir, 'files', { strandAfterMs });
+    cleanups.push(() => late.store.close());
+    late.reconcile();
+    writeFileSync(join(a.root, rel), 'second, whose chunk only its writer has');
+    a.crdt.capture();
+    sync(a.crdt, late, false);
+    const now = Date.now();
+    expect(late.pending(now)).toBe(1);
+    expect(late.stranded(now)).toEqual([]);
+    // Receiving the same version again does not restart its clock.
+    sync(a.crdt, late, false);
+    expect(late.pending(now + strandAfterMs + 1)).toBe(0);
+    expect(late.stranded(now + strandAfterMs + 1)).toEqual([rel]);
+    expect(late.strandedChunk([...late.wanted()][0]!, now + strandAfterMs + 1)).toBe(true);
+    expect(readFileSync(join(b.root, rel), 'utf8')).toBe('first');
+    fetchChunks(a.crdt, late);
+    expect(late.stranded(now + strandAfterMs + 1)).toEqual([]);
+    expect(readFileSync(join(b.root, rel), 'utf8')).toBe('second, whose chunk only its writer has');
+  });
+
+  it('a writer keeps the chunks of its new versions in its outbox until a peer holds them', () => {
+    const t = setup('ob');
+    t.crdt.store.close();
+    const w = new FileCrdt({ root: t.root, paths: PATHS }, t.dataDir, 'files', { pushes: true });
+    cleanups.push(() => w.store.close());
+    writeFileSync(join(t.root, 'data/uploads/big.bin'), randomBytes(2 * CHUNK_BYTES + 5));
+    w.capture();
+    // Three chunks of big.bin, one of data/config.json.
+    expect(w.outbox.size).toBe(4);
+    appendFileSync(join(t.root, 'data/uploads/big.bin'), 'more');
+    w.capture();
+    // The append's new chunk only.
+    expect(w.outbox.size).toBe(5);
+    for (const h of [...w.outbox.keys()]) w.pushed(h);
+    expect(w.outbox.size).toBe(0);
+    expect(w.outboxAdds).toBe(5);
+  });
+
   it('sweeps chunks no version uses any more, keeping the older version a pending path still has on disk', () => {
     const a = setup('sw-a');
     const b = setup('sw-b');

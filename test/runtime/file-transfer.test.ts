@@ -1,7 +1,7 @@
 /**
  * File chunks between real replicas (cloud hub + edges over socket.io on loopback): a big file
- * written at one edge reaches the other through the hub, which relays chunks it fetches from
- * the origin; at most MAX_IN_FLIGHT_BYTES are asked at once; a transfer cut by a restart
+ * written at one edge reaches the other through the hub, which fetches the chunks the writer
+ * offers before their metadata; at most MAX_IN_FLIGHT_BYTES are asked at once; a transfer cut by a restart
  * resumes with the chunks it lacks.
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,6 +35,9 @@ describe('file chunks between replicas', () => {
     const [e1, e2] = cluster.edges as [Node, Node];
     const rel = 'data/uploads/video.bin';
     const chunks = 40;
+    // (At start each edge offered what it captured of its snapshot: the hub already had it.)
+    const offered0 = e1.replica.chunkTransfer!.traffic.offered;
+    const confirmed0 = cluster.cloud.replica.chunkTransfer!.traffic.confirmed;
     writeFileSync(join(e1.root, rel), randomBytes(chunks * CHUNK_BYTES - 7));
     let most = 0;
     const sample = setInterval(() => {
@@ -48,7 +51,10 @@ describe('file chunks between replicas', () => {
     }
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(MAX_IN_FLIGHT_BYTES);
-    // The hub fetched every chunk from edge 1 once and sent it on to edge 2.
+    // Edge 1 offered every chunk before the metadata, the hub fetched each once, confirmed it,
+    // and sent it on to edge 2.
+    expect(e1.replica.chunkTransfer!.traffic.offered - offered0).toBe(chunks);
+    expect(cluster.cloud.replica.chunkTransfer!.traffic.confirmed - confirmed0).toBe(chunks);
     expect(e1.replica.chunkTransfer!.traffic.sent).toBe(chunks);
     expect(cluster.cloud.replica.chunkTransfer!.traffic.received).toBe(chunks);
     expect(cluster.cloud.replica.chunkTransfer!.traffic.sent).toBe(chunks);

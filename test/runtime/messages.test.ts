@@ -118,6 +118,18 @@ describe('parseWireMessage: file chunks', () => {
     expect(parseWireMessage({ type: 'chunk', hash, data: new Uint8Array(1001) }, 1000)).toMatch(/out of bounds/);
     expect(parseWireMessage({ type: 'chunk', hash, data: new Uint8Array(MAX_CHUNK_BYTES + 1) }, 64 * MAX_CHUNK_BYTES)).toMatch(/out of bounds/);
   });
+
+  it('reads a writer\'s offer (refs with their sizes) and the hub\'s confirmation, and refuses bad ones', () => {
+    const ref = `${hash}:262144`;
+    expect(parseWireMessage({ type: 'chunk-offer', refs: [ref] }, 1000)).toEqual({ type: 'chunk-offer', refs: [ref] });
+    expect(parseWireMessage({ type: 'chunk-have', hashes: [hash] }, 1000)).toEqual({ type: 'chunk-have', hashes: [hash] });
+    expect(parseWireMessage({ type: 'chunk-offer', refs: [] }, 1000)).toBe('bad refs');
+    expect(parseWireMessage({ type: 'chunk-offer', refs: Array(MAX_WANT_HASHES + 1).fill(ref) }, 1000)).toBe('bad refs');
+    expect(parseWireMessage({ type: 'chunk-offer', refs: [hash] }, 1000)).toBe('bad chunk ref');
+    expect(parseWireMessage({ type: 'chunk-offer', refs: [`${hash}:${MAX_CHUNK_BYTES + 1}`] }, 1000)).toBe('bad chunk ref');
+    expect(parseWireMessage({ type: 'chunk-have', hashes: ['../x'] }, 1000)).toBe('bad chunk hash');
+    expect(parseWireMessage({ type: 'chunk-have', hashes: [] }, 1000)).toBe('bad hashes');
+  });
 });
 
 describe('parseWireMessage: table messages', () => {

@@ -3,7 +3,7 @@
  * here before anything else looks at it: a malformed or oversized message is refused, it never
  * reaches Automerge or crashes the hub.
  */
-import { MAX_CHUNK_BYTES } from '../chunk-store.js';
+import { MAX_CHUNK_BYTES, parseRef } from '../chunk-store.js';
 import type { TablePage, WireRow } from '../table-store.js';
 
 /** The hub's greeting after it flushed its own state: the heads of each document it holds. */
@@ -78,6 +78,22 @@ export interface ChunkMessage {
 }
 
 /**
+ * A writer offers the chunks of its new file versions before their metadata may leave
+ * (chunk-transfer.ts): refs `"<sha256>:<size>"`. The receiver answers `chunk-have` for those it
+ * holds and asks (`chunk-want`) for the others.
+ */
+export interface ChunkOfferMessage {
+  type: 'chunk-offer';
+  refs: string[];
+}
+
+/** The sender holds these chunks, fsynced: the writer may now send the metadata naming them. */
+export interface ChunkHaveMessage {
+  type: 'chunk-have';
+  hashes: string[];
+}
+
+/**
  * Tables (table-store.ts, table-sync.ts): "send me your changes of database `db` after your
  * version `after`". Each side sends it on connecting, with the position it persisted.
  */
@@ -120,9 +136,11 @@ export type WireMessage =
   | RefusedMessage
   | ChunkWantMessage
   | ChunkMessage
+  | ChunkOfferMessage
+  | ChunkHaveMessage
   | TableWireMessage;
 
-/** The most chunk hashes one chunk-want may carry. */
+/** The most chunk hashes (or refs) one chunk-want, chunk-offer or chunk-have may carry. */
 export const MAX_WANT_HASHES = 64;
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
@@ -173,6 +191,18 @@ export function parseWireMessage(raw: unknown, maxBytes: number): WireMessage | 
       if (!Array.isArray(hashes) || hashes.length === 0 || hashes.length > MAX_WANT_HASHES) return 'bad hashes';
       if (!hashes.every((h): h is string => typeof h === 'string' && HEAD.test(h))) return 'bad chunk hash';
       return { type: 'chunk-want', hashes };
+    }
+    case 'chunk-offer': {
+      const refs = msg.refs;
+      if (!Array.isArray(refs) || refs.length === 0 || refs.length > MAX_WANT_HASHES) return 'bad refs';
+      if (!refs.every((r): r is string => parseRef(r) !== null)) return 'bad chunk ref';
+      return { type: 'chunk-offer', refs };
+    }
+    case 'chunk-have': {
+      const hashes = msg.hashes;
+      if (!Array.isArray(hashes) || hashes.length === 0 || hashes.length > MAX_WANT_HASHES) return 'bad hashes';
+      if (!hashes.every((h): h is string => typeof h === 'string' && HEAD.test(h))) return 'bad chunk hash';
+      return { type: 'chunk-have', hashes };
     }
     case 'chunk': {
       if (typeof msg.hash !== 'string' || !HEAD.test(msg.hash)) return 'bad chunk hash';
