@@ -133,7 +133,9 @@ async function runSequences(base: string, count: number, clients: number, seed: 
         const seen = (read.body as { hits: number }).hits;
         if (hit.status !== 200 || read.status !== 200 || !(seen >= after)) fail(`GET /hits answered ${seen} after POST /hits answered ${after}`);
       } else {
-        const name = `c${c}-f${n % 5}`;
+        // Per run (seed) too: the runs with and without the guarantee go through the same cloud,
+        // and a file of the other run's client of the same number is another client's write.
+        const name = `s${seed}-c${c}-f${n % 5}`;
         const text = `v${qty}`;
         const put = await request(`${base}/files/${name}`, 'PUT', { text });
         if (put.status !== 200) fail(`PUT /files/${name} answered ${put.status}`);
