@@ -336,6 +336,19 @@ export class FileCrdt implements CrdtAdapter {
     this.outbox.delete(hash);
   }
 
+  /**
+   * Writer, at a restart: the outbox lived in memory, so versions captured before a crash may
+   * not have reached the hub. Every chunk of the document's versions this store holds goes
+   * into the outbox again: the hub confirms the ones it has at once (a hash lookup each) and
+   * fetches the others before the metadata naming them may leave.
+   */
+  offerAllHeld(): void {
+    if (!this.pushes) return;
+    for (const v of this.index.values()) {
+      for (const r of v.refs) if (!this.outbox.has(refHash(r)) && this.chunks.has(refHash(r))) this.toOutbox([r]);
+    }
+  }
+
   private toOutbox(refs: ChunkRef[]): void {
     if (!this.pushes) return;
     for (const r of refs) {

@@ -136,6 +136,8 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       // that were persisted but not applied when the process died).
       this.flushLocked();
       for (const a of known) a.reconcile();
+      // An edge's outbox of chunks the hub has not confirmed was lost with the process.
+      if (this.config.role === 'edge') for (const a of known) if (a instanceof FileCrdt) a.offerAllHeld();
       if (this.config.role === 'cloud') {
         for (const a of fresh) a.seed();
         for (const t of freshTables) t.seed();

@@ -31,18 +31,24 @@ afterAll(async () => {
 interface Child {
   proc: ChildProcess;
   root: string;
+  dir: string;
   ask(msg: object, key: string): Promise<Record<string, unknown>>;
 }
 
-async function startWriter(index: number): Promise<Child> {
+/** A writer edge in its own process; `dir`: restart one on its data dir. */
+async function startWriter(index: number, dir?: string): Promise<Child> {
   const runtime = resolve('dist/runtime/index.js');
   if (!existsSync(runtime)) throw new Error('dist/runtime is missing: run `npm run build` first');
-  const t = tempDir(`writer${index}`);
-  temps.push(t);
-  prepareDir(t.dir);
-  const root = join(t.dir, 'app');
+  let at = dir;
+  if (!at) {
+    const t = tempDir(`writer${index}`);
+    temps.push(t);
+    prepareDir(t.dir);
+    at = t.dir;
+  }
+  const root = join(at, 'app');
   const config = replicaConfig({
-    role: 'edge', nodeId: `writer-${index}`, dataDir: join(t.dir, 'edgstr-data'), rangeIndex: 10 + index, cloudUrl: cluster.url,
+    role: 'edge', nodeId: `writer-${index}`, dataDir: join(at, 'edgstr-data'), rangeIndex: 10 + index, cloudUrl: cluster.url,
     initialSyncTimeoutMs: 5000, files: { root, paths: FILE_PATHS },
   });
   const proc = fork(join('test/runtime/fixtures/file-writer-edge.mjs'), [pathToFileURL(runtime).href, JSON.stringify(config)], {
@@ -61,7 +67,7 @@ async function startWriter(index: number): Promise<Child> {
       if (Object.keys(msg).length > 0) proc.send(msg);
     });
   await ask({}, 'ready');
-  return { proc, root, ask };
+  return { proc, root, dir: at, ask };
 }
 
 async function kill(child: Child): Promise<void> {
@@ -109,6 +115,36 @@ describe('a file writer killed with SIGKILL', () => {
       expect(read(cluster.cloud, rel)!.equals(read(cluster.edges[0]!, rel)!)).toBe(true);
     }, 90_000);
   }
+});
+
+describe('a file writer restarted after SIGKILL', () => {
+  it('pushes the chunks of what it had captured before the kill before their metadata: the hub never waits for them', async () => {
+    const rel = 'data/uploads/restarted.bin';
+    const writer = await startWriter(4);
+    try {
+      await writer.ask({ cmd: 'write', rel, bytes: 1000, then: 'flush' }, 'wrote');
+      await waitFor(() => read(cluster.cloud, rel)?.length === 1000, 20_000, 'the first version at the cloud');
+      // Captured (the flush ran), then killed while its chunks were on their way at best.
+      await writer.ask({ cmd: 'write', rel, bytes: 48 * CHUNK_BYTES, then: 'flush' }, 'wrote');
+    } finally {
+      await kill(writer);
+    }
+    const hubFiles = cluster.cloud.replica.adapters.get('files') as FileCrdt;
+    let most = 0;
+    const sample = setInterval(() => (most = Math.max(most, hubFiles.pending())), 2);
+    const again = await startWriter(4, writer.dir);
+    try {
+      await waitFor(() => read(cluster.cloud, rel)?.length === 48 * CHUNK_BYTES, 30_000, 'the captured version at the cloud');
+      await waitFor(() => read(cluster.edges[0]!, rel)?.length === 48 * CHUNK_BYTES, 30_000, 'the captured version at the other edge');
+    } finally {
+      clearInterval(sample);
+      await kill(again);
+    }
+    // Its metadata reached the hub only once the hub held the bytes (without the outbox rebuilt
+    // at start the metadata goes first and the hub waits for 48 chunks).
+    expect(most).toBe(0);
+    expect(read(cluster.cloud, rel)!.equals(read(cluster.edges[0]!, rel)!)).toBe(true);
+  }, 90_000);
 });
 
 describe('a file version whose chunks nobody can provide', () => {
