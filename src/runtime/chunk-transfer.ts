@@ -6,12 +6,16 @@
  * **Bytes before metadata.** A version must never be known without its bytes being
  * obtainable: if its writer dies right after the write, every other replica would wait for
  * chunks nobody has. So:
- * - the writer (an edge) offers the chunks of every new local version to its hub
- *   (`chunk-offer`) and sends no `files` sync message (not even an answer) until the hub
- *   answered `chunk-have` for all of them (`holding`); the hub fetches what it lacks from the
- *   writer like any wanted chunk, stores it fsynced, and only then says `chunk-have`. An edge
- *   that keeps writing files for longer than MAX_HOLD_MS lets its metadata go once per
- *   MAX_HOLD_MS (else it would never be sent); the hub's rule below then covers it;
+ * - the writer (an edge) pushes the chunks of every new local version to its hub (`chunk`
+ *   messages nobody asked for) and sends no `files` sync message (not even an answer) while
+ *   some of them are not sent yet (`holding`). The connection is ordered and the hub applies a
+ *   batch's sync messages after its chunks, so the hub stores a version's chunks (fsynced)
+ *   before it applies its metadata: a writer killed at any moment leaves the hub with the bytes
+ *   of every version it learned. The hub confirms each pushed chunk (`chunk-have`); at most
+ *   PUSH_WINDOW_BYTES are pushed and not yet confirmed per peer (bounded memory), so a big file
+ *   holds its metadata until its last chunk left. A writer whose unsent chunks keep growing for
+ *   MAX_HOLD_MS (writing faster than the link) lets its metadata go once per MAX_HOLD_MS; the
+ *   hub's rule below then covers it;
  * - the hub sends no `files` sync message (no acknowledgement, no relay) while a version it
  *   knows still waits for chunks that are coming: the writer's pendingChanges stays above 0
  *   and the other edges only ever learn versions the hub holds the bytes of;
@@ -28,13 +32,14 @@
  * - **Not there.** A peer without the chunk answers `data: null` (rewritten or deleted since:
  *   the asker's document will move on too); the asker tries again after RETRY_MS, and a want
  *   not answered within WANT_TIMEOUT_MS (peer gone, message lost) is asked again.
- * - **Checked.** Bytes are stored only when their SHA-256 is the hash asked for, and only
- *   chunks this replica asked for (or relays) are accepted: a peer cannot fill the disk.
+ * - **Checked.** Bytes are stored only when their SHA-256 is the hash asked for; unasked chunks
+ *   are accepted only by the hub from its (authenticated) edges, as pushes, and chunks no
+ *   version names are swept after a while (file-crdt.ts).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { makeRef, refHash, refSize } from './chunk-store.js';
 import type { FileCrdt } from './file-crdt.js';
+import { makeRef, refHash, refSize } from './chunk-store.js';
 import { MAX_WANT_HASHES, type ChunkMessage } from './sync/messages.js';
 import type { PeerSync } from './sync/peer-sync.js';
 
@@ -49,7 +54,9 @@ const RETRY_MS = 1_000;
 
 /** A chunk nobody had is asked again after this long once the versions waiting for it are stranded. */
 const STRANDED_RETRY_MS = 30_000;
-/** Chunks offered to one peer and not yet confirmed (the hub fetches them at its own pace). */
+/** Bytes a writer pushed to one peer and the peer did not confirm yet (one chunk is always allowed). */
+export const PUSH_WINDOW_BYTES = 4 * 1024 * 1024;
+/** Chunk hashes offered to one peer after a restart and not yet confirmed. */
 const MAX_OFFERED = 1024;
 /** The longest a writer that keeps adding chunks holds its `files` metadata back (see above). */
 export const MAX_HOLD_MS = 2_000;
@@ -88,8 +95,10 @@ export interface ChunkTraffic {
   sent: number;
   /** Chunk messages refused (bytes not matching their hash). */
   refused: number;
-  /** Writer: chunks offered to peers; hub: chunks confirmed to writers (`chunk-have`). */
-  offered: number;
+  /** Writer: chunks pushed to peers unasked, and chunk hashes offered after a restart. */
+  pushed: number;
+  offers: number;
+  /** Hub: chunks confirmed to writers (`chunk-have`). */
   confirmed: number;
 }
 
@@ -102,21 +111,23 @@ export class ChunkTransfer {
   private readonly relay = new Map<string, Set<PeerSync>>();
   /** Chunks a peer did not have: not asked again before then. */
   private readonly notBefore = new Map<string, number>();
-  /** Hub: chunks a writer offered that this replica lacks: fetched from it, then confirmed. */
+  /** Hub: chunks a restarted writer offered that this replica lacks: fetched from it, then confirmed. */
   private readonly incoming = new Map<string, { peers: Set<PeerSync>; size: number }>();
+  /** Writer: per peer, chunk hashes offered after a restart and not yet confirmed. */
+  private readonly offeredTo = new Map<PeerSync, Set<string>>();
   /** Hub: `chunk-have` hashes to send, per writer (sent by pump, in batches). */
   private readonly haves = new Map<PeerSync, string[]>();
-  /** Writer: per peer, chunks offered and not yet confirmed. */
-  private readonly offeredTo = new Map<PeerSync, Set<string>>();
+  /** Writer: per peer, chunks pushed and not yet confirmed (hash -> size), and their bytes. */
+  private readonly pushedTo = new Map<PeerSync, { chunks: Map<string, number>; bytes: number }>();
   /** Writer: the hold window (see holding). */
   private holdStart: number | undefined;
   private addsAtHoldStart = 0;
   private released = false;
   private turn = 0;
   private movedSinceCollect = 0;
-  readonly traffic: ChunkTraffic = { received: 0, sent: 0, refused: 0, offered: 0, confirmed: 0 };
+  readonly traffic: ChunkTraffic = { received: 0, sent: 0, refused: 0, pushed: 0, offers: 0, confirmed: 0 };
 
-  /** `pushes`: this replica is a writer that offers its new chunks before their metadata (an edge). */
+  /** `pushes`: this replica is a writer that pushes its new chunks before their metadata (an edge). */
   constructor(
     private readonly files: FileCrdt,
     private readonly peers: ReadonlySet<PeerSync>,
@@ -125,18 +136,34 @@ export class ChunkTransfer {
 
   /**
    * Whether `files` sync messages are held back now (see the top of this file): a writer's
-   * while a peer has not confirmed the chunks of its captured versions; the hub's while a
-   * version it knows waits for chunks that are still coming.
+   * while chunks of its captured versions are not pushed yet (or, after a restart, not yet
+   * confirmed); the hub's while a version it knows waits for chunks that are still coming.
    */
   get holding(): boolean {
     if (!this.pushes) return this.files.pending() > 0;
-    return this.files.outbox.size > 0 && !this.released;
+    return !this.released && this.waitsToPush();
+  }
+
+  private waitsToPush(): boolean {
+    if (this.files.recheck.size > 0) return true;
+    if (this.files.outbox.size === 0) return false;
+    if (this.peers.size === 0) return true;
+    for (const peer of this.peers) if (this.unsent(peer) > 0) return true;
+    return false;
+  }
+
+  /** Outbox chunks not pushed to `peer` yet. */
+  private unsent(peer: PeerSync): number {
+    const st = this.pushedTo.get(peer);
+    let sent = 0;
+    for (const h of st?.chunks.keys() ?? []) if (this.files.outbox.has(h)) sent++;
+    return this.files.outbox.size - sent;
   }
 
   /** Writer: moves the hold window on (called on every flush and after every batch of messages). */
   updateHold(now = Date.now()): void {
     if (!this.pushes) return;
-    if (this.files.outbox.size === 0) {
+    if (!this.waitsToPush()) {
       this.holdStart = undefined;
       this.released = false;
       return;
@@ -150,7 +177,7 @@ export class ChunkTransfer {
     if (now - this.holdStart > MAX_HOLD_MS && this.files.outboxAdds > this.addsAtHoldStart) this.released = true;
   }
 
-  /** Hub: a writer offers chunks; those held are confirmed, the others fetched from it. */
+  /** Hub: a restarted writer offers chunks; those held are confirmed, the others fetched from it. */
   onOffer(peer: PeerSync, refs: string[]): void {
     for (const ref of refs) {
       const hash = refHash(ref);
@@ -168,8 +195,14 @@ export class ChunkTransfer {
   /** Writer: the peer holds these chunks (fsynced). */
   onHave(peer: PeerSync, hashes: string[]): void {
     const offered = this.offeredTo.get(peer);
+    const pushed = this.pushedTo.get(peer);
     for (const h of hashes) {
       offered?.delete(h);
+      const size = pushed?.chunks.get(h);
+      if (pushed && size !== undefined) {
+        pushed.chunks.delete(h);
+        pushed.bytes -= size;
+      }
       this.files.pushed(h);
     }
   }
@@ -219,9 +252,11 @@ export class ChunkTransfer {
       return true;
     }
     const relayTo = this.relay.get(msg.hash);
-    // Unasked (or asked long ago and no longer needed): ignored, never stored.
-    if (!this.wantsAny(msg.hash) && !relayTo) return true;
-    if (this.wantsAny(msg.hash)) {
+    // The hub keeps what its writers push (bytes before metadata); anywhere else an unasked chunk
+    // (or one asked long ago and no longer needed) is ignored, never stored.
+    const hub = !this.pushes;
+    if (!this.wantsAny(msg.hash) && !relayTo && !hub) return true;
+    if (this.wantsAny(msg.hash) || hub) {
       if (!this.files.addChunk(msg.hash, msg.data)) {
         this.traffic.refused++;
         return false;
@@ -231,6 +266,7 @@ export class ChunkTransfer {
       const offered = this.incoming.get(msg.hash);
       this.incoming.delete(msg.hash);
       for (const p of offered?.peers ?? []) if (this.peers.has(p)) this.confirm(p, msg.hash);
+      if (hub && !offered?.peers.has(peer)) this.confirm(peer, msg.hash);
     }
     this.origin.delete(msg.hash);
     this.relay.delete(msg.hash);
@@ -240,6 +276,7 @@ export class ChunkTransfer {
 
   onPeerClosed(peer: PeerSync): void {
     this.offeredTo.delete(peer);
+    this.pushedTo.delete(peer);
     this.haves.delete(peer);
     for (const [h, i] of this.incoming) {
       i.peers.delete(peer);
@@ -264,6 +301,7 @@ export class ChunkTransfer {
     }
     if (this.peers.size === 0) return;
     this.sendHaves();
+    this.push();
     this.offer();
     if (this.inFlight.size >= MAX_IN_FLIGHT_CHUNKS || this.inFlightBytes >= MAX_IN_FLIGHT_BYTES) return;
     const batches = new Map<PeerSync, string[]>();
@@ -309,14 +347,41 @@ export class ChunkTransfer {
     this.haves.clear();
   }
 
-  /** Writer: offers each peer the outbox's chunks it was not offered yet (at most MAX_OFFERED unconfirmed). */
-  private offer(): void {
+  /**
+   * Writer: sends each peer the outbox's chunks it has not sent it yet, while at most
+   * PUSH_WINDOW_BYTES are unconfirmed. Called before the `files` document may go out (the
+   * replica's checkFilesHold), so on the ordered connection the chunks precede their metadata.
+   */
+  push(): void {
     if (!this.pushes || this.files.outbox.size === 0) return;
+    for (const peer of this.peers) {
+      let st = this.pushedTo.get(peer);
+      if (!st) this.pushedTo.set(peer, (st = { chunks: new Map(), bytes: 0 }));
+      for (const [hash, size] of this.files.outbox) {
+        if (st.chunks.has(hash)) continue;
+        if (st.bytes > 0 && st.bytes + size > PUSH_WINDOW_BYTES) break;
+        const data = this.files.readChunk(hash);
+        if (!data) {
+          // Swept: a later version replaced it, nothing to push.
+          this.files.pushed(hash);
+          continue;
+        }
+        st.chunks.set(hash, size);
+        st.bytes += size;
+        this.traffic.pushed++;
+        this.send(peer, { type: 'chunk', hash, data });
+      }
+    }
+  }
+
+  /** Writer, after a restart: offers each peer the chunks to recheck (at most MAX_OFFERED unconfirmed). */
+  private offer(): void {
+    if (!this.pushes || this.files.recheck.size === 0) return;
     for (const peer of this.peers) {
       let offered = this.offeredTo.get(peer);
       if (!offered) this.offeredTo.set(peer, (offered = new Set()));
       const refs: string[] = [];
-      for (const [hash, size] of this.files.outbox) {
+      for (const [hash, size] of this.files.recheck) {
         if (offered.size >= MAX_OFFERED) break;
         if (offered.has(hash)) continue;
         offered.add(hash);
@@ -324,7 +389,7 @@ export class ChunkTransfer {
       }
       for (let i = 0; i < refs.length; i += MAX_WANT_HASHES) {
         const batch = refs.slice(i, i + MAX_WANT_HASHES);
-        this.traffic.offered += batch.length;
+        this.traffic.offers += batch.length;
         peer.connection.send({ type: 'chunk-offer', refs: batch });
       }
     }

@@ -84,8 +84,6 @@ export class FileCrdt implements CrdtAdapter {
   private readonly seen = new Map<string, OnDisk>();
   /** Paths whose document version waits for chunks, with the chunks it waits for. */
   private readonly pendingPaths = new Map<string, Set<string>>();
-  /** Per pending path, the key of the version it waits for. */
-  private readonly pendingKey = new Map<string, string>();
   /** Chunk hash -> the pending paths that wait for it. */
   private readonly waiting = new Map<string, Set<string>>();
   /** The size of each chunk in `waiting` (from its ref). */
@@ -96,6 +94,11 @@ export class FileCrdt implements CrdtAdapter {
   private readonly strandLogged = new Set<string>();
   /** Writer: chunks of local versions no peer has confirmed holding yet (hash -> size). */
   readonly outbox = new Map<string, number>();
+  /**
+   * Writer, after a restart: chunks of the document's versions to check with the hub (offered by
+   * hash, fetched by the hub if it lacks them) before any metadata leaves (hash -> size).
+   */
+  readonly recheck = new Map<string, number>();
   /** Chunks put into the outbox so far (the writer's hold window watches it grow). */
   outboxAdds = 0;
   /** Chunks stored here, and when: one pushed before its metadata is not swept meanwhile. */
@@ -253,7 +256,6 @@ export class FileCrdt implements CrdtAdapter {
     this.rebuildIndex();
     this.pendingPaths.clear();
     this.progress.clear();
-    this.pendingKey.clear();
     this.waiting.clear();
     this.sizes.clear();
     for (const rel of this.index.keys()) this.materialize(rel);
@@ -273,6 +275,7 @@ export class FileCrdt implements CrdtAdapter {
     this.sweptAt = this.chunks.added;
     const keep = new Set<string>(this.waiting.keys());
     for (const h of this.outbox.keys()) keep.add(h);
+    for (const h of this.recheck.keys()) keep.add(h);
     const recent = Date.now() - UNNAMED_CHUNK_KEEP_MS;
     for (const [h, at] of this.arrived) {
       if (at >= recent) keep.add(h);
@@ -334,18 +337,19 @@ export class FileCrdt implements CrdtAdapter {
   /** Writer: a peer holds this chunk now (fsynced): it leaves the outbox. */
   pushed(hash: string): void {
     this.outbox.delete(hash);
+    this.recheck.delete(hash);
   }
 
   /**
    * Writer, at a restart: the outbox lived in memory, so versions captured before a crash may
-   * not have reached the hub. Every chunk of the document's versions this store holds goes
-   * into the outbox again: the hub confirms the ones it has at once (a hash lookup each) and
-   * fetches the others before the metadata naming them may leave.
+   * not have reached the hub. Every chunk of the document's versions this store holds is offered
+   * to the hub by hash (`recheck`): it confirms the ones it has at once (a lookup each) and
+   * fetches the others, before the metadata naming them may leave.
    */
   offerAllHeld(): void {
     if (!this.pushes) return;
     for (const v of this.index.values()) {
-      for (const r of v.refs) if (!this.outbox.has(refHash(r)) && this.chunks.has(refHash(r))) this.toOutbox([r]);
+      for (const r of v.refs) if (!this.recheck.has(refHash(r)) && this.chunks.has(refHash(r))) this.recheck.set(refHash(r), refSize(r));
     }
   }
 
@@ -469,14 +473,15 @@ export class FileCrdt implements CrdtAdapter {
   }
 
   private setPending(rel: string, missing: string[], refs: ChunkRef[]): void {
-    // Still waiting for the same version: its time without progress goes on.
-    const same = this.pendingKey.get(rel) === refsKey(refs);
+    // Still waiting for a chunk it waited for before (the same version, or a newer one on top
+    // of it, as appends to a log are): its time without progress goes on.
+    const before = this.pendingPaths.get(rel);
+    const same = before !== undefined && missing.some((h) => before.has(h));
     const since = same ? this.progress.get(rel) : undefined;
     const logged = same && this.strandLogged.has(rel);
     this.clearPending(rel);
     this.progress.set(rel, since ?? Date.now());
     if (logged) this.strandLogged.add(rel);
-    this.pendingKey.set(rel, refsKey(refs));
     this.pendingPaths.set(rel, new Set(missing));
     const wanted = new Set(missing);
     for (const r of refs) if (wanted.has(refHash(r))) this.sizes.set(refHash(r), refSize(r));
@@ -492,7 +497,6 @@ export class FileCrdt implements CrdtAdapter {
     if (!missing) return;
     this.pendingPaths.delete(rel);
     this.progress.delete(rel);
-    this.pendingKey.delete(rel);
     this.strandLogged.delete(rel);
     for (const h of missing) {
       const rels = this.waiting.get(h);

@@ -365,13 +365,15 @@ export class EdgstrReplica implements Replica, ReplicaCore {
   }
 
   /**
-   * Files: while the `files` sync is held back (the hub lacks chunks of this writer's versions,
-   * or the hub waits for chunks of a version it knows: chunk-transfer.ts), nothing of it is
-   * sent; once it no longer is, the document goes out to every peer. Caller holds the lock.
+   * Files: while the `files` sync is held back (chunks of this writer's versions are not sent to
+   * the hub yet, or the hub waits for chunks of a version it knows: chunk-transfer.ts), nothing
+   * of it is sent; once it no longer is, the document goes out to every peer. Caller holds the lock.
    */
   private checkFilesHold(): void {
     const transfer = this.chunkTransfer;
     if (!transfer) return;
+    // A writer's new chunks go out first: on the ordered connection they precede the metadata.
+    transfer.push();
     transfer.updateHold();
     const held = transfer.holding;
     if (this.filesHeld && !held) {

@@ -341,10 +341,15 @@ describe('CRDT-Files', () => {
     expect(late.pending(now + strandAfterMs + 1)).toBe(0);
     expect(late.stranded(now + strandAfterMs + 1)).toEqual([rel]);
     expect(late.strandedChunk([...late.wanted()][0]!, now + strandAfterMs + 1)).toBe(true);
+    // Nor does an append on top of it (a log appended to everywhere would never strand).
+    appendFileSync(join(a.root, rel), ', and more');
+    a.crdt.capture();
+    sync(a.crdt, late, false);
+    expect(late.stranded(now + strandAfterMs + 1)).toEqual([rel]);
     expect(readFileSync(join(b.root, rel), 'utf8')).toBe('first');
     fetchChunks(a.crdt, late);
     expect(late.stranded(now + strandAfterMs + 1)).toEqual([]);
-    expect(readFileSync(join(b.root, rel), 'utf8')).toBe('second, whose chunk only its writer has');
+    expect(readFileSync(join(b.root, rel), 'utf8')).toBe('second, whose chunk only its writer has, and more');
   });
 
   it('a writer keeps the chunks of its new versions in its outbox until a peer holds them', () => {

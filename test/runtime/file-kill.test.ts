@@ -161,13 +161,14 @@ describe('a file version whose chunks nobody can provide', () => {
       writeFileSync(join(e1.root, rel), randomBytes(3 * CHUNK_BYTES));
       const files = e1.replica.adapters.get('files') as FileCrdt;
       await e1.replica.mutex.run(() => {
-        // Captured, and before anything was offered to the hub:
-        e1.replica.flushLocked();
+        // Captured, and before anything was pushed to the hub:
+        files.capture();
+        files.store.persist();
         expect(files.outbox.size).toBe(3);
         for (const hash of files.outbox.keys()) rmSync(join(e1.dir, 'edgstr-data', 'chunks', hash.slice(0, 2), hash));
         files.outbox.clear();
+        e1.replica.broadcast('files');
       });
-      await e1.replica.flush();
       // The hub holds its acknowledgement (and the relay) while it waits for the chunks...
       await waitFor(() => strand.cloud.replica.health().pendingChanges > 0, 5_000, 'the hub to wait for the chunks');
       expect(e1.replica.health().pendingChanges).toBeGreaterThan(0);

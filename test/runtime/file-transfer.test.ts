@@ -1,7 +1,7 @@
 /**
  * File chunks between real replicas (cloud hub + edges over socket.io on loopback): a big file
- * written at one edge reaches the other through the hub, which fetches the chunks the writer
- * offers before their metadata; at most MAX_IN_FLIGHT_BYTES are asked at once; a transfer cut by a restart
+ * written at one edge reaches the other through the hub, to which the writer pushes the
+ * chunks before their metadata; at most MAX_IN_FLIGHT_BYTES are asked at once; a transfer cut by a restart
  * resumes with the chunks it lacks.
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,14 +30,20 @@ const chunkCount = (n: Node): number => {
   return readdirSync(dir).reduce((sum, sub) => sum + readdirSync(join(dir, sub)).length, 0);
 };
 
+interface Moved {
+  pushed: number;
+  sent: number;
+  received: number;
+  confirmed: number;
+}
+
 describe('file chunks between replicas', () => {
   it('moves a big file from edge 1 to edge 2 through the hub, never more than MAX_IN_FLIGHT_BYTES asked at once', async () => {
     const [e1, e2] = cluster.edges as [Node, Node];
     const rel = 'data/uploads/video.bin';
     const chunks = 40;
-    // (At start each edge offered what it captured of its snapshot: the hub already had it.)
-    const offered0 = e1.replica.chunkTransfer!.traffic.offered;
-    const confirmed0 = cluster.cloud.replica.chunkTransfer!.traffic.confirmed;
+    // (At start each edge pushed what it captured of its snapshot: counted from here.)
+    const before = [e1, cluster.cloud, e2].map((n) => ({ ...n.replica.chunkTransfer!.traffic }));
     writeFileSync(join(e1.root, rel), randomBytes(chunks * CHUNK_BYTES - 7));
     let most = 0;
     const sample = setInterval(() => {
@@ -51,14 +57,19 @@ describe('file chunks between replicas', () => {
     }
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(MAX_IN_FLIGHT_BYTES);
-    // Edge 1 offered every chunk before the metadata, the hub fetched each once, confirmed it,
-    // and sent it on to edge 2.
-    expect(e1.replica.chunkTransfer!.traffic.offered - offered0).toBe(chunks);
-    expect(cluster.cloud.replica.chunkTransfer!.traffic.confirmed - confirmed0).toBe(chunks);
-    expect(e1.replica.chunkTransfer!.traffic.sent).toBe(chunks);
-    expect(cluster.cloud.replica.chunkTransfer!.traffic.received).toBe(chunks);
-    expect(cluster.cloud.replica.chunkTransfer!.traffic.sent).toBe(chunks);
-    expect(e2.replica.chunkTransfer!.traffic.received).toBe(chunks);
+    // Edge 1 pushed every chunk once before the metadata, the hub stored and confirmed each
+    // and sent it on to edge 2, which asked for it.
+    const [t1, tc, t2] = [e1, cluster.cloud, e2].map((n, i) => {
+      const now = n.replica.chunkTransfer!.traffic;
+      const was = before[i]!;
+      return { pushed: now.pushed - was.pushed, sent: now.sent - was.sent, received: now.received - was.received, confirmed: now.confirmed - was.confirmed };
+    }) as [Moved, Moved, Moved];
+    expect(t1.pushed).toBe(chunks);
+    expect(t1.sent).toBe(chunks);
+    expect(tc.received).toBe(chunks);
+    expect(tc.confirmed).toBe(chunks);
+    expect(tc.sent).toBe(chunks);
+    expect(t2.received).toBe(chunks);
     await waitFor(() => [cluster.cloud, e1, e2].every((n) => n.replica.health().pendingChanges === 0), 10_000, 'nothing pending');
   }, 60_000);
 
