@@ -1,7 +1,7 @@
 /**
  * An edge killed with SIGKILL right after a file write (issue 14, the chunk store): every other
  * replica ends with the previous version of the file or the new one, whole, and nothing stays
- * pending. The writer offers its chunks to the hub before the metadata naming them may leave
+ * pending. The writer pushes its chunks to the hub before the metadata naming them may leave
  * (chunk-transfer.ts); without that, the hub learns a version whose chunks only the dead edge
  * had and waits for them until they strand (30 s by default), far beyond this test's bound.
  * Then: a version whose chunks nobody can provide strands after a bound instead of blocking.

@@ -70,7 +70,7 @@ export interface ChunkWantMessage {
   hashes: string[];
 }
 
-/** One chunk's bytes, answering a chunk-want; `data` null: the sender does not have it (any more). */
+/** One chunk's bytes, answering a chunk-want or pushed by a writer to the hub; `data` null: the sender does not have it (any more). */
 export interface ChunkMessage {
   type: 'chunk';
   hash: string;
@@ -78,16 +78,17 @@ export interface ChunkMessage {
 }
 
 /**
- * A writer offers the chunks of its new file versions before their metadata may leave
- * (chunk-transfer.ts): refs `"<sha256>:<size>"`. The receiver answers `chunk-have` for those it
- * holds and asks (`chunk-want`) for the others.
+ * A writer that restarted offers the chunks its `files` document names before its metadata may
+ * leave (chunk-transfer.ts; new versions are pushed as `chunk` messages instead): refs
+ * `"<sha256>:<size>"`. The receiver answers `chunk-have` for those it holds and asks
+ * (`chunk-want`) for the others.
  */
 export interface ChunkOfferMessage {
   type: 'chunk-offer';
   refs: string[];
 }
 
-/** The sender holds these chunks, fsynced: the writer may now send the metadata naming them. */
+/** The sender (the hub) holds these chunks, fsynced: pushed or offered chunks it confirms to their writer. */
 export interface ChunkHaveMessage {
   type: 'chunk-have';
   hashes: string[];
