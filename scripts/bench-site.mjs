@@ -14,7 +14,7 @@
 // running (edge process alive, as systemd would say), edges UP in HAProxy (`show stat`), and
 // the CPU seconds of the edges (utime + stime of each edge's session from /proc; a stopped
 // edge uses 0), the cloud and HAProxy. Per step: requests, req/s, failed, p50/p99.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,7 @@ A load ramp over a site of generated edges behind HAProxy, with and without scal
   --svg FILE           write the plot (edges running and throughput over time, both runs)
   --markdown FILE      write the tables as Markdown
   --keep               keep the temporary folder
+  --from FILE          measure nothing: write --svg/--markdown from a --json written earlier
   --help               this text`;
 
 const argv = process.argv.slice(2);
@@ -61,6 +62,17 @@ if (!(stepSeconds > 0)) usage(`--step-seconds must be a positive number of secon
 if (!Number.isInteger(edgeCount) || edgeCount < 2 || edgeCount > 8) usage('--edges must be 2..8');
 if (!(idleSeconds > 0)) usage('--idle-seconds must be a positive number of seconds');
 for (const m of modes) if (!['scale-down', 'always-on'].includes(m)) usage(`--modes: unknown mode "${m}" (scale-down, always-on)`);
+if (opt('from', null)) {
+  let earlier;
+  try {
+    earlier = JSON.parse(readFileSync(opt('from', null), 'utf8'));
+  } catch (err) {
+    usage(`--from ${opt('from', null)}: ${err instanceof Error ? err.message : err}; give a file written by --json`);
+  }
+  if (!Array.isArray(earlier?.runs)) usage(`--from ${opt('from', null)}: no "runs"; give a file written by --json`);
+  writeOutputs(earlier);
+  process.exit(0);
+}
 if (!haveHaproxy()) usage('haproxy is not installed (Debian: apt-get install haproxy)');
 const say = (msg) => process.stderr.write(`[bench-site] ${msg}\n`);
 
@@ -252,19 +264,32 @@ try {
 
 const report = { command: `node scripts/bench-site.mjs ${argv.join(' ')}`.trim(), at: new Date().toISOString(), steps, stepSeconds, edges: edgeCount, idleSeconds, pi4: PI4, runs };
 if (opt('json', null)) writeFileSync(opt('json', null), `${JSON.stringify(report, null, 2)}\n`);
-if (opt('markdown', null)) writeFileSync(opt('markdown', null), markdownReport(report));
-if (opt('svg', null)) writeFileSync(opt('svg', null), plot(report));
-process.stdout.write(markdownReport(report));
+writeOutputs(report);
+
+function writeOutputs(r) {
+  if (opt('markdown', null)) writeFileSync(opt('markdown', null), markdownReport(r));
+  if (opt('svg', null)) writeFileSync(opt('svg', null), plot(r));
+  process.stdout.write(markdownReport(r));
+}
 
 /** Two panels, one above the other: edges running, and requests answered per second. */
 function plot(r) {
-  const panel = (title, yLabel, pick) => renderLineChart({
+  // Every `every` seconds, the mean over those seconds (plotted at the window's end).
+  const points = (seconds, pick, every) => {
+    const out = [];
+    for (let i = every; i <= seconds.length; i += every) {
+      const window = seconds.slice(i - every, i);
+      out.push({ x: window.at(-1).t, y: window.reduce((n, s) => n + pick(s), 0) / window.length });
+    }
+    return out;
+  };
+  const panel = (title, yLabel, pick, every = 1) => renderLineChart({
     title,
     xLabel: `seconds (steps of ${r.stepSeconds} s: ${r.steps.join(' → ')} clients)`,
     yLabel,
-    series: r.runs.map((run) => ({ name: run.mode, points: run.seconds.map((s) => ({ x: s.t, y: pick(s) })) })),
+    series: r.runs.map((run) => ({ name: run.mode, points: points(run.seconds, pick, every) })),
   }).replace(/^<\?xml[^>]*>\n/, '');
   const top = panel(`Edges running (site of ${r.edges})`, 'edges running', (s) => s.edgesRunning);
-  const bottom = panel('Throughput through HAProxy', 'requests answered / s', (s) => s.ok);
+  const bottom = panel('Throughput through HAProxy (5 s means)', 'requests answered / s', (s) => s.ok, 5);
   return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="640" height="800" viewBox="0 0 640 800">\n${top.replace('<svg ', '<svg x="0" y="0" ')}${bottom.replace('<svg ', '<svg x="0" y="400" ')}</svg>\n`;
 }
