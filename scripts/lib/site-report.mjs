@@ -2,9 +2,9 @@
 
 /**
  * Approximate power of a Raspberry Pi 4 Model B (no USB devices, Ethernet up), from published
- * measurements: idle about 2.7-3.4 W, all four cores busy about 6.4 W (Tom's Hardware's
- * Raspberry Pi 4 review; RasPi.TV's and Jeff Geerling's measurements are in the same range).
- * We take 3.0 W idle and 6.4 W at full load, and let power grow linearly with busy cores.
+ * measurements (Tom's Hardware's Pi 4 review, Jeff Geerling's power measurements): idle about
+ * 2.7-3.4 W, all four cores busy about 6-7 W. We take 3.0 W idle and 6.4 W at full load, and
+ * let power grow linearly with busy cores: approximate figures, for a proxy, not a measurement.
  */
 export const PI4 = { idleW: 3.0, fullW: 6.4, cores: 4 };
 
