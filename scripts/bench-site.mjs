@@ -31,6 +31,8 @@ A load ramp over a site of generated edges behind HAProxy, with and without scal
   --edges N            edges in the site (default 3)
   --modes LIST         which runs, in order: scale-down,always-on (default both)
   --idle-seconds S     the scaler's idleSeconds (default 10; generated: 30, for a real day)
+  --wan-ms D           edges reach the cloud over an emulated WAN: D ms one way (default 0: direct)
+  --wan-mbps R         ... shaped to R Mbit/s each way (default 0: unlimited)
   --json FILE          write every number (per second, per step, scaler events) as JSON
   --svg FILE           write the plot (edges running and throughput over time, both runs)
   --markdown FILE      write the tables as Markdown
@@ -58,6 +60,10 @@ const stepSeconds = Number(opt('step-seconds', 30));
 const edgeCount = Number(opt('edges', 3));
 const idleSeconds = Number(opt('idle-seconds', 10));
 const modes = opt('modes', 'scale-down,always-on').split(',');
+const wanMs = Number(opt('wan-ms', 0));
+const wanMbps = Number(opt('wan-mbps', 0));
+if (!(wanMs >= 0) || !(wanMbps >= 0)) usage('--wan-ms and --wan-mbps take numbers >= 0');
+const wan = wanMs > 0 || wanMbps > 0 ? { delayMs: wanMs, bytesPerSecond: Math.round((wanMbps * 1e6) / 8) } : null;
 if (!(stepSeconds > 0)) usage(`--step-seconds must be a positive number of seconds`);
 if (!Number.isInteger(edgeCount) || edgeCount < 2 || edgeCount > 8) usage('--edges must be 2..8');
 if (!(idleSeconds > 0)) usage('--idle-seconds must be a positive number of seconds');
@@ -244,7 +250,7 @@ try {
   const generated = await generateSite(scratch, edgeCount);
   for (const mode of modes) {
     say(`${mode}: starting the cloud, ${edgeCount} edges, HAProxy${mode === 'scale-down' ? ' and the scaler' : ''}`);
-    site = await startSite({ site: generated, dir: path.join(scratch, mode), scaler: mode === 'scale-down', scalerSettings: { idleSeconds } });
+    site = await startSite({ site: generated, dir: path.join(scratch, mode), scaler: mode === 'scale-down', scalerSettings: { idleSeconds }, wan });
     const loadBefore = loadavg()[0];
     say(`${mode}: ramp ${steps.join(' -> ')} clients, ${stepSeconds} s a step`);
     const result = await ramp(site, mode);
@@ -262,7 +268,7 @@ try {
   await cleanUp();
 }
 
-const report = { command: `node scripts/bench-site.mjs ${argv.join(' ')}`.trim(), at: new Date().toISOString(), steps, stepSeconds, edges: edgeCount, idleSeconds, pi4: PI4, runs };
+const report = { command: `node scripts/bench-site.mjs ${argv.join(' ')}`.trim(), at: new Date().toISOString(), steps, stepSeconds, edges: edgeCount, idleSeconds, wan, pi4: PI4, runs };
 if (opt('json', null)) writeFileSync(opt('json', null), `${JSON.stringify(report, null, 2)}\n`);
 writeOutputs(report);
 

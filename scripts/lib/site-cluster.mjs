@@ -129,7 +129,7 @@ export function alive(pid) {
 }
 
 /** The stand-in for systemctl on the Pis: start|stop|kill NAME [PORT], by pid file. */
-function writeCtl(dir, edgeDir) {
+function writeCtl(dir, edgeDir, edgeCloudUrl) {
   const ctl = path.join(dir, 'edge-ctl.sh');
   const node = [process.execPath, ...startArgs(edgeDir)].join(' ');
   writeFileSync(ctl, `#!/bin/sh
@@ -139,7 +139,7 @@ pidfile="${dir}/$2.pid"
 case "$1" in
   start)
     cd "${edgeDir}"
-    TALLY_ROLE=edge HOST=127.0.0.1 PORT="$3" EDGSTR_NODE_ID="$2" EDGSTR_DATA_DIR="${dir}/data-$2" setsid ${node} >>"${dir}/$2.log" 2>&1 </dev/null &
+    TALLY_ROLE=edge HOST=127.0.0.1 PORT="$3" EDGSTR_CLOUD_URL="${edgeCloudUrl}" EDGSTR_NODE_ID="$2" EDGSTR_DATA_DIR="${dir}/data-$2" setsid ${node} >>"${dir}/$2.log" 2>&1 </dev/null &
     echo $! >"$pidfile" ;;
   stop|kill)
     pid="$(cat "$pidfile")"
@@ -174,10 +174,11 @@ async function waitFor(what, probe, timeoutMs, tails = () => '') {
 /**
  * Starts the generated cloud, N edges, HAProxy and (with `scaler`) the generated scaler with the
  * generated site/scaler.json settings, its socket and edges replaced by this site's and
- * `scalerSettings` applied on top. `dir` is this run's own folder (data, logs, pid files).
+ * `scalerSettings` applied on top. `dir` is this run's own folder (data, logs, pid files). With
+ * `wan` ({delayMs, bytesPerSecond}), the edges reach the cloud through an emulated WAN.
  * Returns the site: its URL, the edges' pids (live), its scaler's events, and stop().
  */
-export async function startSite({ site, dir, scaler = true, scalerSettings = {} }) {
+export async function startSite({ site, dir, scaler = true, scalerSettings = {}, wan = null }) {
   const { out, cloudPort, cloudUrl, edges: count } = site;
   mkdirSync(dir, { recursive: true });
   const children = [];
@@ -210,7 +211,21 @@ export async function startSite({ site, dir, scaler = true, scalerSettings = {} 
     return (await fetch(`${cloudUrl}/__edgstr/health`)).status === 200 ? true : undefined;
   }, 60_000, tails);
 
-  const ctl = writeCtl(dir, path.join(out, 'edge'));
+  // The edges reach the cloud directly, or over an emulated WAN (src/bench/wan-proxy.ts) in a
+  // process of its own, so that the clients' load in this process does not delay its bytes.
+  let edgeCloudUrl = cloudUrl;
+  if (wan) {
+    const code = `import { startWanProxy } from ${JSON.stringify(path.join(ROOT, 'dist', 'bench', 'wan-proxy.js'))};
+const p = await startWanProxy({ targetHost: '127.0.0.1', targetPort: ${cloudPort}, delayMs: ${wan.delayMs}, bytesPerSecond: ${wan.bytesPerSecond} });
+console.log('wan port ' + p.port);`;
+    const proxy = spawnLogged('wan', process.execPath, ['--input-type=module', '-e', code], {});
+    const port = await waitFor('the WAN proxy', async () => {
+      if (proxy.exitCode !== null) throw new Error(`the WAN proxy exited (${proxy.exitCode})\n${tails()}`);
+      return /wan port (\d+)/.exec(logs.get('wan').join(''))?.[1];
+    }, 20_000, tails);
+    edgeCloudUrl = `http://127.0.0.1:${port}`;
+  }
+  const ctl = writeCtl(dir, path.join(out, 'edge'), edgeCloudUrl);
   const names = Array.from({ length: count }, (_, i) => `edge-${i + 1}`);
   const ports = new Map();
   for (const name of names) {

@@ -41,7 +41,7 @@ const row = (cells) => `| ${cells.join(' | ')} |`;
 /** The summary, the per-step tables and the scaler's actions, as Markdown. */
 export function markdownReport(report) {
   const out = [];
-  out.push(`Command: \`${report.command}\` (${report.at}); ${report.edges} edges, steps of ${report.stepSeconds} s: ${report.steps.join(' → ')} clients; scaler idleSeconds ${report.idleSeconds}.`, '');
+  out.push(`Command: \`${report.command}\` (${report.at}); ${report.edges} edges, steps of ${report.stepSeconds} s: ${report.steps.join(' → ')} clients; scaler idleSeconds ${report.idleSeconds}; ${report.wan ? `edges to cloud over an emulated WAN: ${report.wan.delayMs} ms one way, ${report.wan.bytesPerSecond > 0 ? `${Math.round((report.wan.bytesPerSecond * 8) / 1e5) / 10} Mbit/s` : 'unlimited'}` : 'edges to cloud on loopback'}.`, '');
   out.push(row(['run', 'requests', 'failed', 'read-your-writes violations', 'edge CPU-s', 'edge-seconds running', 'mean edges running', 'Pi 4 W, stopped = idle-on', 'Pi 4 W, stopped = off', 'cloud CPU-s', 'converged', 'load avg before/after']));
   out.push(row(Array(12).fill('---')));
   for (const run of report.runs) {
