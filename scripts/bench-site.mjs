@@ -115,6 +115,8 @@ async function ramp(site, mode) {
   const seconds = [];
   let current = { ok: 0, failed: 0 };
   const failures = [];
+  /** Failed requests by HTTP status (0: no answer: refused, reset, timed out). */
+  const byStatus = {};
   const violations = [];
   let stop = false;
 
@@ -126,6 +128,7 @@ async function ramp(site, mode) {
     else {
       current.failed++;
       s.failed++;
+      byStatus[answer.status] = (byStatus[answer.status] ?? 0) + 1;
       if (failures.length < 50) failures.push(`${what}: ${answer.status} ${answer.text.slice(0, 100)}`);
     }
   };
@@ -214,6 +217,7 @@ async function ramp(site, mode) {
     steps: perStep.map((s) => ({ clients: s.clients, requests: s.requests, perSecond: round(s.requests / stepSeconds), failed: s.failed, violations: s.violations,
       p50Ms: round(pct(s.latencies, 0.5)), p99Ms: round(pct(s.latencies, 0.99)) })),
     failures,
+    failedByStatus: byStatus,
     violations,
   };
 }

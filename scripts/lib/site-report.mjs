@@ -64,6 +64,7 @@ export function markdownReport(report) {
       const t0 = Date.parse(run.startedAt);
       out.push('', `Scaler (seconds into the ramp): ${run.scalerEvents.filter((e) => e.event !== 'watching').map((e) => `${Math.round((Date.parse(e.at) - t0) / 1000)} s ${e.event} ${e.edge ?? ''}`.trim()).join('; ') || 'no action'}.`);
     }
+    if (run.failedByStatus && Object.keys(run.failedByStatus).length > 0) out.push('', `Failed by status (0: no answer): ${Object.entries(run.failedByStatus).map(([k, v]) => `${k}: ${v}`).join(', ')}.`);
     if (run.failures.length > 0) out.push('', `First failures: ${run.failures.slice(0, 5).map((f) => `\`${f}\``).join(', ')}.`);
     if (run.violations.length > 0) out.push('', `First violations: ${run.violations.slice(0, 5).map((f) => `\`${f}\``).join(', ')}.`);
   }
