@@ -296,11 +296,13 @@ console.log('wan port ' + p.port);`;
         await Promise.race([exited, sleep(15_000)]);
         kill(scalerChild.pid, 'SIGKILL');
       }
-      for (const name of names) await sh([ctl, 'stop', name]).catch(() => undefined);
-      for (const child of children) {
+      await Promise.all(names.map((name) => sh([ctl, 'stop', name]).catch(() => undefined)));
+      await Promise.all(children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once('exit', r));
         kill(child.pid, 'SIGTERM');
-        if (child.exitCode === null && child.signalCode === null) await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
-      }
+        await Promise.race([exited, sleep(5000)]);
+      }));
     },
   };
 }
