@@ -1,24 +1,94 @@
 /**
  * The HTTP side of adaptive placement (see placement.ts for the rule):
  *   - at the edge: the placement API (`GET/PUT /__edgstr/placement`, bearer = the sync secret),
- *     the samples a forwarded answer gives, and the test-only local delay;
+ *     the samples a forwarded answer gives, the background loop (sync pings, probes of the side
+ *     not in use) and the test-only local delay;
  *   - at the cloud: `x-edgstr-service-ms` on every answer (the app's own time).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Placement, SERVICE_MS_HEADER, placementOptionsFromEnv, type Side } from './placement.js';
+import { Placement, SERVICE_MS_HEADER, placementOptionsFromEnv, type PlacedService, type Side } from './placement.js';
 import { tokenMatches } from './sync/auth.js';
+import type { Connection } from './sync/transport.js';
 
 export const PLACEMENT_PATH = '/__edgstr/placement';
 const MAX_BODY = 16 * 1024;
 
 /** The edge's placement of its accepted services, configured from the environment. */
-export function createPlacement(serviceIds: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Placement {
+export function createPlacement(services: readonly (string | PlacedService)[], env: NodeJS.ProcessEnv, log: (line: string) => void): Placement {
   const { enabled, options } = placementOptionsFromEnv(env);
   if (env.EDGSTR_PLACEMENT && env.EDGSTR_PLACEMENT !== 'adaptive' && env.EDGSTR_PLACEMENT !== 'review') {
     log(`edgstr edge: EDGSTR_PLACEMENT=${env.EDGSTR_PLACEMENT} is neither "adaptive" nor "review"; using review (accepted services stay at the edge)`);
   }
-  if (enabled) log(`edgstr edge: adaptive placement on (minimum stay ${options.minStayMs} ms, probe every ${options.probeEveryMs} ms)`);
-  return new Placement(serviceIds, options, performance.now(), enabled, log);
+  if (enabled) log(`edgstr edge: adaptive placement on (minimum stay ${options.minStayMs} ms, ping every ${options.pingEveryMs} ms, background probes every ${options.probeEveryMs} ms)`);
+  return new Placement(services, options, performance.now(), enabled, log);
+}
+
+/** What the background loop needs from the edge (see {@link startPlacementLoop}). */
+export interface PlacementHooks {
+  /** The edge's sync connections (the replica's peers); the one to the cloud is pinged. */
+  connections(): Iterable<Connection>;
+  /** Sends the service's last request to the cloud and discards the answer; samples via {@link noteForwarded}. */
+  probeCloud(serviceId: string): Promise<void>;
+  /** Runs the service's last request locally and discards the answer (a read-only service); samples via noteLocal. */
+  shadowLocal(serviceId: string): Promise<void>;
+}
+
+/** How often the loop looks for due probes, ms: cheap (a walk over the placed services). */
+const PROBE_TICK_MS = 100;
+
+/**
+ * The edge's background measurements, off every client's path (adaptive placement only):
+ *   - a ping over the sync connection every `pingEveryMs` (one in flight); while one is
+ *     outstanding longer than the current estimate, its age is a lower bound of the round trip
+ *     and is fed as a sample at the next tick of the ping timer, so a WAN that got slower is
+ *     seen before the slow answer arrives;
+ *   - the probes {@link Placement.dueProbes} asks for (read-only services, one in flight each).
+ * Returns a function that stops it.
+ */
+export function startPlacementLoop(placement: Placement, hooks: PlacementHooks, log: (line: string) => void): () => void {
+  if (!placement.adaptive) return () => undefined;
+  const { pingEveryMs } = placement.options;
+  let pingSentAt: number | null = null;
+  let boundFed = false;
+  const ping = (): void => {
+    const now = performance.now();
+    if (pingSentAt !== null) {
+      const age = now - pingSentAt;
+      const estimate = placement.rttMs();
+      if (!boundFed && estimate !== null && age > 2 * estimate + pingEveryMs / 2) {
+        placement.noteRtt(age, now);
+        boundFed = true;
+      }
+      return;
+    }
+    const connection = [...hooks.connections()].find((c) => c.remoteId === 'cloud' && c.ping);
+    if (!connection?.ping) return;
+    pingSentAt = now;
+    boundFed = false;
+    connection.ping(Math.max(10_000, 20 * pingEveryMs)).then(
+      (ms) => {
+        // A lower bound already fed stands for this answer's slowness; the answer refines it.
+        placement.noteRtt(ms, performance.now());
+        pingSentAt = null;
+      },
+      () => {
+        pingSentAt = null;
+      },
+    );
+  };
+  const probe = (): void => {
+    for (const { serviceId, side } of placement.dueProbes(performance.now())) {
+      const run = side === 'cloud' ? hooks.probeCloud(serviceId) : hooks.shadowLocal(serviceId);
+      run
+        .catch((err: unknown) => log(`edgstr edge: placement probe of ${serviceId} at the ${side} failed: ${err instanceof Error ? err.message : String(err)}`))
+        .finally(() => placement.probeDone(serviceId));
+    }
+  };
+  const timers = [pingEveryMs > 0 ? setInterval(ping, pingEveryMs) : null, setInterval(probe, PROBE_TICK_MS)];
+  for (const t of timers) t?.unref();
+  return () => {
+    for (const t of timers) if (t) clearInterval(t);
+  };
 }
 
 /**
