@@ -62,7 +62,7 @@ export const DEFAULT_PLACEMENT: PlacementOptions = {
   marginMs: 5,
   marginRatio: 0.2,
   minStayMs: 10_000,
-  confirmMs: 500,
+  confirmMs: 250,
   probeEveryMs: 1_000,
   pingEveryMs: 500,
   decayHalfLifeMs: 30_000,
@@ -98,6 +98,9 @@ export function placementOptionsFromEnv(env: NodeJS.ProcessEnv): { enabled: bool
   };
 }
 
+/** How far (in standard deviations of the prediction) a sample must be to count toward a level shift. */
+const JUMP_SIGMA = 3;
+
 export interface EstimateView {
   /** Estimated ms (null before the first sample). */
   ms: number | null;
@@ -106,27 +109,44 @@ export interface EstimateView {
   ageMs: number | null;
 }
 
-/** A scalar Kalman filter over a quantity that drifts (random walk), sampled at irregular times. */
+/**
+ * A scalar Kalman filter over a quantity that drifts (random walk), sampled at irregular times,
+ * with a level-shift detector: one sample far from the estimate (beyond `JUMP_SIGMA` standard
+ * deviations of the prediction) is damped like any other, but two in a row on the same side are
+ * a change (the WAN got slower or faster), and the estimate restarts from them. So a WAN change
+ * is taken within two samples (two pings), and one odd sample still does not move it.
+ */
 export class Estimate {
   private mean = 0;
   private variance = 0;
   samples = 0;
   lastAt: number | null = null;
+  /** The previous sample when it was an outlier (else null). */
+  private outlier: number | null = null;
 
   constructor(private readonly options: Pick<PlacementOptions, 'driftPerMs' | 'noiseMs'>) {}
 
   add(sample: number, now: number): void {
     if (!Number.isFinite(sample) || sample < 0) return;
+    const noise = this.options.noiseMs ** 2;
     if (this.samples === 0) {
       this.mean = sample;
-      this.variance = this.options.noiseMs ** 2;
+      this.variance = noise;
     } else {
       const elapsed = Math.max(0, now - (this.lastAt ?? now));
       const predicted = this.variance + this.options.driftPerMs * elapsed;
-      const noise = this.options.noiseMs ** 2;
-      const gain = predicted / (predicted + noise);
-      this.mean += gain * (sample - this.mean);
-      this.variance = (1 - gain) * predicted;
+      const innovation = sample - this.mean;
+      const far = Math.abs(innovation) > JUMP_SIGMA * Math.sqrt(predicted + noise);
+      if (far && this.outlier !== null && Math.sign(this.outlier - this.mean) === Math.sign(innovation)) {
+        this.mean = (this.outlier + sample) / 2;
+        this.variance = noise;
+        this.outlier = null;
+      } else {
+        const gain = predicted / (predicted + noise);
+        this.mean += gain * innovation;
+        this.variance = (1 - gain) * predicted;
+        this.outlier = far ? sample : null;
+      }
     }
     this.samples++;
     this.lastAt = now;

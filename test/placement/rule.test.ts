@@ -239,6 +239,22 @@ describe('Placement', () => {
 });
 
 describe('Estimate', () => {
+  it('takes a level shift after two far samples in a row, damps one, and ignores far samples on alternating sides', () => {
+    const e = new Estimate(opts);
+    for (let t = 0; t < 10; t++) e.add(10, t * 500);
+    e.add(600, 5_000); // one far sample: damped
+    expect(e.value!).toBeGreaterThan(10);
+    expect(e.value!).toBeLessThan(400);
+    e.add(600, 5_500); // the second in a row: the WAN changed
+    expect(e.value!).toBeGreaterThan(550);
+    const f = new Estimate(opts);
+    for (let t = 0; t < 10; t++) f.add(100, t * 500);
+    f.add(400, 5_000);
+    f.add(5, 5_500); // far, but on the other side: not a shift
+    expect(f.value!).toBeGreaterThan(50);
+    expect(f.value!).toBeLessThan(250);
+  });
+
   it('follows a step within a few samples and damps one outlier', () => {
     const e = new Estimate(opts);
     for (let t = 0; t < 10; t++) e.add(300, t * 500);
