@@ -33,51 +33,66 @@ export interface PlacementHooks {
   shadowLocal(serviceId: string): Promise<void>;
 }
 
-/** How often the loop looks for due probes, ms: cheap (a walk over the placed services). */
+/** How often the loop looks for due probes and overdue pings, ms: cheap (a walk over the placed services). */
 const PROBE_TICK_MS = 100;
+/** An outstanding ping counts as a lower bound once older than max(2 × estimate, estimate + this), ms. */
+const BOUND_SLACK_MS = 100;
+const MAX_BOUNDS_PER_PING = 2;
+/** A cloud that answers no ping at all does not pile them up. */
+const MAX_PINGS_IN_FLIGHT = 8;
 
 /**
  * The edge's background measurements, off every client's path (adaptive placement only):
- *   - a ping over the sync connection every `pingEveryMs` (one in flight); while one is
- *     outstanding longer than the current estimate, its age is a lower bound of the round trip
- *     and is fed as a sample at the next tick of the ping timer, so a WAN that got slower is
- *     seen before the slow answer arrives;
+ *   - a ping over the sync connection every `pingEveryMs` (a few may be in flight); while the
+ *     oldest is outstanding well past the estimate of when it was sent, its age is a lower bound of the round trip and
+ *     is fed as a sample (at most twice per ping, 100 ms apart: two far samples in a row are a
+ *     level shift), so a WAN that got slower is seen before the slow answer arrives;
  *   - the probes {@link Placement.dueProbes} asks for (read-only services, one in flight each).
  * Returns a function that stops it.
  */
 export function startPlacementLoop(placement: Placement, hooks: PlacementHooks, log: (line: string) => void): () => void {
   if (!placement.adaptive) return () => undefined;
   const { pingEveryMs } = placement.options;
-  let pingSentAt: number | null = null;
-  let boundFed = false;
+  // Pings in flight, oldest first: each its send time, the estimate then, and the lower bounds it fed.
+  const inFlight: { sentAt: number; expected: number | null; bounds: number }[] = [];
+  // The send time of the newest ping answered: an older ping answering later is older news (the
+  // slow link held it while newer pings already came back fast) and is not a sample.
+  let newestAnswered = -Infinity;
   const ping = (): void => {
-    const now = performance.now();
-    if (pingSentAt !== null) {
-      const age = now - pingSentAt;
-      const estimate = placement.rttMs();
-      if (!boundFed && estimate !== null && age > 2 * estimate + pingEveryMs / 2) {
-        placement.noteRtt(age, now);
-        boundFed = true;
-      }
-      return;
-    }
     const connection = [...hooks.connections()].find((c) => c.remoteId === 'cloud' && c.ping);
-    if (!connection?.ping) return;
-    pingSentAt = now;
-    boundFed = false;
+    if (!connection?.ping || inFlight.length >= MAX_PINGS_IN_FLIGHT) return;
+    // Not one at a time: a ping sent just after the WAN got faster answers at once, even while
+    // an older one is still held by the slow link.
+    const entry = { sentAt: performance.now(), expected: placement.rttMs(), bounds: 0 };
+    inFlight.push(entry);
+    const settle = (): void => {
+      inFlight.splice(inFlight.indexOf(entry), 1);
+    };
     connection.ping(Math.max(10_000, 20 * pingEveryMs)).then(
       (ms) => {
-        // A lower bound already fed stands for this answer's slowness; the answer refines it.
+        settle();
+        if (entry.sentAt < newestAnswered) return;
+        newestAnswered = entry.sentAt;
+        // Lower bounds already fed stand for this answer's slowness; the answer refines them.
         placement.noteRtt(ms, performance.now());
-        pingSentAt = null;
       },
-      () => {
-        pingSentAt = null;
-      },
+      settle,
     );
   };
+  /** The oldest ping, well past the estimate: its age is a lower bound (two are a level shift, see Estimate). */
+  const bound = (now: number): void => {
+    const oldest = inFlight[0];
+    if (!oldest || oldest.bounds >= MAX_BOUNDS_PER_PING || oldest.expected === null) return;
+    const age = now - oldest.sentAt;
+    if (age > Math.max(2 * oldest.expected, oldest.expected + BOUND_SLACK_MS)) {
+      placement.noteRtt(age, now);
+      oldest.bounds++;
+    }
+  };
   const probe = (): void => {
-    for (const { serviceId, side } of placement.dueProbes(performance.now())) {
+    const now = performance.now();
+    bound(now);
+    for (const { serviceId, side } of placement.dueProbes(now)) {
       const run = side === 'cloud' ? hooks.probeCloud(serviceId) : hooks.shadowLocal(serviceId);
       run
         .catch((err: unknown) => log(`edgstr edge: placement probe of ${serviceId} at the ${side} failed: ${err instanceof Error ? err.message : String(err)}`))

@@ -64,7 +64,7 @@ export const DEFAULT_PLACEMENT: PlacementOptions = {
   minStayMs: 10_000,
   confirmMs: 250,
   probeEveryMs: 1_000,
-  pingEveryMs: 500,
+  pingEveryMs: 250,
   decayHalfLifeMs: 30_000,
   minSamples: 3,
   driftPerMs: 0.5,

@@ -110,7 +110,7 @@ describe('Placement', () => {
     feed(p, 0, 100, 2, 10);
     expect(p.route(ID, 2_000)).toEqual({ side: 'edge', reason: 'mode' });
     // no requests at all: pings every 500 ms see a fast WAN -> the service moves
-    for (let t = 2_000; t <= 3_000; t += opts.pingEveryMs) p.noteRtt(10, t);
+    for (let t = 2_000; t <= 3_000; t += 500) p.noteRtt(10, t);
     expect(p.view(3_000)[ID]).toMatchObject({ mode: 'cloud', switches: 1 });
     expect(p.view(3_000)[ID]!.estimates.rttMs.samples).toBe(5 + 3);
   });
