@@ -14,6 +14,7 @@
  * whole phase counts, including the adaptive edge's time to notice the change.
  */
 import { UserError } from '../model/errors.js';
+import { DEFAULT_PLACEMENT } from '../runtime/placement.js';
 import type { Launcher, Running } from './launcher.js';
 import { startWanProxy, type WanProxy } from './wan-proxy.js';
 
@@ -75,7 +76,7 @@ export interface AdaptiveBenchOptions {
   phases: Phase[];
   /** Every edge's local runs take this much longer (EDGSTR_TEST_LOCAL_DELAY_MS): the slower device. */
   slowdownMs: number;
-  /** Adaptive edge's settings (bench defaults: minimum stay 2 s, probe every 1 s, ping every 500 ms). */
+  /** Adaptive edge's settings (bench defaults: minimum stay 2 s, as phases are short; probes and pings as the runtime's defaults). */
   minStayMs?: number;
   probeMs?: number;
   pingMs?: number;
@@ -144,7 +145,7 @@ async function waitConnected(edge: Running, timeoutMs: number): Promise<void> {
 
 /** Runs the scenario; the caller disposes the launcher. */
 export async function runAdaptiveBench(opts: AdaptiveBenchOptions): Promise<AdaptiveResult> {
-  const settings = { minStayMs: opts.minStayMs ?? 2_000, probeMs: opts.probeMs ?? 1_000, pingMs: opts.pingMs ?? 500 };
+  const settings = { minStayMs: opts.minStayMs ?? 2_000, probeMs: opts.probeMs ?? DEFAULT_PLACEMENT.probeEveryMs, pingMs: opts.pingMs ?? DEFAULT_PLACEMENT.pingEveryMs };
   const proxies: WanProxy[] = [];
   const running: Running[] = [];
   try {

@@ -55,9 +55,6 @@ export function startPlacementLoop(placement: Placement, hooks: PlacementHooks, 
   const { pingEveryMs } = placement.options;
   // Pings in flight, oldest first: each its send time, the estimate then, and the lower bounds it fed.
   const inFlight: { sentAt: number; expected: number | null; bounds: number }[] = [];
-  // The send time of the newest ping answered: an older ping answering later is older news (the
-  // slow link held it while newer pings already came back fast) and is not a sample.
-  let newestAnswered = -Infinity;
   const ping = (): void => {
     const connection = [...hooks.connections()].find((c) => c.remoteId === 'cloud' && c.ping);
     if (!connection?.ping || inFlight.length >= MAX_PINGS_IN_FLIGHT) return;
@@ -71,9 +68,8 @@ export function startPlacementLoop(placement: Placement, hooks: PlacementHooks, 
     connection.ping(Math.max(10_000, 20 * pingEveryMs)).then(
       (ms) => {
         settle();
-        if (entry.sentAt < newestAnswered) return;
-        newestAnswered = entry.sentAt;
-        // Lower bounds already fed stand for this answer's slowness; the answer refines them.
+        // An older ping answered after a newer one is not a sample (Placement.noteRtt). Lower
+        // bounds already fed stand for this answer's slowness; the answer refines them.
         placement.noteRtt(ms, performance.now());
       },
       settle,

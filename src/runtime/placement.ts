@@ -237,6 +237,13 @@ interface ServiceState extends RuleState {
 export class Placement {
   private readonly services = new Map<string, ServiceState>();
   private readonly rtt: Estimate;
+  /**
+   * When the newest round trip taken as a sample began. A round trip that began earlier but
+   * ends later (a forwarded request or ping held by the slow link while a newer one already came
+   * back fast) is older news and is not a sample: it would break the run of new samples that
+   * tells a level shift (see Estimate).
+   */
+  private newestRttStart = -Infinity;
 
   /** `services`: a bare id is a service that may write state (never probed in the background). */
   constructor(
@@ -310,7 +317,7 @@ export class Placement {
    */
   noteCloud(serviceId: string | null, totalMs: number, serviceMs: number, now: number): void {
     if (!Number.isFinite(serviceMs) || serviceMs < 0 || serviceMs > totalMs) return;
-    this.rtt.add(totalMs - serviceMs, now);
+    this.addRtt(totalMs - serviceMs, now - totalMs, now);
     if (serviceId) this.services.get(serviceId)?.cloud.add(serviceMs, now);
   }
 
@@ -320,9 +327,15 @@ export class Placement {
    * WAN change moves services within a ping interval or two (plus `confirmMs`).
    */
   noteRtt(ms: number, now: number): void {
-    this.rtt.add(ms, now);
+    this.addRtt(ms, now - ms, now);
     if (!this.enabled) return;
     for (const [id, s] of this.services) if (!s.pin) this.update(id, s, now);
+  }
+
+  private addRtt(ms: number, startedAt: number, now: number): void {
+    if (startedAt < this.newestRttStart) return;
+    this.newestRttStart = startedAt;
+    this.rtt.add(ms, now);
   }
 
   /** The current RTT estimate (null before the first sample). */

@@ -230,6 +230,18 @@ describe('Placement', () => {
     expect(p.dueProbes(0)).toEqual([]);
   });
 
+  it('a round trip that began before the newest one taken is older news, not a sample', () => {
+    const p = new Placement([ID], opts, 0);
+    p.noteRtt(10, 1_000); // began at 990
+    p.noteCloud(ID, 600, 2, 1_100); // a forwarded request that began at 500, held by the slow link
+    p.noteRtt(600, 1_200); // a ping that began at 600
+    expect(p.view(1_200)[ID]!.estimates.rttMs).toMatchObject({ ms: 10, samples: 1 });
+    // its cloud service time still counts
+    expect(p.view(1_200)[ID]!.estimates.cloudMs.samples).toBe(1);
+    p.noteRtt(12, 1_300);
+    expect(p.view(1_300)[ID]!.estimates.rttMs.samples).toBe(2);
+  });
+
   it('ignores a cloud sample whose service time exceeds the total', () => {
     const p = new Placement([ID], opts, 0);
     p.noteCloud(ID, 10, 20, 0);
