@@ -62,7 +62,7 @@ export const DEFAULT_PLACEMENT: PlacementOptions = {
   marginMs: 5,
   marginRatio: 0.2,
   minStayMs: 10_000,
-  confirmMs: 250,
+  confirmMs: 100,
   probeEveryMs: 1_000,
   pingEveryMs: 250,
   decayHalfLifeMs: 30_000,
