@@ -47,7 +47,7 @@ export function parsePhases(text: string): Phase[] {
 }
 
 /** The request the clients send (a recorded one, or `--request "GET /path"`). */
-export interface ProbeRequestSpec {
+export interface ClientRequestSpec {
   method: string;
   path: string;
   headers: Record<string, string>;
@@ -72,7 +72,7 @@ export interface AdaptiveBenchOptions {
   /** The shared secret the launcher gives cloud and edges (the placement API's bearer). */
   secret: string;
   /** Picks the request to send, given the edge's placed services (id -> read-only). */
-  pickRequest: (placed: Record<string, { readOnly: boolean }>) => { service: string; request: ProbeRequestSpec };
+  pickRequest: (placed: Record<string, { readOnly: boolean }>) => { service: string; request: ClientRequestSpec };
   phases: Phase[];
   /** Every edge's local runs take this much longer (EDGSTR_TEST_LOCAL_DELAY_MS): the slower device. */
   slowdownMs: number;

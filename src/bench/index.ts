@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../model/errors.js';
-import { DEFAULT_PHASES, matchesRoute, runAdaptiveBench, type AdaptiveResult, type Phase, type ProbeRequestSpec } from './adaptive.js';
+import { DEFAULT_PHASES, matchesRoute, runAdaptiveBench, type AdaptiveResult, type Phase, type ClientRequestSpec } from './adaptive.js';
 import { writeAdaptiveReport } from './adaptive-report.js';
 import { createProjectLauncher, type Launcher } from './launcher.js';
 import { runBench } from './measure.js';
@@ -127,7 +127,7 @@ export interface AdaptiveCommandOptions {
 export async function benchAdaptive(opts: AdaptiveCommandOptions): Promise<{ result: AdaptiveResult; reportDir: string; files: string[] }> {
   const workdir = resolve(opts.workdir);
   const slowdownMs = opts.slowdownMs ?? 150;
-  let recorded: { service: string; request: ProbeRequestSpec }[] = [];
+  let recorded: { service: string; request: ClientRequestSpec }[] = [];
   if (!opts.request) {
     const harFile = trafficFileFor(workdir, opts.traffic);
     if (!existsSync(harFile)) throw new UserError(`no recorded traffic at ${harFile} to pick a request from: pass --request "GET /path" (a read-only accepted service) or --workdir`);
