@@ -70,6 +70,13 @@ export function renderAdaptiveChart(result: AdaptiveResult): string {
   });
 }
 
+function slowEdge(result: AdaptiveResult): string {
+  const parts: string[] = [];
+  if (result.slowdownMs > 0) parts.push(`every edge's local runs are ${result.slowdownMs} ms slower (EDGSTR_TEST_LOCAL_DELAY_MS, a test knob standing for a slower device)`);
+  if (result.cpuQuotaPercent !== null) parts.push(`every edge process is held to ${result.cpuQuotaPercent} % of one core (a cgroup CPU quota)`);
+  return parts.length ? `Slow edge: ${parts.join('; ')}.` : 'The edges are not slowed.';
+}
+
 export function renderAdaptiveMarkdown(result: AdaptiveResult, chartFile: string): string {
   const gaps = adaptiveGaps(result);
   const missed = gaps.filter((g) => g.p50 > 0 || g.p95 > 0);
@@ -80,7 +87,9 @@ export function renderAdaptiveMarkdown(result: AdaptiveResult, chartFile: string
   return [
     `# edgstr bench --scenario adaptive: ${result.service}`,
     '',
-    `Request \`${result.request}\`, one sequential client per edge. Every edge's local runs are ${result.slowdownMs} ms slower (EDGSTR_TEST_LOCAL_DELAY_MS, a test knob standing for a slower device). Adaptive edge: minimum stay ${result.settings.minStayMs} ms, background probes every ${result.settings.probeMs} ms, sync pings every ${result.settings.pingMs} ms. always-edge / always-cloud: the service pinned with PUT /__edgstr/placement. The whole phase counts, including the adaptive edge's time to notice the change.`,
+    `Request \`${result.request}\`, one sequential client per edge. ${slowEdge(result)}`,
+    '',
+    `Adaptive edge: minimum stay ${result.settings.minStayMs} ms, background probes every ${result.settings.probeMs} ms, sync pings every ${result.settings.pingMs} ms. always-edge / always-cloud: the service pinned with PUT /__edgstr/placement. The whole phase counts, including the adaptive edge's time to notice the change.`,
     '',
     renderAdaptiveTable(result),
     '',

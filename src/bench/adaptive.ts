@@ -16,6 +16,7 @@
 import { UserError } from '../model/errors.js';
 import { DEFAULT_PLACEMENT } from '../runtime/placement.js';
 import type { Launcher, Running } from './launcher.js';
+import { createCpuQuota, pidListeningOn, type CpuQuota } from './cpu-quota.js';
 import { startWanProxy, type WanProxy } from './wan-proxy.js';
 
 /** One phase of the WAN: its one-way delay and how long it lasts. */
@@ -76,6 +77,8 @@ export interface AdaptiveBenchOptions {
   phases: Phase[];
   /** Every edge's local runs take this much longer (EDGSTR_TEST_LOCAL_DELAY_MS): the slower device. */
   slowdownMs: number;
+  /** Every edge process held to this percentage of one core (a cgroup CPU quota), or none. */
+  cpuQuotaPercent?: number;
   /** Adaptive edge's settings (bench defaults: minimum stay 2 s, as phases are short; probes and pings as the runtime's defaults). */
   minStayMs?: number;
   probeMs?: number;
@@ -105,6 +108,8 @@ export interface AdaptiveResult {
   service: string;
   request: string;
   slowdownMs: number;
+  /** The edges' CPU quota, % of one core (null: none). */
+  cpuQuotaPercent: number | null;
   settings: { minStayMs: number; probeMs: number; pingMs: number };
   phases: PhaseResult[];
   samples: Record<AdaptiveSystem, AdaptiveSample[]>;
@@ -148,6 +153,7 @@ export async function runAdaptiveBench(opts: AdaptiveBenchOptions): Promise<Adap
   const settings = { minStayMs: opts.minStayMs ?? 2_000, probeMs: opts.probeMs ?? DEFAULT_PLACEMENT.probeEveryMs, pingMs: opts.pingMs ?? DEFAULT_PLACEMENT.pingEveryMs };
   const proxies: WanProxy[] = [];
   const running: Running[] = [];
+  const quota: CpuQuota | null = opts.cpuQuotaPercent ? createCpuQuota(`edgstr-bench-${process.pid}`, opts.cpuQuotaPercent) : null;
   try {
     opts.onProgress?.('adaptive: starting the generated cloud');
     const cloud = await opts.launcher.startCloud();
@@ -168,6 +174,11 @@ export async function runAdaptiveBench(opts: AdaptiveBenchOptions): Promise<Adap
       });
       running.push(edge);
       edges.set(system, edge);
+      if (quota) {
+        const pid = pidListeningOn(Number(new URL(edge.url).port));
+        if (pid === null) throw new Error(`--edge-cpu-quota: no process found listening on ${edge.url}`);
+        quota.add(pid);
+      }
     }
     const edgeOf = (s: AdaptiveSystem): Running => edges.get(s)!;
     await Promise.all([...edges.values()].map((e) => waitConnected(e, 30_000)));
@@ -213,9 +224,10 @@ export async function runAdaptiveBench(opts: AdaptiveBenchOptions): Promise<Adap
       for (const s of perSystem[0]!.got) adaptiveServed[s.served] = (adaptiveServed[s.served] ?? 0) + 1;
       phases.push({ ...phase, stats, switches: after - before, adaptiveServed });
     }
-    return { service, request: `${request.method} ${request.path}`, slowdownMs: opts.slowdownMs, settings, phases, samples };
+    return { service, request: `${request.method} ${request.path}`, slowdownMs: opts.slowdownMs, cpuQuotaPercent: opts.cpuQuotaPercent ?? null, settings, phases, samples };
   } finally {
     await Promise.all(running.reverse().map((r) => r.stop().catch(() => undefined)));
     await Promise.all(proxies.map((p) => p.close()));
+    await quota?.remove();
   }
 }

@@ -108,8 +108,10 @@ export interface AdaptiveCommandOptions {
   workdir: string;
   report?: string;
   phases?: Phase[];
-  /** ms added to every local run of every edge (default 150). */
+  /** ms added to every local run of every edge (default 150, or 0 with a CPU quota). */
   slowdownMs?: number;
+  /** Hold every edge process to this % of one core (cgroups, root). */
+  cpuQuotaPercent?: number;
   /** The request to send (`--request "GET /items/1"`); default: a recorded GET of a read-only accepted service. */
   request?: { method: string; path: string };
   traffic?: string;
@@ -126,7 +128,7 @@ export interface AdaptiveCommandOptions {
  */
 export async function benchAdaptive(opts: AdaptiveCommandOptions): Promise<{ result: AdaptiveResult; reportDir: string; files: string[] }> {
   const workdir = resolve(opts.workdir);
-  const slowdownMs = opts.slowdownMs ?? 150;
+  const slowdownMs = opts.slowdownMs ?? (opts.cpuQuotaPercent ? 0 : 150);
   let recorded: { service: string; request: ClientRequestSpec }[] = [];
   if (!opts.request) {
     const harFile = trafficFileFor(workdir, opts.traffic);
@@ -143,6 +145,7 @@ export async function benchAdaptive(opts: AdaptiveCommandOptions): Promise<{ res
       secret,
       phases: opts.phases ?? DEFAULT_PHASES,
       slowdownMs,
+      cpuQuotaPercent: opts.cpuQuotaPercent,
       onProgress: opts.onProgress,
       pickRequest: (placed) => {
         if (opts.request) {

@@ -24,6 +24,7 @@ interface BenchFlags extends CommonOptions {
   scenario?: string;
   phases?: string;
   edgeSlowdownMs?: number;
+  edgeCpuQuota?: number;
   request?: string;
 }
 
@@ -68,13 +69,14 @@ export function registerBench(program: Command): void {
     .option('--label <text>', 'what was measured, for the report title (default: the --out DIR)')
     .option('--scenario <name>', 'grid (the default: the measurements above) or adaptive (adaptive vs always-edge vs always-cloud placement under a WAN delay that changes per phase)')
     .option('--phases <list>', 'adaptive: DELAY_MS:SECONDS per phase, one-way WAN delay (default 5:15,300:15,5:15)')
-    .option('--edge-slowdown-ms <n>', 'adaptive: ms added to every local run of every edge, a slower device (default 150)', parseNonNegativeInt)
+    .option('--edge-slowdown-ms <n>', 'adaptive: ms added to every local run of every edge, a slower device (default 150; 0 with --edge-cpu-quota)', parseNonNegativeInt)
+    .option('--edge-cpu-quota <percent>', 'adaptive: hold every edge process to this % of one core (Linux cgroups, as root)', parseNonNegativeInt)
     .option('--request <"METHOD /path">', 'adaptive: the request the clients send (default: a recorded GET of a read-only accepted service)')
     .action(async (flags: BenchFlags) => {
       if (!flags.out) throw new UserError('bench needs --out DIR, the directory `edgstr generate --target node --out DIR` wrote');
       const scenario = flags.scenario ?? 'grid';
       if (scenario !== 'grid' && scenario !== 'adaptive') throw new UserError(`--scenario: unknown scenario "${scenario}"; use grid or adaptive`);
-      const adaptiveOnly = (['phases', 'edgeSlowdownMs', 'request'] as const).filter((k) => flags[k] !== undefined);
+      const adaptiveOnly = (['phases', 'edgeSlowdownMs', 'edgeCpuQuota', 'request'] as const).filter((k) => flags[k] !== undefined);
       if (scenario === 'grid' && adaptiveOnly.length) throw new UserError(`--${adaptiveOnly[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} belongs to --scenario adaptive`);
       if (scenario === 'adaptive') {
         const { result, reportDir, files } = await benchAdaptive({
@@ -83,6 +85,7 @@ export function registerBench(program: Command): void {
           report: flags.report,
           phases: flags.phases === undefined ? undefined : parsePhases(flags.phases),
           slowdownMs: flags.edgeSlowdownMs,
+          cpuQuotaPercent: flags.edgeCpuQuota,
           request: flags.request === undefined ? undefined : parseRequest(flags.request),
           traffic: flags.traffic,
           onProgress: (msg) => log.progress(msg),
