@@ -15,13 +15,15 @@ const TAIL_LINES = 30;
 /** A case stopped by its budget (memory or time): reported as "did not finish". */
 export class BudgetExceeded extends Error {}
 
-/** VmRSS and VmHWM (peak RSS since start) of a live process, in MiB; null once it is gone. */
+/** VmRSS, VmHWM (peak RSS since start), RssAnon and RssFile of a live process, in MiB; null once it is gone. */
 export function procMemory(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
     const rss = kib('VmRSS');
-    return Number.isFinite(rss) ? { rssMiB: mib(rss * 1024), hwmMiB: mib(kib('VmHWM') * 1024) } : null;
+    // RssAnon is the process's own memory (V8, SQLite's page cache, malloc); RssFile is file
+    // pages it maps (code, shared libraries), which the kernel can drop and share.
+    return Number.isFinite(rss) ? { rssMiB: mib(rss * 1024), hwmMiB: mib(kib('VmHWM') * 1024), anonMiB: mib(kib('RssAnon') * 1024), fileMiB: mib(kib('RssFile') * 1024) } : null;
   } catch {
     return null;
   }

@@ -36,11 +36,38 @@ function median(xs: number[]): number | null {
   return Math.round(s[Math.floor(s.length / 2)]! * 10) / 10;
 }
 
+/**
+ * State the app keeps in library objects it does not hold (ExecTrace.hidden): an object hung on
+ * the requests of several executions whose state changed in one of them. Returns, per object,
+ * how to name it and which services changed it.
+ */
+export function hiddenStateWritten(tracesByService: ReadonlyMap<string, readonly ExecTrace[]>): Map<string, { name: string; kind: string; writers: string[] }> {
+  const seen = new Map<string, { name: string; kind: string; executions: number; writers: Set<string> }>();
+  for (const [service, traces] of tracesByService) {
+    for (const t of traces) {
+      for (const h of t.hidden ?? []) {
+        const e = seen.get(h.obj) ?? { name: h.name, kind: h.kind, executions: 0, writers: new Set<string>() };
+        e.executions++;
+        if (h.changed) e.writers.add(service);
+        seen.set(h.obj, e);
+      }
+    }
+  }
+  const out = new Map<string, { name: string; kind: string; writers: string[] }>();
+  for (const [obj, e] of seen) if (e.executions > 1 && e.writers.size > 0) out.set(obj, { name: e.name, kind: e.kind, writers: [...e.writers].sort() });
+  return out;
+}
+
 export function buildReport(inp: Input): ServiceReport[] {
   const names = new GlobalNames(inp.table);
   const allTraces: ExecTrace[] = [];
   for (const r of inp.runs.values()) for (const o of r.originals) allTraces.push(o.exec.trace, ...o.variants.map((v) => v.exec.trace));
   const state = stateGlobals(allTraces, names);
+  const tracesOf = (id: string): ExecTrace[] => {
+    const r = inp.runs.get(id);
+    return r ? r.originals.flatMap((o) => [o.exec.trace, ...o.variants.map((v) => v.exec.trace)]) : [];
+  };
+  const hidden = hiddenStateWritten(new Map(inp.groups.map((g) => [g.id as string, tracesOf(g.id)])));
   const loc = (s: number): SourceLoc => ({ file: inp.table.stmts[s]!.file, line: inp.table.stmts[s]!.line });
   const out: ServiceReport[] = [];
   for (const g of inp.groups) {
@@ -88,7 +115,14 @@ export function buildReport(inp: Input): ServiceReport[] {
         ? `It talks to a document store (MongoDB at ${outbound.join(', ')}), whose state edgstr cannot replicate.`
         : `It talks to another network service (${outbound.join(', ')}), whose state edgstr cannot replicate.`;
     }
-    const stateful = st.writes.tables.length + st.writes.files.length + st.writes.globals.length > 0;
+    const touched = [...new Set(traces.flatMap((t) => (t.hidden ?? []).map((h) => h.obj)))].filter((o) => hidden.has(o)).map((o) => hidden.get(o)!);
+    if (touched.length && replicable) {
+      replicable = false;
+      const by = (w: string[]): string => (w.length <= 2 ? w.join(' and ') : `${w.slice(0, 2).join(', ')} and ${w.length - 2} other services`);
+      const what = touched.map((h) => `${h.name}, a ${h.kind} changed by ${by(h.writers)}`).join('; ');
+      reason = `It depends on state the app keeps in a library object that no variable of the app holds (${what}); edgstr cannot replicate it, so the cloud answers. To serve it at the edge, keep that state in SQLite (for sessions: a store such as connect-sqlite3 or connect-session-sequelize).`;
+    }
+    const stateful = touched.length > 0 || st.writes.tables.length + st.writes.files.length + st.writes.globals.length > 0;
     out.push({
       ...base,
       entry: dedupe(entry),

@@ -24,8 +24,8 @@ export interface Running {
 /** How the bench gets a fresh cloud and edge for each measurement. */
 export interface Launcher {
   startCloud(): Promise<Running>;
-  /** Starts an edge whose cloud origin (forwarding and sync) is `cloudUrl`. */
-  startEdge(cloudUrl: string): Promise<Running>;
+  /** Starts an edge whose cloud origin (forwarding and sync) is `cloudUrl`; `env` adds to (or overrides) its environment. */
+  startEdge(cloudUrl: string, env?: Record<string, string>): Promise<Running>;
   dispose(): Promise<void>;
 }
 
@@ -39,6 +39,8 @@ export interface ProjectLauncherOptions {
   generatedDir: string;
   /** Print a line for people (install steps). */
   onInfo?: (msg: string) => void;
+  /** The shared secret of the cloud and edges (default: random); the placement API needs it. */
+  secret?: string;
 }
 
 export async function createProjectLauncher(opts: ProjectLauncherOptions): Promise<Launcher> {
@@ -51,7 +53,7 @@ export async function createProjectLauncher(opts: ProjectLauncherOptions): Promi
   const tmp = mkdtempSync(join(tmpdir(), 'edgstr-bench-'));
   // Ctrl-C: the copies go; the clouds and edges (startProject) and npm ci are stopped first.
   const unregister = removeOnInterrupt(tmp);
-  const secret = randomBytes(16).toString('hex');
+  const secret = opts.secret ?? randomBytes(16).toString('hex');
   const started = new Set<Started>();
   let runs = 0;
   const base: Record<string, string> = {};
@@ -97,7 +99,7 @@ export async function createProjectLauncher(opts: ProjectLauncherOptions): Promi
   };
   return {
     startCloud: () => start('cloud', {}),
-    startEdge: (cloudUrl) => start('edge', { EDGSTR_CLOUD_URL: cloudUrl, EDGSTR_NODE_ID: 'bench-edge' }),
+    startEdge: (cloudUrl, env = {}) => start('edge', { EDGSTR_CLOUD_URL: cloudUrl, EDGSTR_NODE_ID: 'bench-edge', ...env }),
     dispose: async () => {
       await Promise.all([...started].map((p) => p.stop()));
       started.clear();

@@ -31,6 +31,10 @@ export interface LineChart {
   xLog?: boolean;
   series: ChartSeries[];
   crossover?: Crossover | null;
+  /** Vertical dashed lines at these x values (e.g. phase boundaries), labelled at the top. */
+  markers?: { x: number; label: string }[];
+  /** Draw only the lines, no dot per point (dense time series). */
+  noDots?: boolean;
 }
 
 const W = 640;
@@ -124,12 +128,19 @@ export function renderLineChart(chart: LineChart): string {
     const path = pts.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
     out.push(`<g class="series" data-name="${escapeXml(s.name)}">`);
     if (pts.length > 1) out.push(`<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"/>`);
-    for (const p of pts) out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${color}"/>`);
+    if (!chart.noDots) for (const p of pts) out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${color}"/>`);
     out.push(`</g>`);
     const ly = M.top + 10 + i * 18;
     out.push(`<line x1="${W - M.right + 12}" y1="${ly}" x2="${W - M.right + 32}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
     out.push(`<text x="${W - M.right + 38}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
   });
+  for (const m of chart.markers ?? []) {
+    const mx = px(m.x).toFixed(1);
+    out.push(`<g class="marker">`);
+    out.push(`<line x1="${mx}" y1="${M.top}" x2="${mx}" y2="${M.top + ph}" stroke="#666" stroke-dasharray="4 3"/>`);
+    out.push(`<text x="${(Number(mx) + 4).toFixed(1)}" y="${M.top + 12}" font-size="11" fill="#444">${escapeXml(m.label)}</text>`);
+    out.push(`</g>`);
+  }
   if (chart.crossover) {
     const c = chart.crossover;
     const cx = px(c.x).toFixed(1);

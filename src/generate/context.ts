@@ -250,12 +250,17 @@ export function placeTables(tables: readonly string[], databases: readonly Snaps
   const warnings: string[] = [];
   const placed = new Map<string, string[]>();
   for (const table of tables) {
-    const db = databases.find((d) => d.tables.includes(table));
+    // SQL names are case-insensitive and analysis lowercases them (an ORM's `Users` is read as
+    // `users`): the runtime needs the name the database declares.
+    const wanted = table.toLowerCase();
+    const db = databases.find((d) => d.tables.some((t) => t.toLowerCase() === wanted));
     if (!db) {
       warnings.push(`table ${table}: no SQLite database in the snapshot holds it; it is not replicated (run \`edgstr analyze\` again)`);
       continue;
     }
-    placed.set(db.path, [...(placed.get(db.path) ?? []), table]);
+    const declared = db.tables.find((t) => t === table) ?? db.tables.find((t) => t.toLowerCase() === wanted)!;
+    const list = placed.get(db.path) ?? [];
+    if (!list.includes(declared)) placed.set(db.path, [...list, declared]);
   }
   return { placed: [...placed].map(([path, t]) => ({ path, tables: t })), warnings };
 }

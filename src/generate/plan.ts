@@ -84,17 +84,29 @@ export function planGenerate(input: GenerateInput, options: GenerateOptions): Ge
   if (accepted.length === 0) throw new UserError('no accepted services: run `edgstr review --accept ...` first');
   // The runtime gives each replica its own primary-key slot: 0 is the cloud, 1..63 the edges.
   if (options.edges > MAX_EDGES) throw new UserError(`--edges ${options.edges}: at most ${MAX_EDGES} edges (one primary-key range each)`);
-  const { routes, warnings: routeWarnings } = buildRoutes(input.analysis, input.decisions);
+  const { routes: built, warnings: routeWarnings } = buildRoutes(input.analysis, input.decisions);
   warnings.push(...routeWarnings);
-  const localRoutes = routes.filter((r) => r.local);
-  for (const route of localRoutes) {
+  for (const route of built.filter((r) => r.local)) {
     if (!input.extracted.has(route.slug)) {
       throw new UserError(`extracted/${route.slug}.js is missing for accepted service ${route.id}; run \`edgstr analyze\` again`);
     }
   }
-  const state = replicatedStateOf(input.analysis, routes);
-  const { placed, warnings: tableWarnings } = placeTables(state.tables, input.databases);
+  // A table no database of the snapshot holds cannot be replicated: a service that reads or
+  // writes it would answer at the edge from a copy that never syncs. The cloud answers it.
+  const { placed: firstPlaced, warnings: tableWarnings } = placeTables(replicatedStateOf(input.analysis, built).tables, input.databases);
   warnings.push(...tableWarnings);
+  const held = new Set(firstPlaced.flatMap((d) => d.tables.map((t) => t.toLowerCase())));
+  const routes = built.map((r) => {
+    if (!r.local) return r;
+    const service = input.analysis.services.find((s) => s.id === r.id)!;
+    const missing = [...new Set([...service.state.reads.tables, ...service.state.writes.tables])].filter((t) => !held.has(t.toLowerCase()));
+    if (missing.length === 0) return r;
+    warnings.push(`${r.id}: forwarded to the cloud, not served at the edge: it uses table ${missing.join(', ')}, which cannot be replicated`);
+    return { ...r, local: false };
+  });
+  const localRoutes = routes.filter((r) => r.local);
+  const state = replicatedStateOf(input.analysis, routes);
+  const { placed } = placeTables(state.tables, input.databases);
 
   const globalsShimPath = 'edgstr-globals.cjs';
   const transformed = registerGlobalsInApp(

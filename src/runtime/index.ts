@@ -31,8 +31,9 @@ export const registerGlobal: RegisterGlobal = (name, get, set) => registerProces
 export { AFTER_HEADER, HEADS_HEADER, EdgeSession, holdForSession, sessionOptionsFromEnv } from './session-barrier.js';
 export type { SessionOptions } from './session-barrier.js';
 export { PLACE_HEADER, SERVICE_MS_HEADER, Placement, placementOptionsFromEnv } from './placement.js';
-export type { PlacementOptions, Routing, ServicePlacementView, Side } from './placement.js';
-export { PLACEMENT_PATH, createPlacement, noteForwarded, placementApi, reportServiceTime, testLocalDelayMs } from './placement-http.js';
+export type { PlacedService, PlacementOptions, Probe, Routing, ServicePlacementView, Side } from './placement.js';
+export { PLACEMENT_PATH, createPlacement, noteForwarded, placementApi, reportServiceTime, startPlacementLoop, testLocalDelayMs } from './placement-http.js';
+export type { PlacementHooks } from './placement-http.js';
 export { RwLock } from './rw-lock.js';
 export { dispatchInProcess } from './in-process-dispatch.js';
 export type { DispatchAnswer, DispatchPeer, DispatchRequest } from './in-process-dispatch.js';

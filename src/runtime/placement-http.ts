@@ -1,24 +1,105 @@
 /**
  * The HTTP side of adaptive placement (see placement.ts for the rule):
  *   - at the edge: the placement API (`GET/PUT /__edgstr/placement`, bearer = the sync secret),
- *     the samples a forwarded answer gives, and the test-only local delay;
+ *     the samples a forwarded answer gives, the background loop (sync pings, probes of the side
+ *     not in use) and the test-only local delay;
  *   - at the cloud: `x-edgstr-service-ms` on every answer (the app's own time).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Placement, SERVICE_MS_HEADER, placementOptionsFromEnv, type Side } from './placement.js';
+import { Placement, SERVICE_MS_HEADER, placementOptionsFromEnv, type PlacedService, type Side } from './placement.js';
 import { tokenMatches } from './sync/auth.js';
+import type { Connection } from './sync/transport.js';
 
 export const PLACEMENT_PATH = '/__edgstr/placement';
 const MAX_BODY = 16 * 1024;
 
 /** The edge's placement of its accepted services, configured from the environment. */
-export function createPlacement(serviceIds: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Placement {
+export function createPlacement(services: readonly (string | PlacedService)[], env: NodeJS.ProcessEnv, log: (line: string) => void): Placement {
   const { enabled, options } = placementOptionsFromEnv(env);
   if (env.EDGSTR_PLACEMENT && env.EDGSTR_PLACEMENT !== 'adaptive' && env.EDGSTR_PLACEMENT !== 'review') {
     log(`edgstr edge: EDGSTR_PLACEMENT=${env.EDGSTR_PLACEMENT} is neither "adaptive" nor "review"; using review (accepted services stay at the edge)`);
   }
-  if (enabled) log(`edgstr edge: adaptive placement on (minimum stay ${options.minStayMs} ms, probe every ${options.probeEveryMs} ms)`);
-  return new Placement(serviceIds, options, performance.now(), enabled, log);
+  if (enabled) log(`edgstr edge: adaptive placement on (minimum stay ${options.minStayMs} ms, ping every ${options.pingEveryMs} ms, background probes every ${options.probeEveryMs} ms)`);
+  return new Placement(services, options, performance.now(), enabled, log);
+}
+
+/** What the background loop needs from the edge (see {@link startPlacementLoop}). */
+export interface PlacementHooks {
+  /** The edge's sync connections (the replica's peers); the one to the cloud is pinged. */
+  connections(): Iterable<Connection>;
+  /** Sends the service's last request to the cloud and discards the answer; samples via {@link noteForwarded}. */
+  probeCloud(serviceId: string): Promise<void>;
+  /** Runs the service's last request locally and discards the answer (a read-only service); samples via noteLocal. */
+  shadowLocal(serviceId: string): Promise<void>;
+}
+
+/** How often the loop looks for due probes and overdue pings, ms: cheap (a walk over the placed services). */
+const PROBE_TICK_MS = 100;
+/** An outstanding ping counts as a lower bound once older than max(2 × estimate, estimate + this), ms. */
+const BOUND_SLACK_MS = 100;
+const MAX_BOUNDS_PER_PING = 2;
+/** A cloud that answers no ping at all does not pile them up. */
+const MAX_PINGS_IN_FLIGHT = 8;
+
+/**
+ * The edge's background measurements, off every client's path (adaptive placement only):
+ *   - a ping over the sync connection every `pingEveryMs` (a few may be in flight); while the
+ *     oldest is outstanding well past the estimate of when it was sent, its age is a lower bound of the round trip and
+ *     is fed as a sample (at most twice per ping, 100 ms apart: two far samples in a row are a
+ *     level shift), so a WAN that got slower is seen before the slow answer arrives;
+ *   - the probes {@link Placement.dueProbes} asks for (read-only services, one in flight each).
+ * Returns a function that stops it.
+ */
+export function startPlacementLoop(placement: Placement, hooks: PlacementHooks, log: (line: string) => void): () => void {
+  if (!placement.adaptive) return () => undefined;
+  const { pingEveryMs } = placement.options;
+  // Pings in flight, oldest first: each its send time, the estimate then, and the lower bounds it fed.
+  const inFlight: { sentAt: number; expected: number | null; bounds: number }[] = [];
+  const ping = (): void => {
+    const connection = [...hooks.connections()].find((c) => c.remoteId === 'cloud' && c.ping);
+    if (!connection?.ping || inFlight.length >= MAX_PINGS_IN_FLIGHT) return;
+    // Not one at a time: a ping sent just after the WAN got faster answers at once, even while
+    // an older one is still held by the slow link.
+    const entry = { sentAt: performance.now(), expected: placement.rttMs(), bounds: 0 };
+    inFlight.push(entry);
+    const settle = (): void => {
+      inFlight.splice(inFlight.indexOf(entry), 1);
+    };
+    connection.ping(Math.max(10_000, 20 * pingEveryMs)).then(
+      (ms) => {
+        settle();
+        // An older ping answered after a newer one is not a sample (Placement.noteRtt). Lower
+        // bounds already fed stand for this answer's slowness; the answer refines them.
+        placement.noteRtt(ms, performance.now());
+      },
+      settle,
+    );
+  };
+  /** The oldest ping, well past the estimate: its age is a lower bound (two are a level shift, see Estimate). */
+  const bound = (now: number): void => {
+    const oldest = inFlight[0];
+    if (!oldest || oldest.bounds >= MAX_BOUNDS_PER_PING || oldest.expected === null) return;
+    const age = now - oldest.sentAt;
+    if (age > Math.max(2 * oldest.expected, oldest.expected + BOUND_SLACK_MS)) {
+      placement.noteRtt(age, now);
+      oldest.bounds++;
+    }
+  };
+  const probe = (): void => {
+    const now = performance.now();
+    bound(now);
+    for (const { serviceId, side } of placement.dueProbes(now)) {
+      const run = side === 'cloud' ? hooks.probeCloud(serviceId) : hooks.shadowLocal(serviceId);
+      run
+        .catch((err: unknown) => log(`edgstr edge: placement probe of ${serviceId} at the ${side} failed: ${err instanceof Error ? err.message : String(err)}`))
+        .finally(() => placement.probeDone(serviceId));
+    }
+  };
+  const timers = [pingEveryMs > 0 ? setInterval(ping, pingEveryMs) : null, setInterval(probe, PROBE_TICK_MS)];
+  for (const t of timers) t?.unref();
+  return () => {
+    for (const t of timers) if (t) clearInterval(t);
+  };
 }
 
 /**

@@ -64,6 +64,8 @@ export interface TablePage {
  */
 export const PAGE_ROWS = 1000;
 export const PAGE_BYTES = 512 * 1024;
+/** Encoded rows kept for the peers' pages (TableStore.encodedRow). */
+const ENCODED_ROWS = 4096;
 /** Change-log entries read at a time by a capture. */
 const CAPTURE_CHUNK = 5000;
 /** pendingChanges counts unconfirmed rows up to this many. */
@@ -83,6 +85,8 @@ export class TableStore {
   private lamport: number;
   private digestA: number;
   private digestB: number;
+  /** Recently sent rows, encoded, by table, key and clock version (see encodedRow). */
+  private readonly encoded = new Map<string, { values: WireValue[]; size: number }>();
   /** True until the first seed or take-over of the cloud's copy (see README: fresh edge). */
   fresh: boolean;
 
@@ -295,16 +299,17 @@ export class TableStore {
     for (const [i, c] of clocks.entries()) {
       const info = this.tables.get(c.tbl);
       let values: WireValue[] | null = null;
+      let size = 0;
       if (info && c.cl % 2 === 1) {
-        const row = this.readRow(info, c.pk);
+        const encoded = this.encodedRow(info, c);
         // Deleted by the app since the capture: its delete is in the log, captured (and sent)
         // with a newer version. Sending it as alive without values would insert an empty row.
-        if (!row) continue;
-        values = encodeRow(info, row);
+        if (!encoded) continue;
+        ({ values, size } = encoded);
         cols[c.tbl] ??= info.columns;
       }
       rows.push([c.tbl, c.pk, c.cl, values, c.ver, c.site, c.cv === null ? null : (JSON.parse(c.cv) as Record<string, ColumnVersion>)]);
-      bytes += c.pk.length + (values ? JSON.stringify(values).length : 0) + 40;
+      bytes += c.pk.length + size + 40;
       if (bytes >= maxBytes && i < clocks.length - 1) {
         more = true;
         to = c.dbv;
@@ -312,6 +317,28 @@ export class TableStore {
       }
     }
     return { from: after, to, head, cols, rows, more };
+  }
+
+  /**
+   * A row's values as sent at its clock version `dbv`, and their size: read and encoded once
+   * for all peers. Each captured or merged change gives the row a new `dbv`, so an entry never
+   * goes stale; the values are those of the first read after that version (a later app write is
+   * captured under a newer version and sent then). A hub sends each changed row to every other
+   * edge: without this it read and encoded it once per peer, 60 % of its time at 150 edges
+   * (docs/hub.md).
+   */
+  private encodedRow(info: TableInfo, c: ClockRow): { values: WireValue[]; size: number } | null {
+    const key = `${c.tbl}\u0000${c.pk}\u0000${c.dbv}`;
+    const hit = this.encoded.get(key);
+    if (hit) return hit;
+    const row = this.readRow(info, c.pk);
+    if (!row) return null;
+    const values = encodeRow(info, row);
+    const entry = { values, size: JSON.stringify(values).length };
+    this.encoded.set(key, entry);
+    // Oldest first (a Map keeps insertion order): the rows peers ask for are the recent ones.
+    if (this.encoded.size > ENCODED_ROWS) this.encoded.delete(this.encoded.keys().next().value!);
+    return entry;
   }
 
   /**

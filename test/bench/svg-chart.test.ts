@@ -63,3 +63,15 @@ describe('renderLineChart', () => {
     expect(xmlProblems('<svg x=1></svg>')).not.toEqual([]);
   });
 });
+
+describe('renderLineChart: markers and dense series (the adaptive scenario plot)', () => {
+  it('draws a dashed labelled line per marker and no dots with noDots', () => {
+    const series: ChartSeries[] = [{ name: 'adaptive', points: [0, 1, 2, 3].map((x) => ({ x, y: 10 * (x + 1) })) }];
+    const svg = renderLineChart({ title: 't', xLabel: 's', yLabel: 'ms', series, markers: [{ x: 0, label: '5 ms' }, { x: 2, label: '300 ms' }], noDots: true });
+    expect(xmlProblems(svg)).toEqual([]);
+    expect(svg.match(/class="marker"/g)).toHaveLength(2);
+    expect(svg).toContain('>300 ms</text>');
+    expect(svg).not.toContain('<circle');
+    expect(renderLineChart({ title: 't', xLabel: 's', yLabel: 'ms', series })).toContain('<circle');
+  });
+});

@@ -51,6 +51,25 @@ describe('edgstr generate', () => {
   }, 300_000);
 });
 
+describe('edgstr generate, a table no database holds', () => {
+  it('forwards a service that uses it to the cloud instead of serving it from a copy that never syncs', async () => {
+    const wd = workdir('ghost');
+    const file = join(wd, 'analysis.json');
+    const analysis = JSON.parse(readFileSync(file, 'utf8')) as { services: { id: string; state: { writes: { tables: string[] } } }[] };
+    analysis.services.find((s) => s.id === 'POST /imports')!.state.writes.tables.push('import_log');
+    writeFileSync(file, JSON.stringify(analysis, null, 2));
+    const out = join(scratch, 'ghost-out');
+    const r = await edgstr(['generate', '--target', 'node', '--out', out, '--workdir', wd, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { local: string[]; forwarded: string[]; warnings: string[] };
+    expect(result.forwarded).toContain('POST /imports');
+    expect(result.local).toContain('POST /notes');
+    expect(result.warnings).toContain('POST /imports: forwarded to the cloud, not served at the edge: it uses table import_log, which cannot be replicated');
+    const config = JSON.parse(readFileSync(join(out, 'edge', 'config.json'), 'utf8')) as { tables: { tables: string[] }[] };
+    expect(config.tables.flatMap((d) => d.tables)).toEqual(['notes']);
+  }, 300_000);
+});
+
 // Each case spawns bin/edgstr (node startup + the CLI's imports): generous timeouts for loaded CI machines.
 describe.concurrent('edgstr generate refusals', { timeout: 180_000 }, () => {
   it('refuses a non-empty --out without --force', async () => {

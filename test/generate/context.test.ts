@@ -36,4 +36,10 @@ describe('placeTables', () => {
     ]);
     expect(warnings).toEqual(['table ghost: no SQLite database in the snapshot holds it; it is not replicated (run `edgstr analyze` again)']);
   });
+
+  it('finds a table whatever the case analysis used, under the name the database declares (ORMs create `Users`)', () => {
+    const { placed, warnings } = placeTables(['sessions', 'users', 'Patients'], [{ path: 'dev.sqlite', tables: ['Users', 'Patients', 'Sessions'] }]);
+    expect(warnings).toEqual([]);
+    expect(placed).toEqual([{ path: 'dev.sqlite', tables: ['Sessions', 'Users', 'Patients'] }]);
+  });
 });

@@ -93,6 +93,22 @@ describe('CRDT-Table in SQLite (table-store)', () => {
     expect(b.store.changesAfter(0, 'c').rows.filter((r) => r[4] > 0)).toHaveLength(3);
   });
 
+  it('encodes a changed row once for every peer, and sends its new values after the next change', () => {
+    const a = setup('a', 1);
+    const kvRow = (peer: string) => a.store.changesAfter(0, peer).rows.find((r) => r[0] === 'kv');
+    a.app.prepare("UPDATE kv SET v = 'red' WHERE k = 'color'").run();
+    a.store.capture();
+    const first = kvRow('b');
+    expect(JSON.stringify(first?.[3])).toContain('red');
+    // The same values (one encoding) for another peer.
+    expect(kvRow('c')?.[3]).toBe(first?.[3]);
+    // A new version of the row is read again, never taken from what was encoded for the old one.
+    a.app.prepare("UPDATE kv SET v = 'green' WHERE k = 'color'").run();
+    a.store.capture();
+    expect(JSON.stringify(kvRow('b')?.[3])).toContain('green');
+    expect(JSON.stringify(kvRow('c')?.[3])).not.toContain('red');
+  });
+
   it('merges concurrent writes to different columns of one row', () => {
     const a = setup('a', 1);
     const b = setup('b', 2);

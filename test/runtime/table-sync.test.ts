@@ -108,6 +108,10 @@ describe('table sync (pull after version, paged, relayed)', () => {
     // Deliver until the edge applied two pages, then drop the connection.
     while (edge.store.position('cloud') < 4000) settle(1);
     const reached = edge.store.position('cloud');
+    // Between pages of a catch-up the edge is not caught up (health's caughtUp, the initial
+    // sync and a site's readiness read this): it once said so after every page.
+    expect(reached).toBeLessThan(cloud.store.head());
+    expect(edge.sync.hasTheirChanges(l.ba)).toBe(false);
     l.close();
     queue.length = 0;
     cloud.bytes.pages = 0;

@@ -51,7 +51,27 @@ function bindListeners(emitter: EventEmitter): void {
   }
 }
 
+/**
+ * Sees every property the middleware hangs on a request (`req.sessionStore = store`): a proxy
+ * in the prototype chain of every IncomingMessage, under the prototypes Express and others put
+ * on the request, receives each assignment of a property the request does not have yet (the
+ * ordinary [[Set]] walks the chain to it) and performs it as it would have been.
+ */
+function watchRequestProperties(rt: Runtime): void {
+  // An empty layer between IncomingMessage.prototype and its parent (Readable.prototype), so
+  // that the parent keeps its identity (`this instanceof Readable` in Readable's constructor).
+  const layer = Object.create(Object.getPrototypeOf(http.IncomingMessage.prototype) as object) as object;
+  const trap = new Proxy(layer, {
+    set(target, prop, value: unknown, receiver: unknown): boolean {
+      if (rt.cur !== null && typeof prop === 'string' && receiver instanceof http.IncomingMessage) rt.seeOnRequest(prop, value);
+      return Reflect.set(target, prop, value, receiver);
+    },
+  });
+  Object.setPrototypeOf(http.IncomingMessage.prototype, trap);
+}
+
 export function installHttpHooks(rt: Runtime, appRoot: string, controlDir: string, control: ControlHandler): void {
+  watchRequestProperties(rt);
   const emit = EventEmitter.prototype.emit;
   http.Server.prototype.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'request') return emit.call(this, event, ...args);

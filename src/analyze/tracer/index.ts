@@ -106,7 +106,8 @@ function install(controlDir: string, appRoot: string): void {
         if (!cur) return null;
         const values = rt.rawValues.map(([id, v]) => [id, fingerprint(v)] as const).filter((x): x is [number, string] => x[1] !== null);
         rt.rawValues = [];
-        const trace: ExecTrace = { ...cur, values };
+        const hidden = rt.settleHidden();
+        const trace: ExecTrace = { ...cur, values, ...(hidden.length ? { hidden } : {}) };
         return trace;
       }
       case 'restore': {

@@ -38,6 +38,25 @@ export interface ExecTrace {
   endFrames: { file: string; line: number }[];
   /** Uncaught errors thrown in the execution. */
   errors: string[];
+  /**
+   * Library objects the middleware hung on the request (`req.sessionStore = store`) that no
+   * module-level binding of the app holds: `obj` names the object (stable within the app's
+   * process), `changed` says whether its reachable state changed during the execution. One
+   * that appears in several executions and changes in one is state the app keeps out of the
+   * tracer's sight (express-session's default MemoryStore). Absent in older traces.
+   */
+  hidden?: HiddenState[];
+}
+
+/** See {@link ExecTrace.hidden}. */
+export interface HiddenState {
+  /** The request property it was reached through, e.g. `req.sessionStore`. */
+  name: string;
+  /** Its class, e.g. `MemoryStore`. */
+  kind: string;
+  /** Identity within the app's process (`pid:n`). */
+  obj: string;
+  changed: boolean;
 }
 
 /** Answer to the checkpoint call. */

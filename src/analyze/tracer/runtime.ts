@@ -6,9 +6,9 @@
  * timers of earlier work do not count).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ExecTrace } from './protocol.js';
+import type { ExecTrace, HiddenState } from './protocol.js';
 import { copyFields, deepCopy, isCopyable, restoreFields, restoreInPlace, roughSize } from './deep-copy.js';
-import { isLibraryObject, stateDigest } from './state-digest.js';
+import { isHandle, isLibraryObject, stateDigest } from './state-digest.js';
 
 export interface ExecStore {
   id: string;
@@ -102,6 +102,11 @@ export class Runtime {
   /** Library objects a method was called on in this execution: state digest before the first call. */
   private readonly watched = new Map<number, { recv: object; before: string }>();
   checkpointed = false;
+  /** Objects the middleware hung on this execution's request: digest when first seen there. */
+  private readonly hiddenSeen = new Map<object, { name: string; before: string }>();
+  private readonly hiddenIds = new WeakMap<object, number>();
+  /** Values of the app's module-level bindings at the checkpoint (the globals probes cover them). */
+  private readonly boundValues = new WeakSet<object>();
 
   constructor(sizes: Sizes = { stmts: 0, globals: 0, fields: 0 }) {
     this.s = new Uint8Array(sizes.stmts + 1);
@@ -213,6 +218,31 @@ export class Runtime {
     return recv;
   }
 
+  /**
+   * `req[name] = value` in the current execution, as the request's prototype chain saw it
+   * (http.ts). A library object no module-level binding of the app holds is digested now,
+   * before the app uses it, and again when the execution ends (settleHidden).
+   */
+  seeOnRequest(name: string, value: unknown): void {
+    if (this.cur === null || !this.inExec() || !isLibraryObject(value) || isHandle(value)) return;
+    if (this.boundValues.has(value) || this.longLived.has(value) || this.hiddenSeen.has(value)) return;
+    this.hiddenSeen.set(value, { name: `req.${name}`, before: stateDigest(value) });
+  }
+
+  /** The request-borne objects of the current execution, and whether each changed. */
+  settleHidden(): HiddenState[] {
+    const out: HiddenState[] = [];
+    for (const [obj, seen] of this.hiddenSeen) {
+      let n = this.hiddenIds.get(obj);
+      if (n === undefined) this.hiddenIds.set(obj, (n = ++this.hiddenCount));
+      const kind = (Object.getPrototypeOf(obj) as { constructor?: { name?: string } } | null)?.constructor?.name || 'Object';
+      out.push({ name: seen.name, kind, obj: `${process.pid}:${n}`, changed: stateDigest(obj) !== seen.before });
+    }
+    this.hiddenSeen.clear();
+    return out;
+  }
+  private hiddenCount = 0;
+
   /** Ends the current execution's state comparisons: a library object that changed was written. */
   settleWatched(): void {
     const cur = this.cur;
@@ -274,6 +304,7 @@ export class Runtime {
         continue; // still in its temporal dead zone: the module never finished loading
       }
       g.ref = v;
+      if (typeof v === 'object' && v !== null) this.boundValues.add(v);
       const lib = !isCopyable(v) && isLibraryObject(v) && !this.longLived.has(v);
       g.lib = lib;
       g.copy = isCopyable(v) ? deepCopy(v) : lib ? copyFields(v as object) : undefined;
@@ -331,6 +362,7 @@ export class Runtime {
     this.vc.fill(0);
     this.rawValues = [];
     this.watched.clear();
+    this.hiddenSeen.clear();
     this.cur = {
       id,
       stmts: [],

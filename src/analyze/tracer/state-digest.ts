@@ -10,6 +10,7 @@
  * held in `#private` slots cannot be seen by any reflection and are not covered.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { Stream } from 'node:stream';
 
 const MAX_NODES = 200_000;
 
@@ -21,10 +22,12 @@ export function isLibraryObject(v: unknown): v is object {
   return !Object.isFrozen(v);
 }
 
-/** Timers, sockets, servers and native handles: their own bookkeeping is not the app's state. */
-function isHandle(v: object): boolean {
+/** Timers, sockets, streams, servers and native handles: their own bookkeeping is not the app's state. */
+export function isHandle(v: object): boolean {
   const o = v as Record<string, unknown>;
-  return '_idleTimeout' in o || '_handle' in o || typeof (o as { hasRef?: unknown }).hasRef === 'function';
+  // Streams too (sockets, requests, responses, log files): their buffers and counters move on
+  // their own, and a request reaches every other one through its socket and response.
+  return v instanceof Stream || '_idleTimeout' in o || '_handle' in o || typeof (o as { hasRef?: unknown }).hasRef === 'function';
 }
 
 export function stateDigest(root: object): string {

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { withCommonOptions } from '../command.js';
 import { UserError } from '../../model/errors.js';
 import { parseList, parsePositiveInt, type CommonOptions } from '../options.js';
-import { bench, parseSystems, type BenchCommandOptions } from '../../bench/index.js';
+import { bench, benchAdaptive, parsePhases, parseRequest, parseSystems, renderAdaptiveTable, type BenchCommandOptions } from '../../bench/index.js';
 import { renderTableII } from '../../bench/report.js';
 import { log, printJson } from '../../util/log.js';
 
@@ -21,6 +21,11 @@ interface BenchFlags extends CommonOptions {
   loss?: number;
   label?: string;
   traffic?: string;
+  scenario?: string;
+  phases?: string;
+  edgeSlowdownMs?: number;
+  edgeCpuQuota?: number;
+  request?: string;
 }
 
 function numberList(flag: string): (value: string) => number[] {
@@ -29,6 +34,12 @@ function numberList(flag: string): (value: string) => number[] {
     if (nums.length === 0 || nums.some((n) => !Number.isFinite(n) || n < 0)) throw new InvalidArgumentError(`${flag} takes comma-separated numbers, e.g. 0.1,1,5`);
     return nums;
   };
+}
+
+function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of ms, 0 or more');
+  return n;
 }
 
 function probability(value: string): number {
@@ -56,8 +67,42 @@ export function registerBench(program: Command): void {
     .option('--loss <p>', 'segment loss probability on the WAN (default 0)', probability)
     .option('--traffic <file>', 'recorded traffic to replay (default: the traffic analyze used, else <workdir>/traffic.har)')
     .option('--label <text>', 'what was measured, for the report title (default: the --out DIR)')
+    .option('--scenario <name>', 'grid (the default: the measurements above) or adaptive (adaptive vs always-edge vs always-cloud placement under a WAN delay that changes per phase)')
+    .option('--phases <list>', 'adaptive: DELAY_MS:SECONDS per phase, one-way WAN delay (default 5:15,300:15,5:15)')
+    .option('--edge-slowdown-ms <n>', 'adaptive: ms added to every local run of every edge, a slower device (default 150; 0 with --edge-cpu-quota)', parseNonNegativeInt)
+    .option('--edge-cpu-quota <percent>', 'adaptive: hold every edge process to this % of one core (Linux cgroups, as root)', parseNonNegativeInt)
+    .option('--request <"METHOD /path">', 'adaptive: the request the clients send (default: a recorded GET of a read-only accepted service)')
     .action(async (flags: BenchFlags) => {
       if (!flags.out) throw new UserError('bench needs --out DIR, the directory `edgstr generate --target node --out DIR` wrote');
+      const scenario = flags.scenario ?? 'grid';
+      if (scenario !== 'grid' && scenario !== 'adaptive') throw new UserError(`--scenario: unknown scenario "${scenario}"; use grid or adaptive`);
+      const adaptiveOnly = (['phases', 'edgeSlowdownMs', 'edgeCpuQuota', 'request'] as const).filter((k) => flags[k] !== undefined);
+      if (scenario === 'grid' && adaptiveOnly.length) throw new UserError(`--${adaptiveOnly[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} belongs to --scenario adaptive`);
+      if (scenario === 'adaptive') {
+        const { result, reportDir, files } = await benchAdaptive({
+          out: flags.out,
+          workdir: flags.workdir,
+          report: flags.report,
+          phases: flags.phases === undefined ? undefined : parsePhases(flags.phases),
+          slowdownMs: flags.edgeSlowdownMs,
+          cpuQuotaPercent: flags.edgeCpuQuota,
+          request: flags.request === undefined ? undefined : parseRequest(flags.request),
+          traffic: flags.traffic,
+          onProgress: (msg) => log.progress(msg),
+          onInfo: (msg) => {
+            log.progressDone();
+            log.info(msg);
+          },
+        });
+        log.progressDone();
+        if (flags.json) {
+          printJson({ reportDir, files, result: { ...result, samples: undefined } });
+          return;
+        }
+        log.info(renderAdaptiveTable(result));
+        log.info(`report: ${reportDir}/adaptive.md (${files.length} files)`);
+        return;
+      }
       if (flags.full && flags.quick) throw new UserError('--full and --quick exclude each other: pick one');
       const opts: BenchCommandOptions = {
         out: flags.out,

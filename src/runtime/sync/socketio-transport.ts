@@ -14,6 +14,8 @@ import { rlog } from '../util.js';
 
 export const SYNC_PATH = '/edgstr-sync';
 const EVENT = 'edgstr';
+/** A ping, acknowledged at once by the other side (adaptive placement's RTT samples). */
+const PING_EVENT = 'edgstr-ping';
 
 type AnySocket = Socket | ClientSocket;
 
@@ -38,6 +40,22 @@ class SocketConnection implements Connection {
       });
     };
     this.listen('disconnect', ended);
+    // Either side answers a ping at once, before any sync work (the ack is socket.io's own).
+    this.listen(PING_EVENT, (ack: unknown) => {
+      if (typeof ack === 'function') (ack as () => void)();
+    });
+  }
+
+  ping(timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (!this.live || !this.socket.connected) {
+        reject(new Error('not connected'));
+        return;
+      }
+      const started = performance.now();
+      const timed = this.socket.timeout(timeoutMs) as unknown as { emit(event: string, ack: (err: Error | null) => void): void };
+      timed.emit(PING_EVENT, (err) => (err ? reject(err) : resolve(performance.now() - started)));
+    });
   }
 
   send(message: WireMessage): void {

@@ -106,7 +106,9 @@ export class TableSync {
         Object.assign(dir.theirCols, msg.cols ?? {});
         const page: TablePage = { from: msg.from, to: msg.to, head: msg.head, more: msg.more, rows: msg.rows, cols: dir.theirCols };
         const changed = store.applyPage(page, conn.remoteId);
-        dir.theirHead = Math.max(dir.theirHead ?? 0, msg.more ? msg.to : msg.head);
+        // The sender's head, also while more pages follow: until they arrived we lack its changes
+        // (the head counts rows it will never send us, ours: it acknowledges those with `upTo`).
+        dir.theirHead = Math.max(dir.theirHead ?? 0, msg.head);
         this.pump(conn, store, dir, msg.to);
         return changed > 0;
       }

@@ -14,6 +14,11 @@ export interface Connection {
   onMessage(handler: (raw: unknown) => void): void;
   onClose(handler: () => void): void;
   close(): void;
+  /**
+   * Optional: a round trip to the other side over this connection, ms (rejects after
+   * `timeoutMs` or when closed). Adaptive placement's RTT estimate (placement.ts) uses it.
+   */
+  ping?(timeoutMs: number): Promise<number>;
 }
 
 export interface Endpoint {

@@ -30,7 +30,8 @@ Task.init(
     title: { type: DataTypes.STRING, allowNull: false },
     done: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
   },
-  { sequelize, tableName: 'tasks', timestamps: false },
+  // no tableName: Sequelize's default, the plural model name `Tasks` (apps rarely set one)
+  { sequelize, timestamps: false },
 );
 
 export class Activity extends Model<InferAttributes<Activity>, InferCreationAttributes<Activity>> {
