@@ -94,7 +94,7 @@ describe('generated tally: cloud + two edges on loopback', () => {
         return h.peers.includes('cloud') ? h : undefined;
       }, 10_000);
       expect(health).toMatchObject({ nodeId: `edge-${i + 1}`, role: 'edge' });
-      expect(Object.keys(health).sort()).toEqual(['caughtUp', 'lastSyncAt', 'nodeId', 'peers', 'pendingChanges', 'placement', 'rangeIndex', 'role', 'served']);
+      expect(Object.keys(health).sort()).toEqual(['caughtUp', 'lastSyncAt', 'nodeId', 'peers', 'pendingChanges', 'placement', 'rangeIndex', 'ready', 'role', 'served']);
       expect(health).toMatchObject({ rangeIndex: i + 1 });
     }
   });
