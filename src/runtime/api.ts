@@ -55,13 +55,6 @@ export interface ReplicaConfig {
    */
   flushIntervalMs?: number;
   /**
-   * Optional. Files: a version whose missing chunks do not arrive for this long (no peer has
-   * them: their writer died before any replica got them) is *stranded*: the app keeps the older
-   * file, it no longer counts in `pendingChanges` nor holds the session barrier, and health
-   * lists it in `strandedFiles` (default 30,000 ms; file-crdt.ts).
-   */
-  fileStrandAfterMs?: number;
-  /**
    * Optional. Edge: how long after a locally served write its capture and sync wait, in ms
    * (default 20), so the writes of a burst share one Automerge change and one sync message.
    * The write is durable in the app's storage before the answer either way.
@@ -104,12 +97,6 @@ export interface Health {
    * same state (verify's convergence check).
    */
   docs?: Record<string, string>;
-  /**
-   * Files whose latest version names chunks no peer provided for `fileStrandAfterMs` (at most
-   * 20 paths; absent when there are none): the replica keeps the older file and still asks for
-   * them now and then. An addition to DESIGN.md §3's fields.
-   */
-  strandedFiles?: string[];
   /** Only with `GET /__edgstr/health?memory`: this process's memory and the documents' size. */
   memory?: HealthMemory;
   /**

@@ -1,54 +1,89 @@
 /**
- * The layout of one replicated file in the `files` document: metadata only, the bytes are in
- * the chunk store (chunk-store.ts).
+ * The layout of one replicated file in the `files` document.
  *
- *   doc.files[relPath] = { refs: ["<sha256>:<size>", ...] }   file = the chunks concatenated
+ *   doc.files[relPath] = { chunks: [bytes, bytes, ...] }   file = concatenation of the chunks
  *
- * Each ref is an ImmutableString (one Automerge operation, not one per character). A local
- * change that only appends pushes refs onto the list, so appends made concurrently at two
- * replicas are both kept (Automerge orders concurrent list inserts the same way everywhere, so
- * the bytes are identical everywhere). Any other change replaces the whole entry with a new
- * map: a rewrite concurrent with an append wins over it (the append went into the replaced
- * list). Chunks the file shares with its previous version keep their refs (a rewrite of the
- * end of a big file sends only the new end).
+ * A local change that only appends pushes one chunk onto the list, so appends made concurrently
+ * at two replicas are both kept (Automerge orders concurrent list inserts the same way on every
+ * replica, so the bytes are identical everywhere). Any other change replaces the whole entry: a
+ * rewrite concurrent with an append wins over it (the append went into the replaced list).
  *
- * Older runtimes kept the bytes inline: `{ chunks: [bytes, ...] }`, and before that
- * `{ data: bytes, hash }`. Such entries are read as their bytes and migrated (FileCrdt moves the
- * bytes into the chunk store and rewrites the entry in the new layout).
+ * Documents written before this layout hold `{ data: bytes, hash }` per path; they are still
+ * read as one chunk, and the first local change of such a path rewrites it in the new layout.
  */
 import * as A from '@automerge/automerge';
-import { parseRef, type ChunkRef } from './chunk-store.js';
+import { sha256Hex } from './util.js';
 
-/** What `doc.files[rel]` holds, as FileCrdt reads it. */
-export type ReadEntry =
-  | { kind: 'refs'; refs: ChunkRef[] }
-  /** An older runtime's inline bytes, in order. */
-  | { kind: 'inline'; pieces: Uint8Array[] }
-  | { kind: 'malformed' };
+export interface ChunkedEntry {
+  chunks: Uint8Array[];
+}
+/** What `doc.files[rel]` may hold: the chunked layout or the whole-file one from older runtimes. */
+export type StoredEntry = ChunkedEntry | { data: Uint8Array; hash: string };
 
-export function readEntry(entry: unknown): ReadEntry {
-  if (typeof entry !== 'object' || entry === null) return { kind: 'malformed' };
-  const e = entry as { refs?: unknown; chunks?: unknown; data?: unknown; hash?: unknown };
-  if (Array.isArray(e.refs)) {
-    const refs: ChunkRef[] = [];
-    for (const r of e.refs) {
-      const s = r instanceof A.ImmutableString ? r.val : r;
-      if (parseRef(s) === null) return { kind: 'malformed' };
-      refs.push(s as string);
-    }
-    return { kind: 'refs', refs };
-  }
-  if (Array.isArray(e.chunks)) {
-    return e.chunks.every((c) => c instanceof Uint8Array) ? { kind: 'inline', pieces: e.chunks as Uint8Array[] } : { kind: 'malformed' };
-  }
-  if (e.data instanceof Uint8Array && typeof e.hash === 'string') return { kind: 'inline', pieces: [e.data] };
-  return { kind: 'malformed' };
+export interface Content {
+  data: Uint8Array;
+  hash: string;
 }
 
-/** A new entry (a rewrite) in the document's layout. */
-export function newEntry(refs: readonly ChunkRef[]): { refs: A.ImmutableString[] } {
-  return { refs: refs.map((r) => new A.ImmutableString(r)) };
+/**
+ * Materializes entries, caching the result per path. The cache key names the chunk list
+ * (its Automerge object id) and its length: chunks are only ever pushed onto a list, never
+ * edited or removed, and a rewrite creates a new list, so the same key means the same bytes.
+ */
+export class ContentCache {
+  private readonly cache = new Map<string, { key: string; content: Content }>();
+
+  /** The file's bytes, or null when the entry is not in either layout (logged by the caller). */
+  get(rel: string, entry: unknown): Content | null {
+    const key = entryKey(entry);
+    if (key === null) return null;
+    const hit = this.cache.get(rel);
+    if (hit && hit.key === key) return hit.content;
+    // Checked on a miss only: a list with the same key holds the chunks already checked.
+    if (isChunked(entry) && !entry.chunks.every((c) => c instanceof Uint8Array)) return null;
+    const data = concat(entryChunks(entry as StoredEntry));
+    const content = { data, hash: sha256Hex(data) };
+    this.cache.set(rel, { key, content });
+    return content;
+  }
+
+  forget(rel: string): void {
+    this.cache.delete(rel);
+  }
 }
 
-/** Refs as list values to push onto an entry (an append). */
-export const refValues = (refs: readonly ChunkRef[]): A.ImmutableString[] => refs.map((r) => new A.ImmutableString(r));
+/** The chunk to append when `local` only extends `stored`, or null when it is a rewrite. */
+export function appendedChunk(stored: Uint8Array, local: Uint8Array): Uint8Array | null {
+  if (local.length <= stored.length) return null;
+  for (let i = 0; i < stored.length; i++) if (local[i] !== stored[i]) return null;
+  return local.slice(stored.length);
+}
+
+/** True when the entry is in the chunked layout (so a chunk can be pushed onto it). */
+export function isChunked(entry: unknown): entry is ChunkedEntry {
+  return typeof entry === 'object' && entry !== null && Array.isArray((entry as ChunkedEntry).chunks);
+}
+
+function entryKey(entry: unknown): string | null {
+  if (isChunked(entry)) return `${A.getObjectId(entry.chunks) ?? ''}:${entry.chunks.length}`;
+  if (typeof entry === 'object' && entry !== null) {
+    const old = entry as { data?: unknown; hash?: unknown };
+    if (old.data instanceof Uint8Array && typeof old.hash === 'string') return `${A.getObjectId(entry) ?? ''}:${old.hash}`;
+  }
+  return null;
+}
+
+function entryChunks(entry: StoredEntry): Uint8Array[] {
+  return 'chunks' in entry ? entry.chunks : [entry.data];
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

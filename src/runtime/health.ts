@@ -1,7 +1,6 @@
 /** The replica's `GET /__edgstr/health` answer (api.ts `Health`), computed from its core. */
 import * as A from '@automerge/automerge';
 import type { Health, HealthMemory, HealthOptions } from './api.js';
-import { FileCrdt } from './file-crdt.js';
 import type { ReplicaCore } from './replica-core.js';
 
 export interface HealthExtras {
@@ -26,8 +25,6 @@ export function healthOf(r: ReplicaCore, extras: HealthExtras, options: HealthOp
   unconfirmed += r.tableSync.unconfirmed();
   let pending = [...r.adapters.values()].reduce((n, a) => n + a.pending(), 0);
   for (const t of r.tableSync.stores.values()) pending += t.pending();
-  const files = r.adapters.get('files');
-  const stranded = files instanceof FileCrdt ? files.stranded() : [];
   return {
     nodeId: r.config.nodeId,
     role: r.config.role,
@@ -36,7 +33,6 @@ export function healthOf(r: ReplicaCore, extras: HealthExtras, options: HealthOp
     pendingChanges: pending + unconfirmed,
     caughtUp: caughtUp(r),
     rangeIndex: extras.rangeIndex,
-    ...(stranded.length > 0 ? { strandedFiles: stranded.slice(0, 20) } : {}),
     ...(withDocs ? { docs: docsOf(r) } : {}),
     ...(withMemory ? { memory: memoryOf(r) } : {}),
   };

@@ -10,7 +10,6 @@ import type { Server } from 'node:http';
 import { basename, join } from 'node:path';
 import type { Health, HealthOptions, LocalTx, Replica, ReplicaConfig } from './api.js';
 import type { CrdtAdapter } from './adapter.js';
-import { ChunkTransfer } from './chunk-transfer.js';
 import { Epochs } from './epochs.js';
 import { FileCrdt } from './file-crdt.js';
 import { Durability } from './durability.js';
@@ -73,10 +72,6 @@ export class EdgstrReplica implements Replica, ReplicaCore {
   readonly traffic: SyncTraffic = { messages: 0, bytes: 0 };
   /** Cloud: when a refusal of each node id was last logged. */
   private readonly refusalLogged = new Map<string, number>();
-  /** File chunks asked of and sent to peers (null: no replicated files). */
-  readonly chunkTransfer: ChunkTransfer | null = null;
-  /** The `files` sync messages were held back (chunk-transfer.ts): sent once they no longer are. */
-  private filesHeld = false;
 
   constructor(readonly config: ReplicaConfig) {
     validateConfig(config);
@@ -95,17 +90,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       refuseOldTableDocument(config, docId);
       tables.set(docId, new TableStore(database, docId, config.nodeId, this.ranges.rangeIndex));
     }
-    if (config.files.paths.length > 0) {
-      // The edge writes and pushes its chunks before their metadata; the cloud (hub) stores
-      // them fsynced, since it confirms them to the writer (chunk-transfer.ts).
-      const files = new FileCrdt(config.files, config.dataDir, 'files', {
-        pushes: config.role === 'edge',
-        durable: config.role === 'cloud',
-        strandAfterMs: config.fileStrandAfterMs,
-      });
-      this.adapters.set('files', files);
-      this.chunkTransfer = new ChunkTransfer(files, this.peers, config.role === 'edge');
-    }
+    if (config.files.paths.length > 0) this.adapters.set('files', new FileCrdt(config.files, config.dataDir, 'files'));
     if (config.globals.length > 0) {
       this.json = new JsonCrdt(config.globals, (n) => this.bindings.get(n) ?? processBindings.get(n), config.dataDir, 'globals');
       this.adapters.set('globals', this.json);
@@ -136,8 +121,6 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       // that were persisted but not applied when the process died).
       this.flushLocked();
       for (const a of known) a.reconcile();
-      // An edge's outbox of chunks the hub has not confirmed was lost with the process.
-      if (this.config.role === 'edge') for (const a of known) if (a instanceof FileCrdt) a.offerAllHeld();
       if (this.config.role === 'cloud') {
         for (const a of fresh) a.seed();
         for (const t of freshTables) t.seed();
@@ -298,11 +281,7 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       .run(() => {
         this.flushLocked();
         this.durability.syncInBackground();
-        // Not while the files sync is held: a new epoch would hand the edges the metadata of a
-        // version whose chunks the hub does not hold yet.
-        if (this.config.role === 'cloud' && !this.chunkTransfer?.holding) this.epochs.maybeCompactLocked();
-        this.chunkTransfer?.pump();
-        this.checkFilesHold();
+        if (this.config.role === 'cloud') this.epochs.maybeCompactLocked();
       })
       .catch((err: unknown) => rlog.warn(`background flush failed: ${errorMessage(err)}`))
       .finally(() => {
@@ -320,7 +299,6 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     // pages only to peers that lack something and have room for them.
     this.tableSync.capture();
     this.tableSync.pumpAll();
-    this.checkFilesHold();
     for (const docId of this.unsent) this.broadcast(docId);
     this.unsent.clear();
   }
@@ -364,25 +342,6 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     }, this.config.syncDelayMs ?? DEFAULT_SYNC_DELAY_MS);
   }
 
-  /**
-   * Files: while the `files` sync is held back (chunks of this writer's versions are not sent to
-   * the hub yet, or the hub waits for chunks of a version it knows: chunk-transfer.ts), nothing
-   * of it is sent; once it no longer is, the document goes out to every peer. Caller holds the lock.
-   */
-  private checkFilesHold(): void {
-    const transfer = this.chunkTransfer;
-    if (!transfer) return;
-    // A writer's new chunks go out first: on the ordered connection they precede the metadata.
-    transfer.push();
-    transfer.updateHold();
-    const held = transfer.holding;
-    if (this.filesHeld && !held) {
-      this.filesHeld = false;
-      this.broadcast('files');
-    }
-    this.filesHeld = held;
-  }
-
   private persistAll(): void {
     for (const a of this.adapters.values()) a.store.persist();
   }
@@ -415,13 +374,10 @@ export class EdgstrReplica implements Replica, ReplicaCore {
       return;
     }
     const peer = new PeerSync(connection, this.traffic);
-    const transfer = this.chunkTransfer;
-    if (transfer) peer.held = (docId) => docId === 'files' && transfer.holding;
     this.peers.add(peer);
     rlog.info(`${this.config.nodeId}: sync peer ${connection.remoteId} connected`);
     connection.onClose(() => {
       this.peers.delete(peer);
-      this.chunkTransfer?.onPeerClosed(peer);
       this.tableSync.disconnect(connection);
       for (const stale of peer.stale.values()) A.free(stale.doc);
       peer.stale.clear();
@@ -473,7 +429,6 @@ export class EdgstrReplica implements Replica, ReplicaCore {
         return;
       }
       for (const [docId, a] of this.adapters) peer.send(docId, a.store.doc, a.store.epoch);
-      this.chunkTransfer?.pump();
     });
   }
 
@@ -518,25 +473,6 @@ export class EdgstrReplica implements Replica, ReplicaCore {
         case 'sync':
           if (this.epochs.isCurrent(peer, msg)) queue(byDoc, msg);
           break;
-        case 'chunk-want':
-          if (this.chunkTransfer) this.chunkTransfer.onWant(peer, msg.hashes);
-          else this.refusedMessages++;
-          break;
-        case 'chunk-offer':
-          if (this.chunkTransfer && this.config.role === 'cloud') this.chunkTransfer.onOffer(peer, msg.refs);
-          else this.refusedMessages++;
-          break;
-        case 'chunk-have':
-          if (this.chunkTransfer && this.config.role === 'edge') this.chunkTransfer.onHave(peer, msg.hashes);
-          else this.refusedMessages++;
-          break;
-        case 'chunk':
-          if (!this.chunkTransfer) this.refusedMessages++;
-          else if (!this.chunkTransfer.onChunk(peer, msg)) {
-            this.refusedMessages++;
-            rlog.warn(`${this.config.nodeId}: refused chunk ${msg.hash.slice(0, 12)}… from ${peer.connection.remoteId}: its bytes do not match its hash`);
-          }
-          break;
         default: {
           const never: never = msg;
           throw new Error(`unhandled sync message ${JSON.stringify(never)}`);
@@ -548,8 +484,6 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     if (tablesChanged) this.tableSync.pumpAll();
     this.initialSync.check(this.adapters, () => this.tableSync.hasTheirChanges(peer.connection));
     this.epochs.tryFinishAll();
-    this.chunkTransfer?.pump();
-    this.checkFilesHold();
   }
 
   /** Edge: the hub's heads and epochs; a fresh edge asks for newer epochs whole (FreshMessage). */
@@ -573,21 +507,14 @@ export class EdgstrReplica implements Replica, ReplicaCore {
     }
     const remote = peer.connection.remoteId;
     const epoch = adapter.store.epoch;
-    const mayAnswer = (): boolean => {
-      if (!peer.held(docId)) return true;
-      // Answered once the hold ends (checkFilesHold).
-      if (docId === 'files') this.filesHeld = true;
-      return false;
-    };
     const { state, replies, changed, after } = applySyncMessages(adapter, peer.state(docId), datas, !this.initializing, (err) => {
       this.refusedMessages++;
       rlog.warn(`${this.config.nodeId}: refused a malformed sync message from ${remote}: ${errorMessage(err)}`);
-    }, mayAnswer);
+    });
     peer.setState(docId, state);
     this.lastSyncAt = new Date().toISOString();
     if (changed) adapter.store.persist();
     this.durability.afterSync(after);
-    if (changed && adapter instanceof FileCrdt) this.chunkTransfer?.noteOrigin(peer);
     // Answers go out once what they acknowledge is written; then relay to everyone else.
     for (const reply of replies) peer.sendMessage(docId, reply, epoch);
     if (changed) this.broadcast(docId);

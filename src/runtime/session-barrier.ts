@@ -107,9 +107,6 @@ export function hasHeads(replica: EdgstrReplica, deps: DocHeads[]): boolean {
     if (d.epoch > epoch) return false;
     if (d.epoch === epoch) {
       if (!A.hasHeads(a.store.doc, d.heads)) return false;
-      // Files: the document may name a version whose chunks are still on their way, and until
-      // they are here the app reads the older file (file-crdt.ts): not held yet.
-      if (d.docId === 'files' && a.pending() > 0) return false;
       continue;
     }
     // An older epoch: an edge's heads are in the base it moved to. The cloud keeps the hashes

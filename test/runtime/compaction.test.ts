@@ -92,31 +92,6 @@ describe('carryOver', () => {
     expect(plain(doc)).toBe(plain(edge));
   });
 
-  it('carries the files layout (chunk refs) over: appended refs as appends, a rewrite as a new entry', () => {
-    const ref = (n: number): A.ImmutableString => new A.ImmutableString(`${n.toString(16).padStart(64, '0')}:${n}`);
-    const vals = (d: A.Doc<DocRoot>, rel: string): string[] =>
-      (d.files as Record<string, { refs: A.ImmutableString[] }>)[rel]!.refs.map((r) => r.val);
-    const base0 = A.change(A.init<DocRoot>({ actor: actor(1) }), (x) => {
-      x.files = { 'log.txt': { refs: [ref(1)] }, 'pic.bin': { refs: [ref(2), ref(3)] } };
-    });
-    const base = A.getHeads(base0);
-    const edge = A.change(A.clone(base0, actor(2)), (x) => {
-      const files = x.files as Record<string, { refs: A.ImmutableString[] }>;
-      files['log.txt']!.refs.push(ref(7));
-      files['pic.bin'] = { refs: [ref(2), ref(9)] };
-    });
-    // The new epoch, rebuilt from the base, where another edge appended meanwhile.
-    const epoch = A.change(rebuildDoc(base0, actor(3)), (x) => {
-      (x.files as Record<string, { refs: A.ImmutableString[] }>)['log.txt']!.refs.push(ref(8));
-    });
-    expect(vals(epoch, 'log.txt')).toEqual([ref(1).val, ref(8).val]);
-    const { doc, stats } = carryOver(epoch, edge, base);
-    expect(vals(doc, 'log.txt').sort()).toEqual([ref(1).val, ref(7).val, ref(8).val].sort());
-    expect(vals(doc, 'pic.bin')).toEqual([ref(2).val, ref(9).val]);
-    expect((doc.files as Record<string, { refs: unknown[] }>)['log.txt']!.refs[0]).toBeInstanceOf(A.ImmutableString);
-    expect(stats).toMatchObject({ appends: 1, replaced: 1, dropped: 0 });
-  });
-
   it('merges two edges carrying over concurrently into the same epoch', () => {
     const { base, edge: e1, epoch } = setup();
     const e2 = A.clone(e1, actor(4));

@@ -1,7 +1,6 @@
 import * as A from '@automerge/automerge';
 import { describe, expect, it } from 'vitest';
-import { MAX_CHUNK_BYTES } from '../../src/runtime/chunk-store.js';
-import { MAX_WANT_HASHES, parseWireMessage, syncMessageHasChanges } from '../../src/runtime/sync/messages.js';
+import { parseWireMessage, syncMessageHasChanges } from '../../src/runtime/sync/messages.js';
 
 describe('syncMessageHasChanges (header peek of Automerge sync messages)', () => {
   it('tells messages with changes from acknowledgements, in every round of a real exchange', () => {
@@ -91,44 +90,6 @@ describe('parseWireMessage: key ranges and refusals', () => {
     expect(parseWireMessage({ type: 'range' }, 1000)).toBe('bad rangeIndex');
     expect(parseWireMessage({ type: 'refused' }, 1000)).toBe('bad reason');
     expect(parseWireMessage({ type: 'refused', reason: 'x'.repeat(501) }, 1000)).toBe('bad reason');
-  });
-});
-
-describe('parseWireMessage: file chunks', () => {
-  const hash = 'cd'.repeat(32);
-  it('reads a want (1..64 hashes), a chunk with its bytes and a chunk the sender does not have', () => {
-    expect(parseWireMessage({ type: 'chunk-want', hashes: [hash] }, 1000)).toEqual({ type: 'chunk-want', hashes: [hash] });
-    expect(parseWireMessage({ type: 'chunk-want', hashes: Array(MAX_WANT_HASHES).fill(hash) }, 1000)).toMatchObject({ type: 'chunk-want' });
-    const data = new Uint8Array([1, 2, 3]);
-    expect(parseWireMessage({ type: 'chunk', hash, data }, 1000)).toEqual({ type: 'chunk', hash, data });
-    // socket.io hands binary over as a Buffer.
-    expect(parseWireMessage({ type: 'chunk', hash, data: Buffer.from(data) }, 1000)).toMatchObject({ type: 'chunk', hash });
-    expect(parseWireMessage({ type: 'chunk', hash, data: null }, 1000)).toEqual({ type: 'chunk', hash, data: null });
-    expect(parseWireMessage({ type: 'chunk', hash, data: new Uint8Array(0) }, 1000)).toMatchObject({ type: 'chunk', hash });
-  });
-
-  it('refuses empty or oversized wants, bad hashes, non-binary and oversized chunks', () => {
-    expect(parseWireMessage({ type: 'chunk-want', hashes: [] }, 1000)).toBe('bad hashes');
-    expect(parseWireMessage({ type: 'chunk-want', hashes: Array(MAX_WANT_HASHES + 1).fill(hash) }, 1000)).toBe('bad hashes');
-    expect(parseWireMessage({ type: 'chunk-want', hashes: hash }, 1000)).toBe('bad hashes');
-    expect(parseWireMessage({ type: 'chunk-want', hashes: ['AB'.repeat(32)] }, 1000)).toBe('bad chunk hash');
-    expect(parseWireMessage({ type: 'chunk', hash: '../x', data: new Uint8Array(1) }, 1000)).toBe('bad chunk hash');
-    expect(parseWireMessage({ type: 'chunk', hash, data: 'bytes' }, 1000)).toBe('data is not binary');
-    // Bounded by the replica's message limit and by MAX_CHUNK_BYTES, whichever is smaller.
-    expect(parseWireMessage({ type: 'chunk', hash, data: new Uint8Array(1001) }, 1000)).toMatch(/out of bounds/);
-    expect(parseWireMessage({ type: 'chunk', hash, data: new Uint8Array(MAX_CHUNK_BYTES + 1) }, 64 * MAX_CHUNK_BYTES)).toMatch(/out of bounds/);
-  });
-
-  it('reads a writer\'s offer (refs with their sizes) and the hub\'s confirmation, and refuses bad ones', () => {
-    const ref = `${hash}:262144`;
-    expect(parseWireMessage({ type: 'chunk-offer', refs: [ref] }, 1000)).toEqual({ type: 'chunk-offer', refs: [ref] });
-    expect(parseWireMessage({ type: 'chunk-have', hashes: [hash] }, 1000)).toEqual({ type: 'chunk-have', hashes: [hash] });
-    expect(parseWireMessage({ type: 'chunk-offer', refs: [] }, 1000)).toBe('bad refs');
-    expect(parseWireMessage({ type: 'chunk-offer', refs: Array(MAX_WANT_HASHES + 1).fill(ref) }, 1000)).toBe('bad refs');
-    expect(parseWireMessage({ type: 'chunk-offer', refs: [hash] }, 1000)).toBe('bad chunk ref');
-    expect(parseWireMessage({ type: 'chunk-offer', refs: [`${hash}:${MAX_CHUNK_BYTES + 1}`] }, 1000)).toBe('bad chunk ref');
-    expect(parseWireMessage({ type: 'chunk-have', hashes: ['../x'] }, 1000)).toBe('bad chunk hash');
-    expect(parseWireMessage({ type: 'chunk-have', hashes: [] }, 1000)).toBe('bad hashes');
   });
 });
 

@@ -22,9 +22,7 @@ export interface Applied {
  * ours marks our heads as already sent, so one answer after a whole batch could skip the
  * acknowledgement of changes received earlier in it, and the peer would count them as
  * unconfirmed forever. `refuse` is told about each message Automerge cannot decode (the
- * document and sync state stay as they were). While `mayAnswer` says no (the document's messages
- * to this peer are held back), nothing is answered: the replica sends the next message once it
- * may, generated from the sync state then.
+ * document and sync state stay as they were).
  */
 export function applySyncMessages(
   adapter: CrdtAdapter,
@@ -32,12 +30,10 @@ export function applySyncMessages(
   datas: Uint8Array[],
   captureFirst: boolean,
   refuse: (err: unknown) => void,
-  mayAnswer: () => boolean = () => true,
 ): Applied {
   let state = start;
   const replies: Uint8Array[] = [];
   const answer = (doc: A.Doc<DocRoot>): void => {
-    if (!mayAnswer()) return;
     let reply: Uint8Array | null;
     [state, reply] = A.generateSyncMessage(doc, state);
     if (reply) replies.push(reply);
@@ -77,21 +73,6 @@ export function applySyncMessages(
     }
     return doc;
   }, captureFirst);
-  if (replies.length > 0 && !mayAnswer()) {
-    // What arrived made this document's messages held (the hub now waits for the chunks of a
-    // version it received): its acknowledgement must wait too. The answers are dropped and the
-    // sync state is the one of having received without answering (the changes are in the
-    // document already, so receiving again only moves the state on).
-    state = start;
-    replies.length = 0;
-    for (const data of datas) {
-      try {
-        [adapter.store.doc, state] = A.receiveSyncMessage(adapter.store.doc, state, data);
-      } catch {
-        // Refused above already.
-      }
-    }
-  }
   return { state, replies, changed: true, after };
 }
 

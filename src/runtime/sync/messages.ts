@@ -3,7 +3,6 @@
  * here before anything else looks at it: a malformed or oversized message is refused, it never
  * reaches Automerge or crashes the hub.
  */
-import { MAX_CHUNK_BYTES, parseRef } from '../chunk-store.js';
 import type { TablePage, WireRow } from '../table-store.js';
 
 /** The hub's greeting after it flushed its own state: the heads of each document it holds. */
@@ -62,39 +61,6 @@ export interface RefusedMessage {
 }
 
 /**
- * Asks the peer for chunks of replicated files (chunk-transfer.ts): the hashes of chunks the
- * `files` document references that the sender's chunk store lacks.
- */
-export interface ChunkWantMessage {
-  type: 'chunk-want';
-  hashes: string[];
-}
-
-/** One chunk's bytes, answering a chunk-want or pushed by a writer to the hub; `data` null: the sender does not have it (any more). */
-export interface ChunkMessage {
-  type: 'chunk';
-  hash: string;
-  data: Uint8Array | null;
-}
-
-/**
- * A writer that restarted offers the chunks its `files` document names before its metadata may
- * leave (chunk-transfer.ts; new versions are pushed as `chunk` messages instead): refs
- * `"<sha256>:<size>"`. The receiver answers `chunk-have` for those it holds and asks
- * (`chunk-want`) for the others.
- */
-export interface ChunkOfferMessage {
-  type: 'chunk-offer';
-  refs: string[];
-}
-
-/** The sender (the hub) holds these chunks, fsynced: pushed or offered chunks it confirms to their writer. */
-export interface ChunkHaveMessage {
-  type: 'chunk-have';
-  hashes: string[];
-}
-
-/**
  * Tables (table-store.ts, table-sync.ts): "send me your changes of database `db` after your
  * version `after`". Each side sends it on connecting, with the position it persisted.
  */
@@ -129,20 +95,7 @@ export interface TableAckMessage {
 export type TableWireMessage = TablePullMessage | TablePageMessage | TableAckMessage;
 
 export type WireMessage =
-  | HelloMessage
-  | SyncMessage
-  | EpochMessage
-  | FreshMessage
-  | RangeMessage
-  | RefusedMessage
-  | ChunkWantMessage
-  | ChunkMessage
-  | ChunkOfferMessage
-  | ChunkHaveMessage
-  | TableWireMessage;
-
-/** The most chunk hashes (or refs) one chunk-want, chunk-offer or chunk-have may carry. */
-export const MAX_WANT_HASHES = 64;
+  | HelloMessage | SyncMessage | EpochMessage | FreshMessage | RangeMessage | RefusedMessage | TableWireMessage;
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
@@ -186,32 +139,6 @@ export function parseWireMessage(raw: unknown, maxBytes: number): WireMessage | 
     case 'refused': {
       if (typeof msg.reason !== 'string' || msg.reason.length > 500) return 'bad reason';
       return { type: 'refused', reason: msg.reason };
-    }
-    case 'chunk-want': {
-      const hashes = msg.hashes;
-      if (!Array.isArray(hashes) || hashes.length === 0 || hashes.length > MAX_WANT_HASHES) return 'bad hashes';
-      if (!hashes.every((h): h is string => typeof h === 'string' && HEAD.test(h))) return 'bad chunk hash';
-      return { type: 'chunk-want', hashes };
-    }
-    case 'chunk-offer': {
-      const refs = msg.refs;
-      if (!Array.isArray(refs) || refs.length === 0 || refs.length > MAX_WANT_HASHES) return 'bad refs';
-      if (!refs.every((r): r is string => parseRef(r) !== null)) return 'bad chunk ref';
-      return { type: 'chunk-offer', refs };
-    }
-    case 'chunk-have': {
-      const hashes = msg.hashes;
-      if (!Array.isArray(hashes) || hashes.length === 0 || hashes.length > MAX_WANT_HASHES) return 'bad hashes';
-      if (!hashes.every((h): h is string => typeof h === 'string' && HEAD.test(h))) return 'bad chunk hash';
-      return { type: 'chunk-have', hashes };
-    }
-    case 'chunk': {
-      if (typeof msg.hash !== 'string' || !HEAD.test(msg.hash)) return 'bad chunk hash';
-      if (msg.data === null || msg.data === undefined) return { type: 'chunk', hash: msg.hash, data: null };
-      const data = toBytes(msg.data);
-      if (!data) return 'data is not binary';
-      if (data.length > Math.min(MAX_CHUNK_BYTES, maxBytes)) return `chunk size ${data.length} out of bounds`;
-      return { type: 'chunk', hash: msg.hash, data };
     }
     case 'hello': {
       if (msg.heads === null || typeof msg.heads !== 'object') return 'bad heads';

@@ -35,8 +35,6 @@ export class PeerSync {
   waitingHello = false;
   /** Hub: per document, the older epoch this peer is being brought up to date on. */
   readonly stale = new Map<string, StaleEpoch>();
-  /** Documents whose sync messages are held back for now (files: chunk-transfer.ts `holding`). */
-  held: (docId: string) => boolean = () => false;
 
   constructor(
     readonly connection: Connection,
@@ -60,7 +58,6 @@ export class PeerSync {
 
   /** Sends the next sync message for `doc` (of `epoch`), if the protocol has anything to say. */
   send(docId: string, doc: A.Doc<unknown>, epoch: number): void {
-    if (this.held(docId)) return;
     const [next, message] = A.generateSyncMessage(doc, this.state(docId));
     this.states.set(docId, next);
     if (message) this.sendMessage(docId, message, epoch);
