@@ -63,11 +63,12 @@ export function buildReport(inp: Input): ServiceReport[] {
   const allTraces: ExecTrace[] = [];
   for (const r of inp.runs.values()) for (const o of r.originals) allTraces.push(o.exec.trace, ...o.variants.map((v) => v.exec.trace));
   const state = stateGlobals(allTraces, names);
-  const tracesOf = (id: string): ExecTrace[] => {
-    const r = inp.runs.get(id);
-    return r ? r.originals.flatMap((o) => [o.exec.trace, ...o.variants.map((v) => v.exec.trace)]) : [];
-  };
-  const hidden = hiddenStateWritten(new Map(inp.groups.map((g) => [g.id as string, tracesOf(g.id)])));
+  // Every execution of each service: its originals and their fuzzed variants.
+  const tracesById = new Map<string, ExecTrace[]>(inp.groups.map((g) => {
+    const r = inp.runs.get(g.id);
+    return [g.id, r ? r.originals.flatMap((o) => [o.exec.trace, ...o.variants.map((v) => v.exec.trace)]) : []];
+  }));
+  const hidden = hiddenStateWritten(tracesById);
   const loc = (s: number): SourceLoc => ({ file: inp.table.stmts[s]!.file, line: inp.table.stmts[s]!.line });
   const out: ServiceReport[] = [];
   for (const g of inp.groups) {
@@ -97,7 +98,7 @@ export function buildReport(inp: Input): ServiceReport[] {
       });
       continue;
     }
-    const traces = r.originals.flatMap((o) => [o.exec.trace, ...o.variants.map((v) => v.exec.trace)]);
+    const traces = tracesById.get(g.id)!;
     const st = serviceState(traces, { names, state, copyRoot: inp.copyRoot });
     if (st.sqlFallback) inp.warnings.push(`${g.id}: some SQL could not be parsed; its tables were found by a pattern match`);
     const main = r.originals.find((o) => o.variants.length > 0) ?? r.originals[0]!;
